@@ -1,0 +1,185 @@
+"""Command line: `cleaner clean` and `cleaner explain`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .document import Document
+from .pipeline import Pipeline, build_stages, clean
+from .read import read_documents
+from .rules import load_rules
+from .settings import Settings
+
+EXIT_HELP = """exit status:
+  0  every input file was processed
+  1  some inputs failed (see OUTDIR/errors.jsonl); the others' output is complete
+  2  usage error, or nothing could be processed"""
+
+OUTPUTS = """output files (in OUTDIR):
+  clean.jsonl    one record per kept document
+  removed.jsonl  every removed span with its rule id, every dropped document with its reason
+  errors.jsonl   inputs that could not be read, with file (and line), and warnings
+  stats.json     counts per stage, rule and reason, and time per stage"""
+
+
+def _threshold(value: str) -> float:
+    number = float(value)
+    if not 0.0 < number <= 1.0:
+        raise argparse.ArgumentTypeError("must be in (0, 1]")
+    return number
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--text-field", default="text", metavar="NAME",
+                        help="JSONL field holding the text (default: text); other fields go to metadata")
+    parser.add_argument("--rules", action="append", type=Path, default=[], metavar="PATH",
+                        help="an extra rule pack (YAML file, or a folder of them); repeatable")
+    parser.add_argument("--no-default-rules", action="store_true",
+                        help="do not use the rule packs shipped with cleaner")
+    parser.add_argument("--max-bytes", type=int, default=16 * 1024 * 1024, metavar="N",
+                        help="refuse documents larger than N bytes (default: 16 MiB)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cleaner", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"cleaner {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser(
+        "clean", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="clean folders of scraped articles into deduplicated JSONL",
+        description="Read .txt, .html/.htm and .jsonl(.gz/.zst) files under each INPUT (recursively, "
+                    "in a stable order), remove junk, identify language, score machine translation, "
+                    "remove duplicates, and write clean JSONL with an audit of everything removed.",
+        epilog=f"{OUTPUTS}\n\n{EXIT_HELP}")
+    run.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="input folder or file")
+    run.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR",
+                     help="folder for the output files (created if missing)")
+    _add_input_options(run)
+    run.add_argument("--no-junk", action="store_true", help="skip junk removal (the rule packs)")
+    run.add_argument("--no-language", action="store_true", help="skip language identification")
+    run.add_argument("--lang", action="append", default=[], metavar="CODE",
+                     help="keep only documents in this language (ISO 639-1, e.g. en); repeatable")
+    run.add_argument("--no-mt", action="store_true", help="skip machine-translation scoring")
+    run.add_argument("--mt-action", choices=("flag", "drop"), default="flag",
+                     help="what to do with documents scored as machine translation: flag them in the "
+                          "record (default) or drop them to removed.jsonl")
+    run.add_argument("--mt-threshold", type=_threshold, default=0.5, metavar="P",
+                     help="score from which a paragraph or document counts as machine-translated "
+                          "(default: 0.5)")
+    run.add_argument("--no-dedup", action="store_true", help="skip duplicate detection")
+    run.add_argument("--dedup-threshold", type=_threshold, default=0.8, metavar="J",
+                     help="estimated Jaccard similarity of word 5-gram sets from which two documents "
+                          "are near-duplicates (default: 0.8)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress display or summary")
+
+    explain = commands.add_parser(
+        "explain", help="show what the cleaner removes from a file, and which rule removed it",
+        description="Print each document of FILE with every removed line marked and labelled with "
+                    "the id of the rule that removed it.")
+    explain.add_argument("file", type=Path, metavar="FILE")
+    explain.add_argument("--rule", metavar="ID", help="show only what this rule removed")
+    _add_input_options(explain)
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings(
+        text_field=args.text_field,
+        max_bytes=args.max_bytes,
+        rule_paths=list(args.rules),
+        default_rules=not args.no_default_rules,
+        junk=not getattr(args, "no_junk", False),
+        language=not getattr(args, "no_language", False),
+        lang=list(getattr(args, "lang", [])),
+        mt=not getattr(args, "no_mt", False),
+        mt_action=getattr(args, "mt_action", "flag"),
+        mt_threshold=getattr(args, "mt_threshold", 0.5),
+        dedup=not getattr(args, "no_dedup", False),
+        dedup_threshold=getattr(args, "dedup_threshold", 0.8),
+    )
+
+
+def run_clean(args: argparse.Namespace, console: Console) -> int:
+    settings = settings_from(args)
+    progress = Progress(TextColumn("[bold]cleaning"), BarColumn(bar_width=None),
+                        TextColumn("{task.completed:,} documents"), TimeElapsedColumn(),
+                        console=console, transient=True, disable=args.quiet or not console.is_terminal)
+    with progress:
+        task = progress.add_task("clean", total=None)
+        stats = clean(args.inputs, args.output, settings, lambda _doc: progress.advance(task))
+    if not args.quiet:
+        _summary(console, stats, args.output)
+    if stats["documents_in"] == 0 and stats["errors"]:
+        return 2
+    return 1 if stats["errors"] else 0
+
+
+def _summary(console: Console, stats: dict, outdir: Path) -> None:
+    table = Table(title=f"cleaner: {outdir}", show_header=False)
+    table.add_row("documents in", f"{stats['documents_in']:,}")
+    table.add_row("documents kept", f"{stats['documents_out']:,}")
+    for reason, count in stats["dropped"].items():
+        table.add_row(f"dropped: {reason}", f"{count:,}")
+    top = sorted(stats["rules"].items(), key=lambda kv: -kv[1]["chars"])[:5]
+    for rule, counts in top:
+        table.add_row(f"rule {rule}", f"{counts['lines']:,} lines, {counts['chars']:,} chars")
+    table.add_row("errors / warnings", f"{stats['errors']} / {stats['warnings']} (errors.jsonl)")
+    table.add_row("seconds", f"{stats['total_seconds']:.2f}")
+    console.print(table)
+
+
+def run_explain(args: argparse.Namespace, console: Console) -> int:
+    settings = settings_from(args)
+    settings.dedup = False
+    rules, rule_errors = load_rules(settings.rule_paths, settings.default_rules)
+    for err in rule_errors:
+        console.print(f"[red]{err}[/red]")
+    if args.rule and args.rule not in {rule.id for rule in rules}:
+        console.print(f"[red]no rule with id {args.rule!r}[/red]")
+        return 2
+    failures = []
+    pipeline = Pipeline(build_stages(settings, rules))
+    items = read_documents([args.file], settings.text_field, settings.max_bytes)
+    for doc in pipeline.run(items, failures.append):
+        _explain_document(console, doc, args.rule)
+    for failure in failures:
+        console.print(f"[red]{failure['source']}: {failure['error']}[/red]")
+    return 1 if failures or rule_errors else 0
+
+
+def _explain_document(console: Console, doc: Document, only: str | None) -> None:
+    header = f"== {doc.id}  title={doc.title!r}  language={doc.language}  mt_score={doc.mt_score}"
+    console.print(Text(header + (f"  DROPPED: {doc.dropped}" if doc.dropped else ""), style="bold"))
+    for line, rule in doc.annotated:
+        if only is not None and rule != only:
+            continue
+        if rule is None:
+            console.print(Text(line))
+        else:
+            out = Text(f"[-{rule}-] ", style="bold red")
+            out.append(line, style="red strike" if console.is_terminal else "")
+            console.print(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(stderr=args.command == "clean", highlight=False)
+    for path in getattr(args, "inputs", [getattr(args, "file", None)]):
+        if path is not None and not path.exists() and not path.is_symlink():
+            build_parser().error(f"input not found: {path}")
+    if args.command == "clean":
+        return run_clean(args, console)
+    return run_explain(args, console)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The document record that flows through every stage, and the error type stages raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class InputError(Exception):
+    """A problem with one input (file or JSONL line): reported, recorded, and the run goes on."""
+
+    def __init__(self, source: str, message: str, severity: str = "error") -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.message = message
+        self.severity = severity
+
+    def record(self) -> dict[str, Any]:
+        return {"source": self.source, "severity": self.severity, "error": self.message}
+
+
+@dataclass
+class Span:
+    """One piece of text a stage took out of a document, and why."""
+
+    rule: str
+    text: str
+    line: int  # 1-based index of the paragraph among the non-blank lines the junk stage saw
+    action: str = "remove"  # "remove", or "metadata" when the text moved into a metadata field
+    field: str | None = None
+    evidence: str | None = None  # a signal other stages may use, e.g. "machine-translation"
+
+    def record(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rule": self.rule, "line": self.line, "action": self.action}
+        if self.field:
+            out["field"] = self.field
+        out["text"] = self.text
+        return out
+
+
+@dataclass
+class Document:
+    """A document between reading and writing.
+
+    `raw` holds what the reader found (bytes for files, str for JSONL) until the
+    encoding stage turns it into `text`; `dropped` is set by the stage that decides
+    the document should not be kept, and the writer sends it to `removed.jsonl`.
+    """
+
+    id: str
+    source: str
+    raw: bytes | str | None = None
+    format: str = "text"  # "text" or "html"
+    text: str = ""
+    title: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    removed: list[Span] = field(default_factory=list)
+    language: str | None = None
+    language_prob: float | None = None
+    mt_score: float | None = None
+    mt_flagged: bool = False
+    mt_paragraphs: list[dict[str, Any]] = field(default_factory=list)
+    cluster_id: str | None = None
+    cluster_size: int = 1
+    duplicate_of: str | None = None
+    similarity: float | None = None
+    dropped: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    # (line, rule id or None) for every line the junk stage saw; used by `cleaner explain`.
+    annotated: list[tuple[str, str | None]] = field(default_factory=list, repr=False)
+
+    def drop(self, reason: str) -> None:
+        if self.dropped is None:
+            self.dropped = reason
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.text.split("\n\n") if p]

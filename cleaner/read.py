@@ -1,0 +1,114 @@
+"""Stage 1, read: walk input folders in a stable order and stream documents out of files.
+
+Every problem with one file or one JSONL line becomes an `InputError` in the stream,
+so the run records it and goes on with the other inputs.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import zstandard
+
+from .document import Document, InputError
+
+TEXT_SUFFIXES = (".txt",)
+HTML_SUFFIXES = (".html", ".htm")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
+SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
+
+
+def input_files(roots: list[Path]) -> list[tuple[Path, str]]:
+    """(path, document id prefix) for every readable-looking file under `roots`, sorted by id.
+
+    Sorting by id (the path relative to its root) makes the output independent of the
+    order in which roots are given and of the file system's directory order.
+    """
+    found: list[tuple[str, str, Path]] = []
+    for root in roots:
+        if root.is_dir() and not root.is_symlink():
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames.sort()
+                for name in filenames:
+                    path = Path(dirpath) / name
+                    if name.lower().endswith(SUFFIXES):
+                        found.append((path.relative_to(root).as_posix(), str(path), path))
+        else:
+            found.append((root.name, str(root), root))
+    found.sort()
+    return [(path, rel) for rel, _, path in found]
+
+
+def read_documents(roots: list[Path], text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
+    """Documents from every input file, in id order."""
+    for path, doc_id in input_files(roots):
+        name = path.name.lower()
+        try:
+            if name.endswith(JSONL_SUFFIXES):
+                yield from _read_jsonl(path, doc_id, text_field, max_bytes)
+            else:
+                data = _read_bytes(path, max_bytes)
+                fmt = "html" if name.endswith(HTML_SUFFIXES) else "text"
+                yield Document(id=doc_id, source=str(path), raw=data, format=fmt)
+        except InputError as err:
+            yield err
+        except OSError as err:
+            yield InputError(str(path), _describe_os_error(path, err))
+
+
+def _describe_os_error(path: Path, err: OSError) -> str:
+    if path.is_symlink() and not path.exists():
+        return f"broken symbolic link to {os.readlink(path)}"
+    if not path.exists():
+        return "no such file"
+    return f"cannot read file: {err.strerror or err}"
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError(str(path), f"file is {size:,} bytes, over the --max-bytes limit of {max_bytes:,}")
+    return path.read_bytes()
+
+
+def _open_jsonl(path: Path) -> io.BufferedIOBase:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if name.endswith(".zst"):
+        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+    return open(path, "rb")
+
+
+def _read_jsonl(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
+    """One document per JSON line; the text field becomes the text, every other field metadata."""
+    with _open_jsonl(path) as raw:
+        stream = io.BufferedReader(raw) if not isinstance(raw, io.BufferedReader) else raw
+        try:
+            for number, line in enumerate(stream, start=1):
+                source = f"{path}:{number}"
+                if not line.strip():
+                    continue
+                if len(line) > max_bytes:
+                    yield InputError(source, f"line is {len(line):,} bytes, over the --max-bytes limit")
+                    continue
+                try:
+                    record = orjson.loads(line)
+                except orjson.JSONDecodeError as err:
+                    yield InputError(source, f"malformed JSON: {err}")
+                    continue
+                if not isinstance(record, dict):
+                    yield InputError(source, f"expected a JSON object, found {type(record).__name__}")
+                    continue
+                text = record.pop(text_field, None)
+                if not isinstance(text, str):
+                    yield InputError(source, f"no string field {text_field!r} (see --text-field)")
+                    continue
+                yield Document(id=f"{doc_id}:{number}", source=source, raw=text, metadata=record)
+        except (OSError, EOFError, zstandard.ZstdError) as err:
+            yield InputError(str(path), f"cannot decompress: {err}")

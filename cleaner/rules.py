@@ -1,0 +1,317 @@
+"""The rule engine: load declarative rule packs (YAML) and apply them to the lines of a document.
+
+A rule pack is a file a user can read and edit. Each rule has an `id`, a `description`,
+a `kind` saying how it matches, and `examples` it must and must not match (checked by
+`check_examples` and the tests). Kinds:
+
+- `line`: a regular expression searched in each line (`pattern`).
+- `phrases`: a list of phrases; with `whole_line: true` the line must be one of them.
+- `block`: from a line matching `start` through a line matching `end` (or `max_lines`
+  lines, or the end of the document when neither is given).
+- `repeat`: a line whose word n-grams are mostly (`containment`) found in the lines before
+  it: repeated paragraphs, and captions pieced together from body sentences.
+- `first_line`: the first remaining line, if it looks like a headline (`pattern`,
+  `max_words`) and shares at most `max_overlap` (or at least `min_overlap`) of its words
+  with the rest of the document.
+
+Options common to all kinds: `action` (`remove`, or `metadata` to move the line into
+the metadata field named by `field`), `evidence` (a signal for later stages, such as
+`machine-translation`), `also_previous` (a regex: the line just before a match goes too
+when it matches), `max_line` (only the first N lines), `min_lines` (only documents with
+at least N lines), `ignore_case`.
+
+Rules apply in file order, packs in name order; the first rule to claim a line labels it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KINDS = ("line", "phrases", "block", "repeat", "first_line")
+OPTIONS = {
+    "id", "description", "kind", "examples", "action", "field", "evidence", "also_previous",
+    "max_line", "min_lines", "ignore_case", "pattern", "phrases", "whole_line", "start", "end",
+    "max_lines", "min_words", "shingle", "containment", "max_words", "max_overlap", "min_overlap",
+}
+_WORD = re.compile(r"\w+")
+
+
+class RuleError(Exception):
+    """A rule that cannot be used, with the file and line it came from."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.source = f"{path}:{line}"
+        self.message = message
+
+    def record(self) -> dict[str, Any]:
+        return {"source": self.source, "severity": "error", "error": self.message}
+
+
+@dataclass
+class Rule:
+    """One compiled rule. `spec` keeps the options as written, for `rules list` and errors."""
+
+    id: str
+    description: str
+    kind: str
+    pack: str
+    path: str
+    line: int
+    spec: dict[str, Any]
+    action: str = "remove"
+    field: str | None = None
+    evidence: str | None = None
+    regex: re.Pattern[str] | None = None
+    end: re.Pattern[str] | None = None
+    previous: re.Pattern[str] | None = None
+    examples: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+
+    def apply(self, lines: list[str], labels: list[Rule | None]) -> None:
+        """Claim the lines this rule matches: set `labels[i] = self` where still unlabelled."""
+        if len(lines) < self.spec.get("min_lines", 0):
+            return
+        limit = self.spec.get("max_line", len(lines))
+        open_ = [i for i in range(min(limit, len(lines))) if labels[i] is None]
+        getattr(self, "_apply_" + self.kind)(lines, labels, open_)
+
+    def _claim(self, labels: list[Rule | None], i: int, lines: list[str]) -> None:
+        labels[i] = self
+        if self.previous is not None:
+            j = i - 1
+            while j >= 0 and labels[j] is not None and labels[j] is not self:
+                j -= 1
+            if j >= 0 and labels[j] is None and self.previous.search(lines[j]):
+                labels[j] = self
+
+    def _apply_line(self, lines: list[str], labels: list[Rule | None], open_: list[int]) -> None:
+        for i in open_:
+            if labels[i] is None and self.regex.search(lines[i]):
+                self._claim(labels, i, lines)
+
+    _apply_phrases = _apply_line
+
+    def _apply_block(self, lines: list[str], labels: list[Rule | None], open_: list[int]) -> None:
+        """Start line through end line; without an `end`, `max_lines` lines or to the end."""
+        max_lines = self.spec.get("max_lines") or len(open_)
+        i = 0
+        while i < len(open_):
+            if not self.regex.search(lines[open_[i]]):
+                i += 1
+                continue
+            stop = min(len(open_), i + max_lines)
+            if self.end is not None:
+                found = next((j for j in range(i + 1, stop) if self.end.search(lines[open_[j]])), None)
+                stop = found + 1 if found is not None else i + 1
+            for j in range(i, stop):
+                labels[open_[j]] = self
+            i = stop
+
+    def _apply_repeat(self, lines: list[str], labels: list[Rule | None], open_: list[int]) -> None:
+        """Claim lines mostly made of word n-grams already seen in the kept lines before them."""
+        size = self.spec.get("shingle", 3)
+        min_words = self.spec.get("min_words", 6)
+        need = self.spec.get("containment", 0.8)
+        seen: set[tuple[str, ...]] = set()
+        for i in open_:
+            mine = _shingles(lines[i], size)
+            if len(_words(lines[i])) >= min_words and len(mine & seen) >= need * len(mine):
+                labels[i] = self
+            else:
+                seen |= mine
+
+    def _apply_first_line(self, lines: list[str], labels: list[Rule | None], open_: list[int]) -> None:
+        if not open_:
+            return
+        first = open_[0]
+        words = _words(lines[first])
+        if len(words) > self.spec.get("max_words", 30) or not self.regex.search(lines[first]):
+            return
+        body = set().union(*(_stems(lines[i]) for i in open_[1:])) if len(open_) > 1 else set()
+        mine = {w for w in _stems(lines[first]) if len(w) > 3}
+        overlap = len(mine & body) / len(mine) if mine else 0.0
+        if overlap <= self.spec.get("max_overlap", 1.0) and overlap >= self.spec.get("min_overlap", 0.0):
+            labels[first] = self
+
+
+def _words(line: str) -> list[str]:
+    return _WORD.findall(line.lower())
+
+
+_SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
+
+
+def _stems(line: str) -> set[str]:
+    """Words without their commonest suffixes, so 'warns' and 'warned' count as the same word."""
+    return {_SUFFIX.sub("", w) for w in _words(line)}
+
+
+def _shingles(line: str, size: int) -> set[tuple[str, ...]]:
+    words = _words(line)
+    return {tuple(words[k:k + size]) for k in range(max(1, len(words) - size + 1))}
+
+
+def _compile(path: str, line: int, rule_id: str, what: str, pattern: Any, flags: int) -> re.Pattern[str]:
+    if not isinstance(pattern, str):
+        raise RuleError(path, line, f"rule {rule_id!r}: {what} must be a string")
+    try:
+        return re.compile(pattern, flags)
+    except re.error as err:
+        raise RuleError(path, line, f"rule {rule_id!r}: invalid regex in {what}: {err}") from None
+
+
+def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
+    """A compiled rule from its YAML mapping; `RuleError` names the file and line of any problem."""
+    rule_id = spec.get("id")
+    if not isinstance(rule_id, str) or not rule_id:
+        raise RuleError(path, line, "rule without an 'id'")
+    unknown = sorted(set(spec) - OPTIONS)
+    if unknown:
+        raise RuleError(path, line, f"rule {rule_id!r}: unknown option(s) {', '.join(unknown)}")
+    for required in ("description", "kind", "examples"):
+        if required not in spec:
+            raise RuleError(path, line, f"rule {rule_id!r}: missing {required!r}")
+    kind = spec["kind"]
+    if kind not in KINDS:
+        raise RuleError(path, line, f"rule {rule_id!r}: kind must be one of {', '.join(KINDS)}")
+    action = spec.get("action", "remove")
+    if action not in ("remove", "metadata") or (action == "metadata" and not spec.get("field")):
+        raise RuleError(path, line, f"rule {rule_id!r}: action is 'remove' or 'metadata' with a 'field'")
+    examples = spec["examples"]
+    if not isinstance(examples, dict) or not examples.get("match"):
+        raise RuleError(path, line, f"rule {rule_id!r}: examples need at least one 'match'")
+    flags = re.IGNORECASE if spec.get("ignore_case") else 0
+    rule = Rule(id=rule_id, description=str(spec["description"]).strip(), kind=kind, pack=pack,
+                path=path, line=line, spec=spec, action=action, field=spec.get("field"),
+                evidence=spec.get("evidence"),
+                examples={k: list(examples.get(k) or []) for k in ("match", "no_match")})
+    if kind == "line" or kind == "first_line":
+        rule.regex = _compile(path, line, rule_id, "pattern", spec.get("pattern", r"."), flags)
+    elif kind == "phrases":
+        phrases = spec.get("phrases")
+        if not isinstance(phrases, list) or not phrases:
+            raise RuleError(path, line, f"rule {rule_id!r}: 'phrases' must be a non-empty list")
+        alternatives = "|".join(re.escape(str(p)) for p in phrases)
+        pattern = rf"^\W*(?:{alternatives})\W*$" if spec.get("whole_line") else rf"(?:{alternatives})"
+        rule.regex = _compile(path, line, rule_id, "phrases", pattern, re.IGNORECASE)
+    elif kind == "block":
+        rule.regex = _compile(path, line, rule_id, "start", spec.get("start"), flags)
+        if spec.get("end") is not None:
+            rule.end = _compile(path, line, rule_id, "end", spec["end"], flags)
+    if spec.get("also_previous") is not None:
+        rule.previous = _compile(path, line, rule_id, "also_previous", spec["also_previous"], flags)
+    return rule
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that remembers the line of each mapping, so errors can point at it."""
+
+
+def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+def load_pack(text: str, path: str) -> tuple[list[Rule], list[RuleError]]:
+    """The usable rules of one pack, and an error for each rule that is not."""
+    try:
+        data = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        return [], [RuleError(path, mark.line + 1 if mark else 1, f"invalid YAML: {err}")]
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        return [], [RuleError(path, 1, "a rule pack is a mapping with a 'rules' list")]
+    pack = str(data.get("pack") or Path(path).stem)
+    rules: list[Rule] = []
+    errors: list[RuleError] = []
+    for spec in data["rules"]:
+        line = spec.pop("__line__", 1) if isinstance(spec, dict) else 1
+        if not isinstance(spec, dict):
+            errors.append(RuleError(path, line, "each rule is a mapping"))
+            continue
+        try:
+            rules.append(build_rule(_strip_lines(spec), pack, path, line))
+        except RuleError as err:
+            errors.append(err)
+    return rules, errors
+
+
+def _strip_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_strip_lines(v) for v in value]
+    return value
+
+
+def default_pack_files() -> list[tuple[str, str]]:
+    """(name, text) of the rule packs shipped inside the package, in name order."""
+    folder = resources.files("cleaner.rule_packs")
+    entries = sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
+    return [(f"rules/{p.name}", p.read_text(encoding="utf-8")) for p in entries]
+
+
+def load_rules(paths: Iterable[Path], defaults: bool = True) -> tuple[list[Rule], list[RuleError]]:
+    """The default packs (unless `defaults` is false) then the user's, with duplicate ids refused."""
+    sources = default_pack_files() if defaults else []
+    errors: list[RuleError] = []
+    for path in paths:
+        files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                sources.append((str(file), file.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError) as err:
+                errors.append(RuleError(str(file), 1, f"cannot read rule file: {err}"))
+    rules: list[Rule] = []
+    seen: dict[str, Rule] = {}
+    for name, text in sources:
+        pack_rules, pack_errors = load_pack(text, name)
+        errors.extend(pack_errors)
+        for rule in pack_rules:
+            if rule.id in seen:
+                first = seen[rule.id]
+                errors.append(RuleError(name, rule.line, f"duplicate rule id {rule.id!r} "
+                                                         f"(first defined at {first.path}:{first.line})"))
+                continue
+            seen[rule.id] = rule
+            rules.append(rule)
+    return rules, errors
+
+
+def split_lines(text: str) -> list[str]:
+    """The non-blank lines of `text`, stripped: the units rules match against."""
+    return [s for s in (line.strip() for line in text.split("\n")) if s]
+
+
+def label_lines(lines: list[str], rules: list[Rule]) -> list[Rule | None]:
+    """For each line, the rule that claims it (None: the line is kept)."""
+    labels: list[Rule | None] = [None] * len(lines)
+    for rule in rules:
+        rule.apply(lines, labels)
+    return labels
+
+
+def check_examples(rule: Rule) -> list[str]:
+    """What is wrong with a rule's own examples: each must (or must not) make the rule claim a line."""
+    problems = []
+    for expected, examples in (("match", rule.examples.get("match", [])),
+                               ("no_match", rule.examples.get("no_match", []))):
+        for example in examples:
+            lines = split_lines(str(example))
+            claimed = any(label is rule for label in label_lines(lines, [rule]))
+            if claimed != (expected == "match"):
+                verb = "should match but does not" if expected == "match" else "should not match but does"
+                problems.append(f"{rule.path}:{rule.line}: rule {rule.id!r}: example {verb}: {example!r}")
+    return problems

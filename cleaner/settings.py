@@ -1,0 +1,28 @@
+"""One settings object for a run, so the CLI, the library and the tests configure stages alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Settings:
+    """Every option of `cleaner clean`; each stage reads only the fields it needs."""
+
+    text_field: str = "text"
+    max_bytes: int = 16 * 1024 * 1024
+    junk: bool = True
+    rule_paths: list[Path] = field(default_factory=list)
+    default_rules: bool = True
+    language: bool = True
+    lang: list[str] = field(default_factory=list)
+    language_sample: int = 2000
+    mt: bool = True
+    mt_action: str = "flag"
+    mt_threshold: float = 0.5
+    dedup: bool = True
+    dedup_threshold: float = 0.8
+    shingle_size: int = 5
+    num_perm: int = 128
+    min_words: int = 1

@@ -1,0 +1,101 @@
+"""Bad inputs: each gets a clear error naming the file (and line), and the run goes on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES
+
+from cleaner.cli import main
+
+GOOD = "The harbour master said the new pier would open in May, two months ahead of schedule.\n"
+
+
+def _errors_by_file(run) -> dict[str, dict]:
+    return {Path(e["source"].split(":")[0]).name: e for e in run.errors}
+
+
+def test_each_bad_file_is_reported_and_good_files_survive(run_clean) -> None:
+    run = run_clean(FIXTURES / "bad")
+    errors = _errors_by_file(run)
+    assert errors["binary.txt"]["severity"] == "error" and "binary" in errors["binary.txt"]["error"]
+    assert "broken symbolic link" in errors["broken-link.txt"]["error"]
+    assert errors["empty.txt"]["severity"] == "warning"
+    assert "cp1252" in errors["cp1252.txt"]["error"]
+    sources = {e["source"] for e in run.errors}
+    assert {f"{FIXTURES / 'bad' / 'malformed.jsonl'}:{n}" for n in (2, 3, 4)} <= sources
+    assert set(run.clean) == {"cp1252.txt", "invalid-utf8.txt", "malformed.jsonl:1",
+                              "malformed.jsonl:5", "mojibake.txt", "utf16.txt"}
+    assert "crêpes and soufflés" in run.clean["cp1252.txt"]["text"]
+    assert "choir’s first win" in run.clean["utf16.txt"]["text"]
+    assert run.clean["mojibake.txt"]["text"].startswith("The café owner said the “new menu”")
+    assert run.clean["mojibake.txt"]["metadata"]["encoding_fixes"]
+    assert "\ufffd" in run.clean["invalid-utf8.txt"]["text"]
+    assert run.removed["empty.txt"]["reason"] == "empty"
+
+
+def test_huge_line_and_unreadable_file(tmp_path: Path, run_clean, monkeypatch) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "good.txt").write_text(GOOD)
+    (tmp_path / "in" / "huge.txt").write_text("word " * (10 * 1024 * 1024 + 10))  # one 50 MB line
+    locked = tmp_path / "in" / "locked.txt"
+    locked.write_text(GOOD)
+    locked.chmod(0)
+    if os.geteuid() == 0:  # root reads anything: make the read fail as it would for a user
+        real = Path.read_bytes
+        monkeypatch.setattr(Path, "read_bytes", lambda self: (_ for _ in ()).throw(
+            PermissionError(13, "Permission denied")) if self.name == "locked.txt" else real(self))
+    run = run_clean(tmp_path / "in")
+    errors = _errors_by_file(run)
+    assert "max-bytes" in errors["huge.txt"]["error"]
+    assert "Permission denied" in errors["locked.txt"]["error"]
+    assert list(run.clean) == ["good.txt"]
+
+
+def test_huge_jsonl_line_names_the_line(tmp_path: Path, run_clean) -> None:
+    data = tmp_path / "big.jsonl"
+    data.write_text(f'{{"text": "{"x " * (9 * 1024 * 1024)}"}}\n{{"text": "{GOOD.strip()}"}}\n')
+    run = run_clean(data, max_bytes=1024 * 1024)
+    assert run.errors[0]["source"] == f"{data}:1" and "max-bytes" in run.errors[0]["error"]
+    assert list(run.clean) == ["big.jsonl:2"]
+
+
+def test_truncated_gzip_keeps_records_before_the_damage(tmp_path: Path, run_clean) -> None:
+    import gzip
+
+    lines = "".join(f'{{"text": "Record {i} says the pier will open in May, ahead of schedule."}}\n'
+                    for i in range(2000))
+    blob = gzip.compress(lines.encode())
+    (tmp_path / "cut.jsonl.gz").write_bytes(blob[: len(blob) // 2])
+    run = run_clean(tmp_path / "cut.jsonl.gz", dedup=False)
+    assert run.errors and "cut.jsonl.gz" in run.errors[-1]["source"]
+    assert 0 < len(run.clean) < 2000
+
+
+def test_rule_file_with_invalid_regex_is_reported_and_run_goes_on(tmp_path: Path, run_clean) -> None:
+    pack = tmp_path / "site.yaml"
+    pack.write_text("rules:\n  - id: bad\n    description: d\n    kind: line\n    pattern: '[a-'\n"
+                    "    examples: {match: ['a']}\n")
+    (tmp_path / "a.txt").write_text(GOOD)
+    run = run_clean(tmp_path / "a.txt", rule_paths=[pack])
+    assert run.errors[0]["source"] == f"{pack}:2" and "invalid regex" in run.errors[0]["error"]
+    assert list(run.clean) == ["a.txt"]
+
+
+def test_exit_status(tmp_path: Path, capsys) -> None:
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "a.txt").write_text(GOOD)
+    assert main(["clean", str(tmp_path / "ok"), "-o", str(tmp_path / "o1"), "-q"]) == 0
+    (tmp_path / "ok" / "b.txt").write_bytes(b"\x00\x01\x02" * 100)
+    assert main(["clean", str(tmp_path / "ok"), "-o", str(tmp_path / "o2"), "-q"]) == 1
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "b.txt").write_bytes(b"\x00\x01\x02" * 100)
+    assert main(["clean", str(tmp_path / "bad"), "-o", str(tmp_path / "o3"), "-q"]) == 2
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(tmp_path / "missing"), "-o", str(tmp_path / "o4")])
+    assert stop.value.code == 2 and "input not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(tmp_path / "ok"), "-o", str(tmp_path / "o5"), "--mt-action", "burn"])
+    assert stop.value.code == 2

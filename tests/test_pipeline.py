@@ -1,0 +1,103 @@
+"""The run as a whole: outputs, determinism, dedup, formats, the command line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import FIXTURES, SEEDS, read_jsonl
+
+from cleaner.cli import main
+from cleaner.pipeline import clean
+from cleaner.settings import Settings
+
+
+def test_output_is_byte_identical_whatever_the_input_order(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    clean([FIXTURES / "formats", FIXTURES / "rules"], a, Settings())
+    clean([FIXTURES / "rules", FIXTURES / "formats"], b, Settings())
+    for name in ("clean.jsonl", "removed.jsonl", "errors.jsonl"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    assert not list(a.glob(".*.partial"))
+
+
+def test_near_duplicate_with_other_junk_joins_the_cluster(tmp_path: Path, run_clean) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    seed = (SEEDS / "003_ce0da56c2b478df6.txt").read_text(encoding="utf-8")
+    farm = "\nLatest World News\nSee more Latest World News\nSchool knife attack kills 8\nFloods hit Spain\n"
+    (corpus / "zz_copy.txt").write_text(seed.replace("Comments are closed.", "") + farm, encoding="utf-8")
+    run = run_clean(corpus)
+    assert len(run.clean) == 5
+    dropped = run.removed["zz_copy.txt"]
+    assert dropped["reason"] == "duplicate"
+    assert dropped["duplicate_of"] == "003_ce0da56c2b478df6.txt"
+    assert run.clean["003_ce0da56c2b478df6.txt"]["cluster_size"] == 2
+
+
+def test_formats_and_metadata(run_clean) -> None:
+    run = run_clean(FIXTURES / "formats")
+    html = run.clean["article.html"]
+    assert html["title"] == "Bridge reopens after repairs"
+    assert "Copyright" not in html["text"] and "tracking" not in html["text"]
+    assert run.clean["records.jsonl:1"]["metadata"] == {"url": "https://example.com/a", "site": "example"}
+    assert run.clean["records.jsonl:1"]["source"].endswith("records.jsonl:1")
+    assert run.clean["records.jsonl:2"]["language"] == "de"
+    assert run.clean["records.jsonl.gz:1"]["metadata"]["id"] == "air-1"
+    assert run.clean["records.jsonl.zst:1"]["metadata"]["id"] == "ferry-1"
+    assert run.removed["water-b.txt"]["duplicate_of"] == "water-a.txt"
+
+
+def test_lang_filter_and_mt_drop(run_clean) -> None:
+    run = run_clean(FIXTURES / "formats", lang=["en"])
+    assert run.removed["records.jsonl:2"]["reason"] == "language"
+    run = run_clean(SEEDS, mt_action="drop")
+    assert sorted(k[:3] for k in run.clean) == ["000", "002", "004"]
+    assert run.removed["001_fec8ec42891de7d7.txt"]["reason"] == "machine-translation"
+
+
+def test_text_field_option(tmp_path: Path, run_clean) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"body": "The river bridge reopened on Monday after eight months of repairs.", "k": 1}\n')
+    run = run_clean(data, text_field="body")
+    assert run.clean["d.jsonl:1"]["metadata"] == {"k": 1}
+
+
+def test_record_schema(seeds_run) -> None:
+    record = next(iter(seeds_run.clean.values()))
+    assert list(record)[:12] == ["id", "source", "title", "text", "language", "language_prob", "mt_score",
+                                 "mt_flagged", "mt_paragraphs", "cluster_id", "cluster_size", "metadata"]
+    stats = seeds_run.stats
+    assert stats["documents_in"] == 5 and stats["documents_out"] == 5
+    assert set(stats["seconds"]) >= {"read", "encoding", "junk", "language", "mt", "dedup", "write"}
+
+
+def test_stages_can_be_switched_off(run_clean) -> None:
+    run = run_clean(SEEDS, junk=False, language=False, mt=False, dedup=False)
+    record = run.clean["004_ffa0f568251b8a3b.txt"]
+    assert "Latest World News" in record["text"]
+    assert record["language"] is None and record["mt_score"] is None
+
+
+def test_console_script_and_module_from_another_directory(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "cleaner", "clean", str(SEEDS), "-o", str(out), "-q"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(read_jsonl(out / "clean.jsonl")) == 5
+    assert (out / "stats.json").exists()
+    help_text = subprocess.run([sys.executable, "-m", "cleaner", "clean", "--help"], capture_output=True,
+                               text=True).stdout
+    for option in ("--text-field", "--lang", "--mt-action", "--no-dedup", "--dedup-threshold", "exit status"):
+        assert option in help_text
+
+
+def test_explain_labels_removed_lines(capsys) -> None:
+    assert main(["explain", str(SEEDS / "004_ffa0f568251b8a3b.txt")]) == 0
+    out = capsys.readouterr().out
+    assert "[-link-farm-] Latest World News" in out and "[-photo-credit-] Biden. Picture: PA" in out
+    assert main(["explain", str(SEEDS / "004_ffa0f568251b8a3b.txt"), "--rule", "byline"]) == 0
+    out = capsys.readouterr().out
+    assert "[-byline-] By Press Association" in out and "link-farm" not in out

@@ -1,0 +1,73 @@
+"""The rule engine and the shipped packs: every rule's own examples, and errors that point at the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cleaner.rules import check_examples, label_lines, load_pack, load_rules, split_lines
+
+RULES, ERRORS = load_rules([], defaults=True)
+
+
+def test_default_packs_load_without_errors() -> None:
+    assert ERRORS == []
+    assert len(RULES) >= 20
+    assert len({rule.id for rule in RULES}) == len(RULES)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
+def test_rule_examples(rule) -> None:
+    assert rule.description
+    assert rule.examples["match"], "every rule needs an example it must match"
+    assert check_examples(rule) == []
+
+
+def test_invalid_regex_names_file_and_line(tmp_path: Path) -> None:
+    pack = tmp_path / "bad.yaml"
+    pack.write_text(
+        "rules:\n"
+        "  - id: good\n    description: fine\n    kind: line\n    pattern: 'ok'\n"
+        "    examples: {match: ['ok']}\n"
+        "  - id: broken\n    description: bad regex\n    kind: line\n    pattern: '(unclosed'\n"
+        "    examples: {match: ['x']}\n")
+    rules, errors = load_rules([pack], defaults=False)
+    assert [r.id for r in rules] == ["good"]
+    assert len(errors) == 1
+    assert errors[0].source == f"{pack}:7"
+    assert "invalid regex" in errors[0].message and "broken" in errors[0].message
+
+
+def test_duplicate_id_and_unknown_option_are_refused(tmp_path: Path) -> None:
+    pack = tmp_path / "dup.yaml"
+    pack.write_text(
+        "rules:\n"
+        "  - id: nav-phrase\n    description: clashes with a default\n    kind: line\n"
+        "    pattern: 'x'\n    examples: {match: ['x']}\n"
+        "  - id: typo\n    description: unknown key\n    kind: line\n    patern: 'x'\n"
+        "    examples: {match: ['x']}\n")
+    _, errors = load_rules([pack], defaults=True)
+    messages = [(e.source, e.message) for e in errors]
+    assert any(src == f"{pack}:2" and "duplicate rule id 'nav-phrase'" in m for src, m in messages)
+    assert any(src == f"{pack}:7" and "unknown option(s) patern" in m for src, m in messages)
+
+
+def test_invalid_yaml_names_the_line() -> None:
+    _, errors = load_pack("rules:\n  - id: x\n    description: a: b\n", "p.yaml")
+    assert errors and errors[0].source.startswith("p.yaml:") and "invalid YAML" in errors[0].message
+
+
+def test_first_rule_to_claim_a_line_labels_it() -> None:
+    lines = split_lines("Skip to content\nA body sentence that stays.\n")
+    labels = label_lines(lines, RULES)
+    assert labels[0].id == "nav-phrase" and labels[1] is None
+
+
+def test_block_without_end_match_takes_only_the_start_line() -> None:
+    rules, errors = load_pack(
+        "rules:\n  - id: promo\n    description: d\n    kind: block\n    start: '^Live:'\n"
+        "    end: 'updated'\n    max_lines: 2\n    examples: {match: ['Live: x']}\n", "p.yaml")
+    assert not errors
+    lines = ["Live: now", "A body line.", "Another, updated."]
+    assert [label is not None for label in label_lines(lines, rules)] == [True, False, False]

@@ -25,4 +25,8 @@ class Settings:
     dedup_threshold: float = 0.8
     shingle_size: int = 5
     num_perm: int = 128
+    dedup_bands: int = 42
+    dedup_rows: int = 3
+    dedup_containment: float = 0.95
+    dedup_index: Path | None = None
     min_words: int = 1

@@ -311,7 +311,7 @@ class Deduplicate(Stage):
     def run(self, docs: Iterable[Document]) -> Iterator[Document]:
         entries = Entries(self.params.num_perm)
         with tempfile.TemporaryFile(prefix="cleaner-dedup-") as spill:
-            entry_of: list[int] = []  # spill position -> entry index, -1 for documents already dropped
+            entry_of = array("q")  # spill position -> entry index, -1 for documents already dropped
             batch: list[Document] = []
             chars = 0
             for doc in docs:
@@ -336,7 +336,7 @@ class Deduplicate(Stage):
             lengths, sizes, _ = entries.arrays()
             self.index.add([entries.ids[i] for i in kept], entries.signatures.take(rows), sizes[rows], lengths[rows])
 
-    def _spill(self, batch: list[Document], spill, entries: Entries, entry_of: list[int]) -> None:
+    def _spill(self, batch: list[Document], spill, entries: Entries, entry_of: array) -> None:
         live = [doc for doc in batch if doc.dropped is None]
         signed = self.signer.sign([doc.text for doc in live])
         entries.signatures.extend(signed.signatures)
@@ -353,20 +353,21 @@ class Deduplicate(Stage):
 
     def _mark(self, doc: Document, entry: int, entries: Entries, clusters: Clusters) -> None:
         rep, size = int(clusters.representative[entry]), int(clusters.size[entry])
+        if rep == entry:
+            doc.cluster_id, doc.cluster_size = doc.id, size
+            return
         if rep < 0:
             assert self.index is not None
             rep_id = self.index.id(-1 - rep)
             rep_sig, rep_size, _ = self.index.rows(np.array([-1 - rep]))
         else:
             rep_id = entries.ids[rep]
-            rep_sig, rep_size = entries.signatures.take(np.array([rep])), np.array([self._sizes[rep]])
-        doc.cluster_id, doc.cluster_size = rep_id, size
-        if rep != entry:
-            jaccard, containment = similarities(entries.signatures.take(np.array([entry])), rep_sig,
-                                                 np.array([self._sizes[entry]]), rep_size)
-            doc.duplicate_of = rep_id
-            doc.similarity = round(float(max(jaccard[0], containment[0])), 4)
-            doc.drop("duplicate")
+            rep_sig, rep_size = entries.signatures.take(np.array([rep])), self._sizes[[rep]]
+        jaccard, containment = similarities(entries.signatures.take(np.array([entry])), rep_sig,
+                                            self._sizes[[entry]], rep_size)
+        doc.cluster_id, doc.cluster_size, doc.duplicate_of = rep_id, size, rep_id
+        doc.similarity = round(float(max(jaccard[0], containment[0])), 4)
+        doc.drop("duplicate")
 
     def cluster(self, entries: Entries) -> Clusters:
         """Representative and cluster size of every entry: exact keys, LSH, verification, components."""

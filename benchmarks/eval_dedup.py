@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 from datasketch import MinHash, MinHashLSH
 from sklearn.metrics import adjusted_rand_score
 
@@ -85,7 +86,6 @@ def baseline(docs: list[tuple[str, str, str]]) -> tuple[list[str], float, float]
         for j in lsh.query(sketch):
             left.append(i)
             right.append(j)
-    import numpy as np
     labels = components(len(docs), np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64))
     return [docs[label][0] for label in labels.tolist()], signing, time.perf_counter() - start
 
@@ -106,7 +106,8 @@ def main() -> int:
           f"bands x {settings.dedup_rows} rows, Jaccard >= {settings.dedup_threshold} or containment >= "
           f"{settings.dedup_containment}")
     rows = []
-    for name, run in (("ours (defaults)", lambda: ours(docs, settings)), ("datasketch baseline", lambda: baseline(docs))):
+    methods = (("ours (defaults)", lambda: ours(docs, settings)), ("datasketch baseline", lambda: baseline(docs)))
+    for name, run in methods:
         predicted, signing, total = run()
         precision, recall = pairwise(labels, predicted)
         rows.append((name, adjusted_rand_score(labels, predicted), precision, recall, len(set(predicted)),

@@ -269,8 +269,9 @@ class Index:
         keys = np.empty((self.params.bands, len(signatures)), dtype=np.uint64)
         order = np.empty((self.params.bands, len(signatures)), dtype=np.int64)
         for band in range(self.params.bands):
-            order[band] = np.argsort(band_keys(signatures, band, self.params.rows), kind="stable")
-            keys[band] = band_keys(signatures[order[band]], band, self.params.rows)
+            unsorted = band_keys(signatures, band, self.params.rows)
+            order[band] = np.argsort(unsorted, kind="stable")
+            keys[band] = unsorted[order[band]]
         if old:
             shutil.copyfile(self.path / "ids.bin", self.path / "ids.bin.tmp")
         with open(self.path / "ids.bin.tmp", "ab" if old else "wb") as fh:
@@ -419,17 +420,22 @@ class Deduplicate(Stage):
         return left[match], right[match]
 
     def _index_pairs(self, entries: Entries, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Verified (entry, indexed document) duplicate pairs."""
-        if self.index is None or self.index.count == 0 or not len(members):
+        """Verified (entry, indexed document) duplicate pairs, looked up a block of entries at a time."""
+        if self.index is None or self.index.count == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        signatures = entries.signatures.take(members)
-        found = [self.index.candidates(band, band_keys(signatures, band, self.params.rows))
-                 for band in range(self.params.bands)]
-        pairs = np.unique(np.concatenate([(q << 40) | d for q, d in found]))
-        query, old = pairs >> 40, pairs & ((1 << 40) - 1)
-        old_signatures, old_sizes, _ = self.index.rows(old)
-        match = self._verify(signatures[query], old_signatures, self._sizes[members[query]], old_sizes)
-        return members[query[match]], old[match]
+        left, right = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+        for start in range(0, len(members), _BLOCK_ROWS):
+            block = members[start:start + _BLOCK_ROWS]
+            signatures = entries.signatures.take(block)
+            found = [self.index.candidates(band, band_keys(signatures, band, self.params.rows))
+                     for band in range(self.params.bands)]
+            pairs = np.unique(np.concatenate([(query << 40) | old for query, old in found]))
+            query, old = pairs >> 40, pairs & ((1 << 40) - 1)
+            old_signatures, old_sizes, _ = self.index.rows(old)
+            match = self._verify(signatures[query], old_signatures, self._sizes[block[query]], old_sizes)
+            left.append(block[query[match]])
+            right.append(old[match])
+        return np.concatenate(left), np.concatenate(right)
 
     def _verify(self, a: np.ndarray, b: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
         jaccard, containment = similarities(a, b, size_a, size_b)

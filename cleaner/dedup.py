@@ -45,7 +45,7 @@ from .stage import Stage
 
 INDEX_FORMAT = 1
 _BATCH_DOCS = 256  # documents signed together
-_BATCH_CHARS = 4_000_000  # ... or fewer when they are long
+_BATCH_CHARS = 1_000_000  # ... or fewer when they are long (the word-hash tables take 16 bytes a character)
 _BLOCK_ROWS = 1 << 16  # signature storage grows by blocks, never by copying everything
 _WINDOW = 32  # in an LSH bucket, each member is compared with up to this many members before it
 _VERIFY_CHUNK = 1 << 15  # pairs verified per numpy step

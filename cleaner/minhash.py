@@ -27,7 +27,8 @@ from datasketch import LeanMinHash, MinHash
 SCHEME = "affine32"  # datasketch's default permutation scheme since 2.0
 EMPTY = np.uint32(0xFFFFFFFF)  # the value of a permutation that saw no shingle (datasketch's too)
 _MASK64 = (1 << 64) - 1
-_WORD_POSITION_SHIFT = 21  # code points are below 2**21
+_WORD_BASE = 0xD6E8FEB86659FD93  # odd, so invertible modulo 2**64: a word hash is a polynomial in it
+_WORD_BASE_INVERSE = pow(_WORD_BASE, -1, 1 << 64)
 _NGRAM_MULTIPLIER = 0x9E3779B97F4A7C15  # odd, so the Horner step of `shingle_hash` loses nothing
 _CHUNK_COLUMNS = 4096  # shingles per permutation block (fastest measured on this machine)
 
@@ -94,17 +95,15 @@ def shingles(words: list[str], size: int) -> list[bytes]:
 
 
 def _word_hash_int(word: str) -> int:
-    h = 0
-    for position, char in enumerate(word):
-        h += _fmix64_int(ord(char) | position << _WORD_POSITION_SHIFT)
-    return h & _MASK64
+    h = sum(ord(char) * pow(_WORD_BASE, position, 1 << 64) for position, char in enumerate(word))
+    return _fmix64_int(h & _MASK64)
 
 
 def shingle_hash(shingle: bytes) -> int:
     """The 32-bit hash of one shingle, as `datasketch.MinHash(hashfunc=...)` takes it.
 
-    Words hash to the sum of a mixed (code point, position) value per letter; the n-gram hash is a
-    polynomial over its word hashes, mixed, top 32 bits. `Signer` computes exactly this, vectorised.
+    A word hashes to a polynomial over its code points, mixed; the n-gram hash is a polynomial over
+    its word hashes, mixed, top 32 bits. `Signer` computes exactly this, vectorised.
     """
     h = 0
     for word in shingle.decode().split(" "):
@@ -132,22 +131,32 @@ class Signer:
         self._a = np.ascontiguousarray(a, dtype=np.uint32)
         self._b = np.ascontiguousarray(b, dtype=np.uint32)[:, None]
         self._buffer = np.empty((num_perm, _CHUNK_COLUMNS), dtype=np.uint32)
+        self._powers = np.ones(1, dtype=np.uint64)  # _WORD_BASE ** i, grown on demand
+        self._inverse_powers = np.ones(1, dtype=np.uint64)
         _letter_table()
+
+    def _power_tables(self, length: int) -> tuple[np.ndarray, np.ndarray]:
+        """Powers of the word base and of its inverse modulo 2**64, at least `length` of each."""
+        if len(self._powers) < length:
+            size = max(length, 2 * len(self._powers))
+            self._powers = np.cumprod(np.full(size, _WORD_BASE, dtype=np.uint64)) * np.uint64(_WORD_BASE_INVERSE)
+            self._inverse_powers = np.cumprod(np.full(size, _WORD_BASE_INVERSE, dtype=np.uint64))
+            self._inverse_powers *= np.uint64(_WORD_BASE)
+        return self._powers, self._inverse_powers
 
     def sign(self, texts: list[str]) -> Signed:
         """Signatures, shingle-set sizes and exact keys of `texts`, all in one pass."""
         count = len(texts)
         letters = _letters("\0".join(texts))
-        doc_of_code = np.repeat(np.arange(count, dtype=np.int64), [len(t) + 1 for t in texts])[:len(letters)]
-        where = np.flatnonzero(letters)
-        codes = letters[where].astype(np.uint64)
-        starts_mask = np.ones(len(where), dtype=bool)
-        starts_mask[1:] = np.diff(where) != 1
-        starts = np.flatnonzero(starts_mask)
-        position = np.arange(len(where), dtype=np.uint64) - starts[np.cumsum(starts_mask) - 1].astype(np.uint64)
-        codes |= position << np.uint64(_WORD_POSITION_SHIFT)
-        words = np.add.reduceat(_fmix64(codes), starts) if len(starts) else np.empty(0, np.uint64)
-        word_doc = doc_of_code[where[starts]]
+        # Word hashes from prefix sums: sum(c_j * B**j) over a word, shifted back to its start.
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], (letters != 0).view(np.int8), [0]))))
+        starts, ends = edges[0::2], edges[1::2]
+        powers, inverse_powers = self._power_tables(len(letters) + 1)
+        prefix = np.zeros(len(letters) + 1, dtype=np.uint64)
+        np.cumsum(letters * powers[:len(letters)], out=prefix[1:])
+        words = _fmix64((prefix[ends] - prefix[starts]) * inverse_powers[starts])
+        doc_starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+        word_doc = np.searchsorted(doc_starts, starts, "right") - 1
         words_per_doc = np.bincount(word_doc, minlength=count)
         keys = self._exact_keys(words, word_doc, words_per_doc)
         hashes, owners = self._shingle_hashes(words, word_doc, words_per_doc)

@@ -84,9 +84,7 @@ def main() -> int:
     start = time.perf_counter()
     cluster_of = np.empty(args.docs, dtype=np.int64)
     dropped = 0
-    peak_inside = 0.0
     for doc in stage.run(docs):
-        peak_inside = max(peak_inside, rss_mb()) if dropped % 4096 == 0 else peak_inside
         cluster_of[int(doc.id[3:])] = int(doc.cluster_id[3:])
         dropped += doc.dropped == "duplicate"
     seconds = time.perf_counter() - start
@@ -107,7 +105,7 @@ def main() -> int:
     print(f"dropped as duplicates: {dropped:,}; documents merged into a cluster of another origin: {wrong:,}")
     print(f"time: {seconds:.1f} s ({args.docs / seconds:,.0f} docs/s, generation included)")
     print(f"peak memory: {peak:,.0f} MB max RSS; RSS before the run {before:,.0f} MB; "
-          f"growth per document: {(max(peak, peak_inside) - before) * 1e6 / args.docs:,.0f} bytes")
+          f"growth per document: {(peak - before) * 1e6 / args.docs:,.0f} bytes")
     return 0
 
 

@@ -83,13 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="score from which a paragraph or document counts as machine-translated "
                           "(default: 0.5)")
     run.add_argument("--no-dedup", action="store_true", help="skip duplicate detection")
-    run.add_argument("--dedup-threshold", type=_threshold, default=0.8, metavar="J",
+    run.add_argument("--dedup-threshold", type=_threshold, default=0.7, metavar="J",
                      help="estimated Jaccard similarity of word 5-gram sets from which two documents "
-                          "are near-duplicates (default: 0.8)")
-    run.add_argument("--dedup-containment", type=_threshold, default=0.95, metavar="C",
+                          "are near-duplicates (default: 0.7)")
+    run.add_argument("--dedup-containment", type=_threshold, default=0.85, metavar="C",
                      help="estimated share of the smaller document's shingles found in the larger from which "
                           "two documents are near-duplicates, e.g. an article and the same article plus "
-                          "boilerplate (default: 0.95)")
+                          "boilerplate (default: 0.85)")
     run.add_argument("--shingle-size", type=_positive, default=5, metavar="N",
                      help="words per shingle (default: 5)")
     run.add_argument("--num-perm", type=_positive, default=128, metavar="K",
@@ -128,8 +128,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         mt_action=getattr(args, "mt_action", "flag"),
         mt_threshold=getattr(args, "mt_threshold", 0.5),
         dedup=not getattr(args, "no_dedup", False),
-        dedup_threshold=getattr(args, "dedup_threshold", 0.8),
-        dedup_containment=getattr(args, "dedup_containment", 0.95),
+        dedup_threshold=getattr(args, "dedup_threshold", 0.7),
+        dedup_containment=getattr(args, "dedup_containment", 0.85),
         shingle_size=getattr(args, "shingle_size", 5),
         num_perm=getattr(args, "num_perm", 128),
         dedup_bands=getattr(args, "bands", 42),

@@ -291,6 +291,59 @@ class Index:
 
 
 @dataclass
+class Verified:
+    """Duplicate pairs: `strong` by Jaccard similarity, `weak` only by containment."""
+
+    left: np.ndarray
+    right: np.ndarray
+    containment: np.ndarray
+    strong: np.ndarray
+    weak: np.ndarray
+
+    @classmethod
+    def concatenate(cls, parts: list[Verified]) -> Verified:
+        if not parts:
+            empty = np.empty(0, np.int64)
+            return cls(empty, empty, np.empty(0), np.empty(0, bool), np.empty(0, bool))
+        return cls(*(np.concatenate([getattr(p, name) for p in parts])
+                     for name in ("left", "right", "containment", "strong", "weak")))
+
+
+def _attach(labels: np.ndarray, left: np.ndarray, right: np.ndarray, containment: np.ndarray,
+            key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The containment-only pairs that may join clusters, so one document never bridges two clusters.
+
+    A document alone joins the one cluster that contains it best (highest containment, then the
+    partner first in `key` order); two clusters of several documents join when at least two
+    documents on each side take part in containment pairs between them.
+    """
+    size = np.bincount(labels)
+    best: dict[int, tuple[tuple[float, int], int, int]] = {}
+    sides: dict[tuple[int, int], tuple[set[int], set[int], tuple[int, int]]] = {}
+    for a, b, share in zip(left.tolist(), right.tolist(), containment.tolist(), strict=True):
+        ca, cb = int(labels[a]), int(labels[b])
+        if ca == cb:
+            continue
+        if size[ca] > 1 and size[cb] > 1:
+            (low, high), (low_doc, high_doc) = ((ca, cb), (a, b)) if ca < cb else ((cb, ca), (b, a))
+            first, second, _ = sides.setdefault((low, high), (set(), set(), (a, b)))
+            first.add(low_doc)
+            second.add(high_doc)
+            continue
+        for single, other in ((a, b), (b, a)):
+            if size[labels[single]] == 1:
+                score = (-share, int(key[other]))
+                if single not in best or score < best[single][0]:
+                    best[single] = (score, single, other)
+    joined = [(single, other) for _, single, other in best.values()]
+    joined += [edge for first, second, edge in sides.values() if len(first) >= 2 and len(second) >= 2]
+    if not joined:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    pairs = np.asarray(joined, dtype=np.int64)
+    return pairs[:, 0], pairs[:, 1]
+
+
+@dataclass
 class Clusters:
     """The outcome for every entry of a run."""
 
@@ -389,21 +442,24 @@ class Deduplicate(Stage):
         left, right = [by_key[~head]], [group_head[~head]]
         heads = np.sort(by_key[head])
         # Near duplicates among the heads, then against the index.
-        new_left, new_right = self._lsh_pairs(entries, heads, position[heads])
-        left.append(new_left)
-        right.append(new_right)
-        old_query, old_doc = self._index_pairs(entries, heads)
-        nodes = count
-        old_nodes = np.empty(0, np.int64)
-        if len(old_query):
-            old_nodes, old_local = np.unique(old_doc, return_inverse=True)
-            left.append(old_query)
-            right.append(count + old_local)
-            nodes += len(old_nodes)
+        found = [self._lsh_pairs(entries, heads, position[heads]), self._index_pairs(entries, heads)]
+        old_nodes, old_local = np.unique(found[1].right, return_inverse=True)
+        found[1].right = count + old_local
+        nodes = count + len(old_nodes)
+        node_key = np.concatenate((position, count + np.arange(len(old_nodes))))
+        strong = [found[0].strong, found[1].strong]
+        weak = [found[0].weak, found[1].weak]
+        left.extend(pairs.left[mask] for pairs, mask in zip(found, strong, strict=True))
+        right.extend(pairs.right[mask] for pairs, mask in zip(found, strong, strict=True))
         labels = components(nodes, np.concatenate(left), np.concatenate(right))
+        joined_left, joined_right = _attach(
+            labels, np.concatenate([p.left[m] for p, m in zip(found, weak, strict=True)]),
+            np.concatenate([p.right[m] for p, m in zip(found, weak, strict=True)]),
+            np.concatenate([p.containment[m] for p, m in zip(found, weak, strict=True)]), node_key)
+        labels = components(nodes, np.concatenate([*left, joined_left]), np.concatenate([*right, joined_right]))
         return self._representatives(entries, labels, lengths, old_nodes)
 
-    def _lsh_pairs(self, entries: Entries, members: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _lsh_pairs(self, entries: Entries, members: np.ndarray, rank: np.ndarray) -> Verified:
         """Verified duplicate pairs among `members` (entry indices) found by LSH banding."""
         pairs = []
         for band in range(self.params.bands):
@@ -412,34 +468,36 @@ class Deduplicate(Stage):
             pairs.append((np.minimum(members[a], members[b]) << 32) | np.maximum(members[a], members[b]))
         unique = np.unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
         left, right = unique >> 32, unique & 0xFFFFFFFF
-        match = np.zeros(len(unique), dtype=bool)
-        for start in range(0, len(unique), _VERIFY_CHUNK):
-            a, b = left[start:start + _VERIFY_CHUNK], right[start:start + _VERIFY_CHUNK]
-            match[start:start + _VERIFY_CHUNK] = self._verify(
-                entries.signatures.take(a), entries.signatures.take(b), self._sizes[a], self._sizes[b])
-        return left[match], right[match]
+        parts = [self._verify(left[start:start + _VERIFY_CHUNK], right[start:start + _VERIFY_CHUNK],
+                              entries.signatures.take(left[start:start + _VERIFY_CHUNK]),
+                              entries.signatures.take(right[start:start + _VERIFY_CHUNK]),
+                              self._sizes[right[start:start + _VERIFY_CHUNK]])
+                 for start in range(0, len(unique), _VERIFY_CHUNK)]
+        return Verified.concatenate(parts)
 
-    def _index_pairs(self, entries: Entries, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _index_pairs(self, entries: Entries, members: np.ndarray) -> Verified:
         """Verified (entry, indexed document) duplicate pairs, looked up a block of entries at a time."""
-        if self.index is None or self.index.count == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        left, right = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
-        for start in range(0, len(members), _BLOCK_ROWS):
-            block = members[start:start + _BLOCK_ROWS]
-            signatures = entries.signatures.take(block)
-            found = [self.index.candidates(band, band_keys(signatures, band, self.params.rows))
-                     for band in range(self.params.bands)]
-            pairs = np.unique(np.concatenate([(query << 40) | old for query, old in found]))
-            query, old = pairs >> 40, pairs & ((1 << 40) - 1)
-            old_signatures, old_sizes, _ = self.index.rows(old)
-            match = self._verify(signatures[query], old_signatures, self._sizes[block[query]], old_sizes)
-            left.append(block[query[match]])
-            right.append(old[match])
-        return np.concatenate(left), np.concatenate(right)
+        parts = []
+        if self.index is not None and self.index.count > 0:
+            for start in range(0, len(members), _BLOCK_ROWS):
+                block = members[start:start + _BLOCK_ROWS]
+                signatures = entries.signatures.take(block)
+                found = [self.index.candidates(band, band_keys(signatures, band, self.params.rows))
+                         for band in range(self.params.bands)]
+                pairs = np.unique(np.concatenate([(query << 40) | old for query, old in found]))
+                query, old = pairs >> 40, pairs & ((1 << 40) - 1)
+                old_signatures, old_sizes, _ = self.index.rows(old)
+                parts.append(self._verify(block[query], old, signatures[query], old_signatures, old_sizes))
+        return Verified.concatenate(parts)
 
-    def _verify(self, a: np.ndarray, b: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
-        jaccard, containment = similarities(a, b, size_a, size_b)
-        return (jaccard >= self.params.threshold) | (containment >= self.params.containment)
+    def _verify(self, left: np.ndarray, right: np.ndarray, a: np.ndarray, b: np.ndarray,
+                size_b: np.ndarray) -> Verified:
+        """The pairs that are duplicates, by Jaccard similarity (strong) or only by containment (weak)."""
+        jaccard, containment = similarities(a, b, self._sizes[left], size_b)
+        strong = jaccard >= self.params.threshold
+        weak = ~strong & (containment >= self.params.containment)
+        keep = strong | weak
+        return Verified(left[keep], right[keep], containment[keep], strong[keep], weak[keep])
 
     def _representatives(self, entries: Entries, labels: np.ndarray, lengths: np.ndarray,
                          old_nodes: np.ndarray) -> Clusters:

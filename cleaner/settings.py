@@ -22,11 +22,11 @@ class Settings:
     mt_action: str = "flag"
     mt_threshold: float = 0.5
     dedup: bool = True
-    dedup_threshold: float = 0.8
+    dedup_threshold: float = 0.7
     shingle_size: int = 5
     num_perm: int = 128
     dedup_bands: int = 42
     dedup_rows: int = 3
-    dedup_containment: float = 0.95
+    dedup_containment: float = 0.85
     dedup_index: Path | None = None
     min_words: int = 1

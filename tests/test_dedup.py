@@ -94,6 +94,15 @@ def test_components_and_bucket_window() -> None:
     assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3)]
 
 
+def test_containment_pairs_do_not_bridge_clusters() -> None:
+    labels = np.array([0, 0, 2, 2, 4])  # clusters {0, 1} and {2, 3}, document 4 alone
+    key = np.arange(5)
+    left, right = dedup._attach(labels, np.array([4, 4, 1]), np.array([0, 2, 3]), np.array([0.9, 0.95, 0.9]), key)
+    assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(4, 2)]  # best container; 1-3 alone
+    left, right = dedup._attach(labels, np.array([0, 1]), np.array([2, 3]), np.array([0.9, 0.9]), key)
+    assert len(left) == 1 and labels[left[0]] != labels[right[0]]  # two documents on each side
+
+
 def test_article_plus_boilerplate_joins_by_containment() -> None:
     out = _run({"a": ARTICLE, "b": ARTICLE + "\n\n" + BOILERPLATE + " " + OTHER[:150], "c": OTHER})
     assert out["b"].dropped is None and out["b"].cluster_size == 2  # the longer text is kept

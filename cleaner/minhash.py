@@ -33,24 +33,25 @@ _NGRAM_MULTIPLIER = 0x9E3779B97F4A7C15  # odd, so the Horner step of `shingle_ha
 _CHUNK_COLUMNS = 4096  # shingles per permutation block (fastest measured on this machine)
 
 
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finaliser (a bijection), in place on a uint64 array."""
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
+def _fmix(h: np.ndarray, shift1: int, multiplier1: int, shift2: int, multiplier2: int, shift3: int) -> np.ndarray:
+    """MurmurHash3's finaliser (a bijection), in place; the constants pick the width."""
+    kind = h.dtype.type
+    h ^= h >> kind(shift1)
+    h *= kind(multiplier1)
+    h ^= h >> kind(shift2)
+    h *= kind(multiplier2)
+    h ^= h >> kind(shift3)
     return h
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    """The 64-bit finaliser, on a uint64 array: mixes word and n-gram hashes."""
+    return _fmix(h, 33, 0xFF51AFD7ED558CCD, 33, 0xC4CEB9FE1A85EC53, 33)
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finaliser, in place: datasketch applies it to every input hash."""
-    h ^= h >> np.uint32(16)
-    h *= np.uint32(0x85EBCA6B)
-    h ^= h >> np.uint32(13)
-    h *= np.uint32(0xC2B2AE35)
-    h ^= h >> np.uint32(16)
-    return h
+    """The 32-bit finaliser, on a uint32 array: datasketch applies it to every input hash."""
+    return _fmix(h, 16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
 
 
 def _fmix64_int(h: int) -> int:

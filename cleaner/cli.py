@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dedup-threshold", type=_threshold, default=0.8, metavar="J",
                      help="estimated Jaccard similarity of word 5-gram sets from which two documents "
                           "are near-duplicates (default: 0.8)")
+    run.add_argument("-j", "--workers", type=int, default=1, metavar="N",
+                     help="processes for the per-document stages (default: 1); the output is identical for any N")
+    run.add_argument("--resume", action="store_true",
+                     help="continue an interrupted run into the same OUTDIR: input shards it finished are not "
+                          "redone, and the output is identical to an uninterrupted run")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress display or summary")
 
     explain = commands.add_parser(
@@ -105,6 +110,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         mt_threshold=getattr(args, "mt_threshold", 0.5),
         dedup=not getattr(args, "no_dedup", False),
         dedup_threshold=getattr(args, "dedup_threshold", 0.8),
+        workers=max(1, getattr(args, "workers", 1)),
+        resume=getattr(args, "resume", False),
     )
 
 

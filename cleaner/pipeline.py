@@ -13,14 +13,19 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import xxhash
+
+from . import __version__
+from .checkpoint import CheckpointStore
 from .dedup import Deduplicate
-from .document import Document, InputError
+from .document import Document
 from .encoding import Decode
 from .extract import ExtractHtml
 from .junk import RemoveJunk
 from .language import DetectLanguage
 from .mt import ScoreMachineTranslation
-from .read import read_documents
+from .parallel import BatchRunner, Item, Result
+from .read import plan_shards
 from .rules import Rule, load_rules
 from .settings import Settings
 from .stage import DocumentStage, Stage
@@ -44,16 +49,33 @@ def build_stages(settings: Settings, rules: list[Rule]) -> list[Stage]:
 
 
 class Pipeline:
-    """Runs documents through stages; `seconds` holds the time spent in each."""
+    """Runs documents through stages; `seconds` holds the time spent in each.
 
-    def __init__(self, stages: list[Stage]) -> None:
+    The leading per-document stages (the `prefix`) do most of the work: they run in
+    `workers` processes, and `clean` checkpoints their output per input shard.
+    """
+
+    def __init__(self, stages: list[Stage], workers: int = 1) -> None:
         self.stages = stages
+        self.workers = workers
         self.seconds: Counter[str] = Counter()
+        cut = next((i for i, s in enumerate(stages) if not isinstance(s, DocumentStage)), len(stages))
+        self.prefix: list[DocumentStage] = stages[:cut]  # type: ignore[assignment]
+        self.rest = stages[cut:]
 
-    def run(self, items: Iterable[Document | InputError], on_error: ErrorSink) -> Iterator[Document]:
-        stream: Iterator[Document] = self._documents(items, on_error)
+    def run(self, items: Iterable[Item], on_error: ErrorSink) -> Iterator[Document]:
+        """All stages over `items` (documents and reading errors, in input order)."""
+        with self.runner(self.prefix) as runner:
+            yield from self.finish(runner.map(self._timed_read(items)), on_error)
+
+    def runner(self, stages: list[DocumentStage]) -> BatchRunner:
+        return BatchRunner(stages, self.workers)
+
+    def finish(self, results: Iterable[Result], on_error: ErrorSink) -> Iterator[Document]:
+        """The stages after the prefix, over the prefix's results; error records go to `on_error`."""
+        stream: Iterator[Document] = self._documents(results, on_error)
         group: list[DocumentStage] = []
-        for stage in self.stages:
+        for stage in self.rest:
             if isinstance(stage, DocumentStage):
                 group.append(stage)
                 continue
@@ -64,7 +86,7 @@ class Pipeline:
             stream = self._per_document(group, stream, on_error)
         return stream
 
-    def _documents(self, items: Iterable[Document | InputError], on_error: ErrorSink) -> Iterator[Document]:
+    def _timed_read(self, items: Iterable[Item]) -> Iterator[Item]:
         it = iter(items)
         while True:
             start = time.perf_counter()
@@ -72,25 +94,20 @@ class Pipeline:
             self.seconds["read"] += time.perf_counter() - start
             if item is None:
                 return
-            if isinstance(item, InputError):
-                on_error(item.record())
+            yield item
+
+    def _documents(self, results: Iterable[Result], on_error: ErrorSink) -> Iterator[Document]:
+        for item in results:
+            if isinstance(item, dict):
+                on_error(item)
             else:
                 yield item
 
     def _per_document(self, stages: list[DocumentStage], docs: Iterator[Document],
                       on_error: ErrorSink) -> Iterator[Document]:
-        for doc in docs:
-            try:
-                for stage in stages:
-                    if doc.dropped is not None:
-                        break
-                    start = time.perf_counter()
-                    stage.process(doc)
-                    self.seconds[stage.name] += time.perf_counter() - start
-            except InputError as err:
-                on_error(err.record())
-                continue
-            yield doc
+        with self.runner(stages) as runner:
+            yield from self._documents(runner.map(docs), on_error)
+        self.seconds.update(runner.seconds)
 
     def _timed(self, stage: Stage, docs: Iterator[Document]) -> Iterator[Document]:
         """Time inside `stage.run`, not counting the time its upstream takes to produce."""
@@ -118,25 +135,51 @@ class Pipeline:
         self.seconds[stage.name] += total - upstream
 
 
+def run_fingerprint(settings: Settings, rules: list[Rule]) -> str:
+    """Changes with anything that changes what the per-document stages make of a document."""
+    digest = xxhash.xxh3_64(f"{__version__}\n{settings!r}\n".encode())
+    for rule in rules:
+        digest.update(f"{rule.path}:{rule.line}:{rule.spec!r}\n".encode())
+    return digest.hexdigest()
+
+
 def clean(inputs: list[Path], outdir: Path, settings: Settings,
           on_document: Callable[[Document], None] | None = None) -> dict[str, Any]:
-    """Run `cleaner clean`: read `inputs`, write the output files to `outdir`, return the stats."""
+    """Run `cleaner clean`: read `inputs`, write the output files to `outdir`, return the stats.
+
+    The per-document work is checkpointed per input shard in `outdir`, so an interrupted run
+    started again with `settings.resume` redoes only unfinished shards.
+    """
     started = time.perf_counter()
     rules, rule_errors = load_rules(settings.rule_paths, settings.default_rules) if settings.junk else ([], [])
-    pipeline = Pipeline(build_stages(settings, rules))
+    pipeline = Pipeline(build_stages(settings, rules), workers=settings.workers)
+    store = CheckpointStore(outdir, run_fingerprint(settings, rules), settings.resume)
     writer = Writer(outdir)
     for err in rule_errors:
         writer.error(err.record())
-    items = read_documents(inputs, settings.text_field, settings.max_bytes)
-    for doc in pipeline.run(items, writer.error):
-        start = time.perf_counter()
-        writer.document(doc)
-        pipeline.seconds["write"] += time.perf_counter() - start
-        if on_document is not None:
-            on_document(doc)
-    return writer.close({
-        "seconds": {name: round(value, 4) for name, value in pipeline.seconds.items()},
+
+    def prefix_results(runner: BatchRunner) -> Iterator[Result]:
+        for shard in plan_shards(inputs, settings.shard_files):
+            saved = store.load(shard)
+            if saved is None:
+                items = pipeline._timed_read(shard.read(settings.text_field, settings.max_bytes))
+                saved = store.record(shard, runner.map(items))
+            yield from saved
+
+    with pipeline.runner(pipeline.prefix) as runner:
+        for doc in pipeline.finish(prefix_results(runner), writer.error):
+            start = time.perf_counter()
+            writer.document(doc)
+            pipeline.seconds["write"] += time.perf_counter() - start
+            if on_document is not None:
+                on_document(doc)
+    pipeline.seconds.update(runner.seconds)
+    stats = writer.close({
+        "seconds": {name: round(value, 4) for name, value in sorted(pipeline.seconds.items())},
         "total_seconds": round(time.perf_counter() - started, 4),
+        "workers": settings.workers,
+        "resumed_shards": store.resumed,
         "rule_errors": len(rule_errors),
     })
-
+    store.finish()
+    return stats

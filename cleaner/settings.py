@@ -25,4 +25,6 @@ class Settings:
     dedup_threshold: float = 0.8
     shingle_size: int = 5
     num_perm: int = 128
-    min_words: int = 1
+    workers: int = 1
+    resume: bool = False
+    shard_files: int = 256

@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true",
                      help="continue an interrupted run into the same OUTDIR: input shards it finished are not "
                           "redone, and the output is identical to an uninterrupted run")
+    run.add_argument("--shard-files", type=int, default=256, metavar="N",
+                     help="input files per checkpoint shard (default: 256; each JSONL file is a shard of its own)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress display or summary")
 
     explain = commands.add_parser(
@@ -112,6 +114,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         dedup_threshold=getattr(args, "dedup_threshold", 0.8),
         workers=max(1, getattr(args, "workers", 1)),
         resume=getattr(args, "resume", False),
+        shard_files=max(1, getattr(args, "shard_files", 256)),
     )
 
 

@@ -7,6 +7,7 @@ corpus-wide stages (dedup) consume the whole stream. Time is counted per stage.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -137,7 +138,8 @@ class Pipeline:
 
 def run_fingerprint(settings: Settings, rules: list[Rule]) -> str:
     """Changes with anything that changes what the per-document stages make of a document."""
-    digest = xxhash.xxh3_64(f"{__version__}\n{settings!r}\n".encode())
+    relevant = {k: v for k, v in dataclasses.asdict(settings).items() if k not in ("workers", "resume")}
+    digest = xxhash.xxh3_64(f"{__version__}\n{relevant!r}\n".encode())
     for rule in rules:
         digest.update(f"{rule.path}:{rule.line}:{rule.spec!r}\n".encode())
     return digest.hexdigest()

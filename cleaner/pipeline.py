@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .authoring import backtracking_errors
 from .dedup import Deduplicate
 from .document import Document, InputError
 from .encoding import Decode
@@ -21,7 +22,8 @@ from .junk import RemoveJunk
 from .language import DetectLanguage
 from .mt import ScoreMachineTranslation
 from .read import read_documents
-from .rules import Rule, load_rules
+from .report import RunReport
+from .rules import Rule, RuleError, load_rules
 from .settings import Settings
 from .stage import DocumentStage, Stage
 from .write import Writer
@@ -118,13 +120,35 @@ class Pipeline:
         self.seconds[stage.name] += total - upstream
 
 
+def load_run_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
+    """The rules a run uses and the errors of those it cannot use.
+
+    The user's packs (not the shipped ones, which the tests check) are also run through the
+    backtracking guard, so one catastrophic regex cannot stall the run: it is reported and skipped.
+    """
+    if not settings.junk:
+        return [], []
+    rules, errors = load_rules(settings.rule_paths, settings.default_rules)
+    user = [rule for rule in rules if not rule.builtin]
+    if user:
+        slow = backtracking_errors(user)
+        bad = {err.source for err in slow}
+        rules = [rule for rule in rules if rule.builtin or f"{rule.path}:{rule.line}" not in bad]
+        errors = errors + slow
+    return rules, errors
+
+
 def clean(inputs: list[Path], outdir: Path, settings: Settings,
-          on_document: Callable[[Document], None] | None = None) -> dict[str, Any]:
-    """Run `cleaner clean`: read `inputs`, write the output files to `outdir`, return the stats."""
+          on_document: Callable[[Document], None] | None = None,
+          rules: tuple[list[Rule], list[RuleError]] | None = None) -> dict[str, Any]:
+    """Run `cleaner clean`: read `inputs`, write the output files to `outdir`, return the stats.
+
+    `rules` is what `load_run_rules` returned, when the caller already loaded (and reported) them.
+    """
     started = time.perf_counter()
-    rules, rule_errors = load_rules(settings.rule_paths, settings.default_rules) if settings.junk else ([], [])
+    rules, rule_errors = rules if rules is not None else load_run_rules(settings)
     pipeline = Pipeline(build_stages(settings, rules))
-    writer = Writer(outdir)
+    writer = Writer(outdir, RunReport(settings, rules, rule_errors))
     for err in rule_errors:
         writer.error(err.record())
     items = read_documents(inputs, settings.text_field, settings.max_bytes)

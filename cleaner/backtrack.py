@@ -84,22 +84,26 @@ def _run_worker(jobs: list[tuple[str, int, list[str]]], first: int, budget: floa
     proc.stdin.write(json.dumps([list(job) for job in jobs[first:]]).encode())
     proc.stdin.close()
     current, sample, deadline = None, "", None
+    pending = b""
     try:
         while True:
+            # read the pipe unbuffered: a line held in a reader's buffer would hide from select
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             ready, _, _ = select.select([proc.stdout], [], [], wait)
             if not ready:
                 return current + 1, SlowPattern(current, jobs[current][0], sample)
-            line = proc.stdout.readline().decode()
-            if not line:
+            chunk = os.read(proc.stdout.fileno(), 1 << 16)
+            if not chunk:
                 break
-            word, _, rest = line.rstrip("\n").partition(" ")
-            if word == "start":
-                current = first + int(rest)
-            elif word == "text":
-                sample, deadline = json.loads(rest), time.monotonic() + budget
-            elif word == "done":
-                deadline = None
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                word, _, rest = line.decode().partition(" ")
+                if word == "start":
+                    current = first + int(rest)
+                elif word == "text":
+                    sample, deadline = json.loads(rest), time.monotonic() + budget
+                elif word == "done":
+                    deadline = None
     finally:
         proc.kill()
         proc.wait()

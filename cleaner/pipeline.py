@@ -7,6 +7,7 @@ corpus-wide stages (dedup) consume the whole stream. Time is counted per stage.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -21,12 +22,12 @@ from .extract import ExtractHtml
 from .junk import RemoveJunk
 from .language import DetectLanguage
 from .mt import ScoreMachineTranslation
-from .read import read_documents
+from .read import read_documents, record_document
 from .report import RunReport
 from .rules import Rule, RuleError, load_rules
 from .settings import Settings
 from .stage import DocumentStage, Stage
-from .write import Writer
+from .write import Writer, result_record
 
 ErrorSink = Callable[[dict[str, Any]], None]
 
@@ -46,11 +47,33 @@ def build_stages(settings: Settings, rules: list[Rule]) -> list[Stage]:
 
 
 class Pipeline:
-    """Runs documents through stages; `seconds` holds the time spent in each."""
+    """Runs documents through stages; `seconds` holds the time spent in each.
 
-    def __init__(self, stages: list[Stage]) -> None:
+    In-process use: `Pipeline(mt_action="drop").clean(records)` builds the stages `cleaner clean`
+    would from `settings` and option overrides (fields of `Settings`); problems with rules or
+    records go to `errors` (the records of errors.jsonl) and the other records go on.
+    """
+
+    def __init__(self, stages: list[Stage] | None = None, settings: Settings | None = None,
+                 **options: Any) -> None:
+        self.settings = dataclasses.replace(settings or Settings(), **options)
+        self.errors: list[dict[str, Any]] = []
+        if stages is None:
+            rules, rule_errors = load_run_rules(self.settings)
+            self.errors.extend(err.record() for err in rule_errors)
+            stages = build_stages(self.settings, rules)
         self.stages = stages
         self.seconds: Counter[str] = Counter()
+
+    def clean(self, records: Iterable[str | dict[str, Any]], html: bool = False) -> Iterator[dict[str, Any]]:
+        """One result per usable record, in order: the `clean.jsonl` record plus `reason` and `spans`.
+
+        Records are strings or mappings with the text in `settings.text_field`; `html=True` treats
+        the texts as HTML pages. With dedup on, results come once every record has been read.
+        """
+        docs = (record_document(i, r, self.settings.text_field, html) for i, r in enumerate(records))
+        for doc in self.run(docs, self.errors.append):
+            yield result_record(doc)
 
     def run(self, items: Iterable[Document | InputError], on_error: ErrorSink) -> Iterator[Document]:
         stream: Iterator[Document] = self._documents(items, on_error)

@@ -37,6 +37,12 @@ def clean_record(doc: Document) -> dict[str, Any]:
     }
 
 
+def result_record(doc: Document) -> dict[str, Any]:
+    """What the library returns for any document: its clean record, `reason` (None: kept) and `spans`."""
+    return {**clean_record(doc), "reason": doc.dropped, "duplicate_of": doc.duplicate_of,
+            "spans": [span.record() for span in doc.removed]}
+
+
 def removed_record(doc: Document) -> dict[str, Any] | None:
     """The `removed.jsonl` entry of a document: its removed spans, and the document if dropped."""
     if doc.dropped is None and not doc.removed:

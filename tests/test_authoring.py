@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from conftest import read_jsonl
+from conftest import ROOT, read_jsonl
 
 from cleaner.backtrack import find_slow
 from cleaner.cli import main
-from cleaner.rules import load_rules
+from cleaner.rules import check_examples, load_rules
 
 GOOD = "The harbour master said the new pier would open in May, two months ahead of schedule.\n"
 
@@ -132,3 +133,19 @@ def test_explain_with_a_scoped_rule(tmp_path: Path, capsys) -> None:
     page.write_text(GOOD + "Scraped by bot 7\n")
     assert main(["explain", str(page), "--rules", str(pack), "--rule", "gazette-folder-note"]) == 0
     assert "[-gazette-folder-note-] Scraped by bot 7" in capsys.readouterr().out
+
+
+def test_readme_worked_example_pack(tmp_path: Path, run_clean) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(# packs/harbour-gazette\.yaml\n.*?)```", readme, re.S).group(1)
+    pack = tmp_path / "harbour-gazette.yaml"
+    pack.write_text(block, encoding="utf-8")
+    rules, errors = load_rules([pack], defaults=False)
+    assert not errors and [rule.id for rule in rules] == ["gazette-support", "gazette-scraper-note"]
+    assert all(check_examples(rule) == [] for rule in rules)
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(f'{{"url": "https://{host}/p", "text": "{GOOD.strip()}\\nSupport local news: subscribe"}}\n'
+                            for host in ("news.harbourgazette.example", "harbourgazette.example.org")))
+    run = run_clean(feed, rule_paths=[pack], dedup=False)
+    assert run.clean["feed.jsonl:1"]["text"] == GOOD.strip()
+    assert run.clean["feed.jsonl:2"]["text"].endswith("Support local news: subscribe")

@@ -295,7 +295,10 @@ def _strip_lines(value: Any) -> Any:
 
 def default_pack_files() -> list[tuple[str, str]]:
     """(name, text) of the rule packs shipped inside the package, in name order."""
-    folder = resources.files("cleaner.rule_packs")
+    try:
+        folder = resources.files("cleaner.rule_packs")
+    except ModuleNotFoundError:  # running from a source checkout, where rules/ sits beside cleaner/
+        folder = Path(__file__).resolve().parent.parent / "rules"
     entries = sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
     return [(f"rules/{p.name}", p.read_text(encoding="utf-8")) for p in entries]
 

@@ -22,7 +22,7 @@ from .rules import Rule, RuleError
 from .settings import Settings
 
 SAMPLE_SIZE = 12  # documents shown with their removed lines
-SAMPLE_LINES = 80  # lines kept per sampled document
+SAMPLE_LINES = 200  # lines kept per sampled document (long runs of kept lines are folded)
 LINE_CHARS = 600  # characters kept per sampled line
 TOP_CLUSTERS = 10
 MT_BINS = 20
@@ -173,11 +173,16 @@ class RunReport:
                  f"mt {entry['mt_score']:g}" if entry["mt_score"] is not None else "",
                  f"dropped: {entry['dropped']}" if entry["dropped"] else "kept",
                  f"duplicate of {entry['duplicate_of']}" if entry["duplicate_of"] else ""]
-        lines = []
-        for text, rule_id in entry["lines"]:
+        lines: list[str] = []
+        kept: list[str] = []
+        for text, rule_id in [*entry["lines"], ("", "")]:  # the sentinel flushes the last kept run
             if rule_id is None:
-                lines.append(f'<p class="kept">{escape(text)}</p>')
+                kept.append(f'<p class="kept">{escape(text)}</p>')
                 continue
+            lines.extend(_fold(kept))
+            kept = []
+            if not rule_id:
+                break
             rule = self.rules.get(rule_id)
             tip = f"{rule_id} ({rule.pack}): {rule.description}" if rule else rule_id
             moved = rule is not None and rule.action == "metadata"
@@ -205,6 +210,15 @@ class RunReport:
         return ('<section id="rule-list"><h2>Rules</h2><table class="rules"><tr><th>id</th><th>pack</th>'
                 '<th>description</th><th>scope</th><th>defined at</th><th>documents</th><th>lines</th>'
                 f'<th>characters</th></tr>{"".join(rows)}</table></section>')
+
+
+def _fold(kept: list[str], shown: int = 2) -> list[str]:
+    """A run of kept lines: the first and last `shown`, the middle folded into a <details>."""
+    if len(kept) <= 2 * shown + 1:
+        return kept
+    middle = kept[shown:-shown]
+    return [*kept[:shown], f'<details class="fold"><summary>{len(middle):,} kept lines</summary>'
+            f'{"".join(middle)}</details>', *kept[-shown:]]
 
 
 def _invert(text: str) -> str:
@@ -292,7 +306,8 @@ text-align:left;vertical-align:top}tr:target{background:#fff6bf}
 .doc{border-top:1px solid #e6e8ee;padding:8px 0}.doc h3{margin:4px 0}.facts{color:#5b6475;margin-bottom:6px}
 .doc p{margin:2px 0;padding:2px 6px}.removed{background:#fdecec;border-left:3px solid #d43c3c}
 .removed del{color:#8a2b2b}.moved{background:#fff6e0;border-left:3px solid #c98a12}
-.moved del{text-decoration:none;color:#6b4a06}.moved .rule{background:#c98a12}
+.moved del{text-decoration:none;color:#6b4a06}.fold summary{color:#5b6475;cursor:pointer;padding:2px 6px}
+.moved .rule{background:#c98a12}
 .rule{display:inline-block;font:12px monospace;background:#d43c3c;color:#fff;
 border-radius:3px;padding:0 5px;margin-right:6px;text-decoration:none}
 """

@@ -128,15 +128,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def run_clean(args: argparse.Namespace, console: Console, settings: Settings) -> int:
-    rules = load_run_rules(settings)
-    for err in rules[1]:
+    rules, rule_errors = load_run_rules(settings)  # reported before any document is read
+    for err in rule_errors:
         console.print(f"[red]rule error: {escape(str(err))}[/red]", soft_wrap=True)
     progress = Progress(TextColumn("[bold]cleaning"), BarColumn(bar_width=None),
                         TextColumn("{task.completed:,} documents"), TimeElapsedColumn(),
                         console=console, transient=True, disable=args.quiet or not console.is_terminal)
     with progress:
         task = progress.add_task("clean", total=None)
-        stats = clean(args.inputs, args.output, settings, lambda _doc: progress.advance(task), rules)
+        stats = clean(args.inputs, args.output, settings, lambda _doc: progress.advance(task),
+                      (rules, rule_errors))
     if not args.quiet:
         _summary(console, stats, args.output)
     if stats["documents_in"] == 0 and stats["errors"]:
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         resolved = effective_settings(args, argv)
     except ConfigError as err:
-        console.print(f"[red]config error: {escape(str(err))}[/red]", soft_wrap=True)
+        Console(stderr=True, highlight=False).print(f"[red]config error: {escape(str(err))}[/red]", soft_wrap=True)
         return 2
     if getattr(args, "print_config", False):
         Console(highlight=False).print(escape(format_config(resolved)), soft_wrap=True)

@@ -163,13 +163,13 @@ def load_run_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
 
 def clean(inputs: list[Path], outdir: Path, settings: Settings,
           on_document: Callable[[Document], None] | None = None,
-          rules: tuple[list[Rule], list[RuleError]] | None = None) -> dict[str, Any]:
+          loaded_rules: tuple[list[Rule], list[RuleError]] | None = None) -> dict[str, Any]:
     """Run `cleaner clean`: read `inputs`, write the output files to `outdir`, return the stats.
 
-    `rules` is what `load_run_rules` returned, when the caller already loaded (and reported) them.
+    `loaded_rules` is what `load_run_rules` returned, when the caller already loaded (and reported) them.
     """
     started = time.perf_counter()
-    rules, rule_errors = rules if rules is not None else load_run_rules(settings)
+    rules, rule_errors = loaded_rules if loaded_rules is not None else load_run_rules(settings)
     pipeline = Pipeline(build_stages(settings, rules))
     writer = Writer(outdir, RunReport(settings, rules, rule_errors))
     for err in rule_errors:

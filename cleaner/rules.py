@@ -266,10 +266,9 @@ def load_pack(text: str, path: str) -> tuple[list[Rule], list[RuleError]]:
     pack = str(data.get("pack") or Path(path).stem)
     rules: list[Rule] = []
     errors: list[RuleError] = []
-    unknown = sorted(set(data) - PACK_KEYS - {"__line__"})
-    if unknown:
-        errors.append(RuleError(path, 1, f"unknown pack key(s) {', '.join(unknown)} "
-                                         f"(a pack has {', '.join(sorted(PACK_KEYS))})"))
+    for key in sorted(set(data) - PACK_KEYS - {"__line__"}, key=str):
+        line = next((n for n, raw in enumerate(text.splitlines(), 1) if raw.startswith(f"{key}:")), 1)
+        errors.append(RuleError(path, line, f"unknown pack key {key!r} (a pack has {', '.join(sorted(PACK_KEYS))})"))
     scope = {key: data[key] for key in ("sites", "folders") if data.get(key) is not None}
     for spec in data["rules"]:
         line = spec.pop("__line__", 1) if isinstance(spec, dict) else 1

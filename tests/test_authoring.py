@@ -149,3 +149,11 @@ def test_readme_worked_example_pack(tmp_path: Path, run_clean) -> None:
     run = run_clean(feed, rule_paths=[pack], dedup=False)
     assert run.clean["feed.jsonl:1"]["text"] == GOOD.strip()
     assert run.clean["feed.jsonl:2"]["text"].endswith("Support local news: subscribe")
+
+
+def test_unknown_pack_key_names_its_line(tmp_path: Path) -> None:
+    pack = tmp_path / "p.yaml"
+    pack.write_text("pack: mine\nsite: [example.com]\nrules:\n" + _rule("ok", "^Read next", "Read next: more"))
+    rules, errors = load_rules([pack], defaults=False)
+    assert [r.id for r in rules] == ["ok"]
+    assert [(e.source, e.message.split(" (")[0]) for e in errors] == [(f"{pack}:2", "unknown pack key 'site'")]

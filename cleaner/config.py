@@ -229,7 +229,10 @@ def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 
 def resolve(cli: Settings, given: set[str], command: argparse.ArgumentParser,
             config: Path | None, preset: str | None, folder: Path) -> Resolved:
-    """Layer defaults, the file's preset, the file, `preset`, and the options in `given` taken from `cli`."""
+    """Layer defaults, the file's preset, the file, `preset`, then what the command line set (from `cli`).
+
+    `cli` is the Settings built from the command line alone; `given` the dests it set explicitly.
+    """
     path = config if config is not None else find_config(folder)
     values, run = load_config(path, command) if path is not None else ({}, {})
     settings = Settings()
@@ -238,7 +241,11 @@ def resolve(cli: Settings, given: set[str], command: argparse.ArgumentParser,
     if preset:
         layers.append((PRESETS[preset], f"preset {preset}"))
         run["preset"] = preset
-    layers.append(({name: getattr(cli, name) for name, _ in filter(None, map(field_for, given))}, "command line"))
+    # Options given on the command line, and any field it set to other than its default: the second
+    # catches an option whose dest does not name its field, so no command-line value is ever lost.
+    explicit = {name for name, _ in filter(None, map(field_for, given))}
+    explicit |= {f.name for f in dataclasses.fields(Settings) if getattr(cli, f.name) != getattr(Settings(), f.name)}
+    layers.append(({name: getattr(cli, name) for name in explicit}, "command line"))
     for layer, where in layers:
         known = {k: v for k, v in layer.items() if k in origin}
         settings = dataclasses.replace(settings, **known)

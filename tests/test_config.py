@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, read_jsonl
 
-from cleaner.cli import main
+from cleaner.cli import build_parser, effective_settings, main, settings_from
 from cleaner.config import field_for
 from cleaner.settings import Settings
 
@@ -134,3 +134,18 @@ def test_inputs_and_output_still_required(tmp_path: Path, monkeypatch, capsys) -
     with pytest.raises(SystemExit) as stop:
         main(["clean", str(SEEDS)])
     assert stop.value.code == 2 and "-o/--output OUTDIR is required" in capsys.readouterr().err
+
+
+def test_command_line_defaults_are_the_settings_defaults() -> None:
+    """Options not given on the command line must not override a config file: their defaults agree."""
+    args = build_parser().parse_args(["clean", "in", "-o", "out"])
+    assert settings_from(args) == Settings()
+
+
+def test_an_option_whose_dest_is_not_its_field_still_overrides(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cleaner.toml").write_text("max_bytes = 1000\n")
+    args = build_parser().parse_args(["clean", "in", "-o", "out", "--max-bytes", "2000"])
+    monkeypatch.setattr(args, "max_bytes", 3000)  # as if mapped from another dest
+    resolved = effective_settings(args, ["clean", "in", "-o", "out"])  # no dest recorded as given
+    assert resolved.settings.max_bytes == 3000

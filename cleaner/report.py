@@ -207,7 +207,7 @@ class RunReport:
                         f"<td>{escape(scope)}</td><td>{escape(rule.path)}:{rule.line}</td>"
                         f"<td>{self.rule_docs[rule.id]:,}</td><td>{counts['lines']:,}</td>"
                         f"<td>{counts['chars']:,}</td></tr>")
-        return ('<section id="rule-list"><h2>Rules</h2><table class="rules"><tr><th>id</th><th>pack</th>'
+        return ('<section id="all-rules"><h2>Rules</h2><table class="rules"><tr><th>id</th><th>pack</th>'
                 '<th>description</th><th>scope</th><th>defined at</th><th>documents</th><th>lines</th>'
                 f'<th>characters</th></tr>{"".join(rows)}</table></section>')
 
@@ -318,7 +318,7 @@ PAGE = """<!DOCTYPE html>
 <body><main><h1>cleaner run report</h1>
 <nav><a href="#documents">documents</a><a href="#rules">rules</a><a href="#mt">machine translation</a>
 <a href="#dedup">duplicates</a><a href="#languages">languages</a><a href="#time">time</a>
-<a href="#sample">sample</a><a href="#rule-list">rule list</a></nav>
+<a href="#sample">sample</a><a href="#all-rules">rule list</a></nav>
 {body}
 </main></body></html>
 """

@@ -42,7 +42,7 @@ def test_report_has_every_section_and_is_self_contained(run_clean) -> None:
     html = (run.outdir / "report.html").read_text(encoding="utf-8")
     tags = elements(html)
     ids = {attrs.get("id") for _, attrs in tags}
-    assert {"documents", "rules", "mt", "dedup", "languages", "time", "sample", "rule-list"} <= ids
+    assert {"documents", "rules", "mt", "dedup", "languages", "time", "sample", "all-rules"} <= ids
     assert not [t for t, a in tags if t in ("script", "link", "img", "iframe") or "src" in a]
     assert not re.search(r"url\(|@import", html)  # nothing fetched by the stylesheet either
     for chart in ("chart-documents", "chart-rules", "chart-clusters", "chart-languages", "chart-time"):

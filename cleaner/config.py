@@ -83,9 +83,12 @@ def find_config(folder: Path) -> Path | None:
     pyproject = folder / "pyproject.toml"
     if pyproject.is_file():
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
-            return pyproject  # let load_config report it with its line
+            text = pyproject.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
+        except (UnicodeDecodeError, OSError):
+            return None
+        except tomllib.TOMLDecodeError:  # report it (with its line) only if it is meant for us
+            return pyproject if "[tool.cleaner]" in text else None
         if isinstance(data.get("tool"), dict) and "cleaner" in data["tool"]:
             return pyproject
     return None

@@ -264,7 +264,11 @@ def format_config(resolved: Resolved) -> str:
         if resolved.run.get(key) is not None:
             lines.append(f"{key} = {_toml(resolved.run[key])}")
     for f in dataclasses.fields(Settings):
-        lines.append(f"{f.name} = {_toml(getattr(resolved.settings, f.name))}  # {resolved.origin[f.name]}")
+        value = getattr(resolved.settings, f.name)
+        if value is None:  # TOML has no null: say so in a comment
+            lines.append(f"# {f.name} is not set  # {resolved.origin[f.name]}")
+        else:
+            lines.append(f"{f.name} = {_toml(value)}  # {resolved.origin[f.name]}")
     return "\n".join(lines)
 
 

@@ -124,10 +124,11 @@ class RunReport:
         if not self.settings.mt:
             return _empty_section("mt", "Machine-translation scores", "The MT stage was off (--no-mt).")
         action = "dropped" if self.settings.mt_action == "drop" else "flagged"
+        threshold = self.settings.mt_threshold
+        said = f"the threshold {threshold:g}" if threshold is not None else "the MT stage's threshold"
         return ('<section id="mt"><h2>Machine-translation scores</h2>'
-                f'{histogram_svg(self.mt_bins, self.settings.mt_threshold, "chart-mt")}'
-                f'<p class="note">{self.mt_flagged:,} documents at or above the threshold '
-                f'{self.settings.mt_threshold:g} ({action}).</p></section>')
+                f'{histogram_svg(self.mt_bins, threshold, "chart-mt")}'
+                f'<p class="note">{self.mt_flagged:,} documents at or above {said} ({action}).</p></section>')
 
     def _dedup_section(self) -> str:
         if not self.settings.dedup:
@@ -256,8 +257,8 @@ def hbar_chart(rows: list[tuple[str, float, str | None]], unit: str, chart_id: s
     return "".join(parts)
 
 
-def histogram_svg(bins: list[int], threshold: float, chart_id: str) -> str:
-    """A histogram of scores in [0, 1] as inline SVG, with the threshold as a marked vertical line."""
+def histogram_svg(bins: list[int], threshold: float | None, chart_id: str) -> str:
+    """A histogram of scores in [0, 1] as inline SVG, with the threshold (when set) as a marked line."""
     if not any(bins):
         return f'<p class="empty" id="{chart_id}">No scored documents.</p>'
     left, width, height, bottom = 50, 640, 220, 30
@@ -279,9 +280,10 @@ def histogram_svg(bins: list[int], threshold: float, chart_id: str) -> str:
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = left + tick * width
         parts.append(f'<text class="tick" x="{x:.1f}" y="{height + 26}" text-anchor="middle">{tick:g}</text>')
-    x = left + threshold * width
-    parts.append(f'<line class="threshold" x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{height + 10}"/>'
-                 f'<text class="threshold-label" x="{x + 4:.1f}" y="14">threshold {threshold:g}</text>')
+    if threshold is not None:
+        x = left + threshold * width
+        parts.append(f'<line class="threshold" x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{height + 10}"/>'
+                     f'<text class="threshold-label" x="{x + 4:.1f}" y="14">threshold {threshold:g}</text>')
     parts.append(f'<text class="tick" x="{left + width / 2}" y="{height + bottom + 16}" text-anchor="middle">'
                  'document MT score</text></svg>')
     return "".join(parts)

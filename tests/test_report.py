@@ -109,3 +109,12 @@ def test_report_of_the_same_input_in_another_order_has_the_same_sample(tmp_path:
         return re.search(r'<section id="sample">.*?</section>', (path / "report.html").read_text(), re.S).group(0)
 
     assert sample(a) == sample(b)
+
+
+def test_unset_mt_threshold_draws_no_line() -> None:
+    report = RunReport(Settings(), [])
+    report.settings.mt_threshold = None  # a stage that chooses its own threshold
+    report.add(_doc(1))
+    html = report.render({"documents_in": 1, "documents_out": 1, "dropped": {}, "errors": 0, "warnings": 0,
+                          "rules": {}, "seconds": {}})
+    assert 'class="threshold"' not in html and "the MT stage's threshold" in html

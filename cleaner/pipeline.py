@@ -1,8 +1,8 @@
 """The pipeline: a plain list of stages between the reader and the writer.
 
 Adding a stage means writing its module and adding one line to `build_stages`.
-Per-document stages run one document at a time with errors caught per document;
-corpus-wide stages (dedup) consume the whole stream. Time is counted per stage.
+Per-document stages run in batches, in this process or in worker processes, with errors
+caught per document; corpus-wide stages (dedup) consume the whole stream. Time is counted per stage.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import xxhash
 
 from . import __version__
+from .authoring import backtracking_errors
 from .checkpoint import CheckpointStore
 from .dedup import Deduplicate
 from .document import Document
@@ -26,11 +27,12 @@ from .junk import RemoveJunk
 from .language import DetectLanguage
 from .mt import ScoreMachineTranslation
 from .parallel import BatchRunner, Item, Result
-from .read import plan_shards
-from .rules import Rule, load_rules
+from .read import plan_shards, record_document
+from .report import RunReport
+from .rules import Rule, RuleError, load_rules
 from .settings import Settings
 from .stage import DocumentStage, Stage
-from .write import Writer
+from .write import Writer, result_record
 
 ErrorSink = Callable[[dict[str, Any]], None]
 
@@ -52,22 +54,44 @@ def build_stages(settings: Settings, rules: list[Rule]) -> list[Stage]:
 class Pipeline:
     """Runs documents through stages; `seconds` holds the time spent in each.
 
+    In-process use: `Pipeline(mt_action="drop").clean(records)` builds the stages `cleaner clean`
+    would from `settings` and option overrides (fields of `Settings`); problems with rules or
+    records go to `errors` (the records of errors.jsonl) and the other records go on.
+
     The leading per-document stages (the `prefix`) do most of the work: they run in
-    `workers` processes, and `clean` checkpoints their output per input shard.
+    `settings.workers` processes, and `clean` checkpoints their output per input shard.
     """
 
-    def __init__(self, stages: list[Stage], workers: int = 1) -> None:
+    def __init__(self, stages: list[Stage] | None = None, settings: Settings | None = None,
+                 **options: Any) -> None:
+        self.settings = dataclasses.replace(settings or Settings(), **options)
+        self.errors: list[dict[str, Any]] = []
+        if stages is None:
+            rules, rule_errors = load_run_rules(self.settings)
+            self.errors.extend(err.record() for err in rule_errors)
+            stages = build_stages(self.settings, rules)
         self.stages = stages
-        self.workers = workers
+        self.workers = self.settings.workers
         self.seconds: Counter[str] = Counter()
         cut = next((i for i, s in enumerate(stages) if not isinstance(s, DocumentStage)), len(stages))
         self.prefix: list[DocumentStage] = stages[:cut]  # type: ignore[assignment]
         self.rest = stages[cut:]
 
+    def clean(self, records: Iterable[str | dict[str, Any]], html: bool = False) -> Iterator[dict[str, Any]]:
+        """One result per usable record, in order: the `clean.jsonl` record plus `reason` and `spans`.
+
+        Records are strings or mappings with the text in `settings.text_field`; `html=True` treats
+        the texts as HTML pages. With dedup on, results come once every record has been read.
+        """
+        docs = (record_document(i, r, self.settings.text_field, html) for i, r in enumerate(records))
+        for doc in self.run(docs, self.errors.append):
+            yield result_record(doc)
+
     def run(self, items: Iterable[Item], on_error: ErrorSink) -> Iterator[Document]:
         """All stages over `items` (documents and reading errors, in input order)."""
         with self.runner(self.prefix) as runner:
-            yield from self.finish(runner.map(self._timed_read(items)), on_error)
+            yield from self.finish(runner.map(self.timed_read(items)), on_error)
+        self.seconds.update(runner.seconds)
 
     def runner(self, stages: list[DocumentStage]) -> BatchRunner:
         return BatchRunner(stages, self.workers)
@@ -87,7 +111,7 @@ class Pipeline:
             stream = self._per_document(group, stream, on_error)
         return stream
 
-    def _timed_read(self, items: Iterable[Item]) -> Iterator[Item]:
+    def timed_read(self, items: Iterable[Item]) -> Iterator[Item]:
         it = iter(items)
         while True:
             start = time.perf_counter()
@@ -136,6 +160,24 @@ class Pipeline:
         self.seconds[stage.name] += total - upstream
 
 
+def load_run_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
+    """The rules a run uses and the errors of those it cannot use.
+
+    The user's packs (not the shipped ones, which the tests check) are also run through the
+    backtracking guard, so one catastrophic regex cannot stall the run: it is reported and skipped.
+    """
+    if not settings.junk:
+        return [], []
+    rules, errors = load_rules(settings.rule_paths, settings.default_rules)
+    user = [rule for rule in rules if not rule.builtin]
+    if user:
+        slow = backtracking_errors(user)
+        bad = {err.source for err in slow}
+        rules = [rule for rule in rules if rule.builtin or f"{rule.path}:{rule.line}" not in bad]
+        errors = errors + slow
+    return rules, errors
+
+
 def run_fingerprint(settings: Settings, rules: list[Rule]) -> str:
     """Changes with anything that changes what the per-document stages make of a document."""
     relevant = {k: v for k, v in dataclasses.asdict(settings).items() if k not in ("workers", "resume")}
@@ -146,17 +188,19 @@ def run_fingerprint(settings: Settings, rules: list[Rule]) -> str:
 
 
 def clean(inputs: list[Path], outdir: Path, settings: Settings,
-          on_document: Callable[[Document], None] | None = None) -> dict[str, Any]:
+          on_document: Callable[[Document], None] | None = None,
+          loaded_rules: tuple[list[Rule], list[RuleError]] | None = None) -> dict[str, Any]:
     """Run `cleaner clean`: read `inputs`, write the output files to `outdir`, return the stats.
 
+    `loaded_rules` is what `load_run_rules` returned, when the caller already loaded (and reported) them.
     The per-document work is checkpointed per input shard in `outdir`, so an interrupted run
     started again with `settings.resume` redoes only unfinished shards.
     """
     started = time.perf_counter()
-    rules, rule_errors = load_rules(settings.rule_paths, settings.default_rules) if settings.junk else ([], [])
-    pipeline = Pipeline(build_stages(settings, rules), workers=settings.workers)
+    rules, rule_errors = loaded_rules if loaded_rules is not None else load_run_rules(settings)
+    pipeline = Pipeline(build_stages(settings, rules), settings)
     store = CheckpointStore(outdir, run_fingerprint(settings, rules), settings.resume)
-    writer = Writer(outdir)
+    writer = Writer(outdir, RunReport(settings, rules, rule_errors))
     for err in rule_errors:
         writer.error(err.record())
 
@@ -164,7 +208,7 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
         for shard in plan_shards(inputs, settings.shard_files):
             saved = store.load(shard)
             if saved is None:
-                items = pipeline._timed_read(shard.read(settings.text_field, settings.max_bytes))
+                items = pipeline.timed_read(shard.read(settings.text_field, settings.max_bytes))
                 saved = store.record(shard, runner.map(items))
             yield from saved
 

@@ -135,6 +135,25 @@ def _open_jsonl(path: Path) -> io.BufferedIOBase:
     return open(path, "rb")
 
 
+def record_document(index: int, record: str | dict, text_field: str, html: bool = False) -> Document | InputError:
+    """A document from an in-process record: a string, or a mapping like a JSONL line.
+
+    Its id is the record's `id` field when it has one, else its position; every field but the
+    text goes to metadata, as for JSONL input.
+    """
+    fmt = "html" if html else "text"
+    if isinstance(record, str):
+        return Document(id=str(index), source=f"<record {index}>", raw=record, format=fmt)
+    if not isinstance(record, dict):
+        return InputError(f"<record {index}>", f"expected a string or a mapping, found {type(record).__name__}")
+    metadata = dict(record)
+    doc_id = str(metadata["id"]) if metadata.get("id") is not None else str(index)
+    text = metadata.pop(text_field, None)
+    if not isinstance(text, str):
+        return InputError(f"<record {doc_id}>", f"no string field {text_field!r} (see text_field)")
+    return Document(id=doc_id, source=f"<record {doc_id}>", raw=text, format=fmt, metadata=metadata)
+
+
 def _read_jsonl(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
     """One document per JSON line; the text field becomes the text, every other field metadata."""
     with _open_jsonl(path) as raw:

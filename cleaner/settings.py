@@ -23,6 +23,7 @@ class Settings:
     mt_threshold: float = 0.5
     dedup: bool = True
     dedup_threshold: float = 0.8
+    dedup_action: str = "drop"  # "flag": keep duplicates, marked by cluster_id != id
     shingle_size: int = 5
     num_perm: int = 128
     workers: int = 1

@@ -9,11 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+from conftest import FIXTURES, SEEDS
+
 from cleaner.checkpoint import WORKDIR
 from cleaner.pipeline import clean
 from cleaner.settings import Settings
-
-from conftest import FIXTURES, SEEDS
 
 OUTPUTS = ("clean.jsonl", "removed.jsonl", "errors.jsonl")
 

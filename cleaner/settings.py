@@ -17,7 +17,7 @@ class Settings:
     default_rules: bool = True
     language: bool = True
     lang: list[str] = field(default_factory=list)
-    language_sample: int = 2000
+    language_sample: int = 600
     mt: bool = True
     mt_action: str = "flag"
     mt_threshold: float = 0.5

@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "are near-duplicates (default: 0.8)")
     run.add_argument("-j", "--workers", type=int, default=1, metavar="N",
                      help="processes for the per-document stages (default: 1); the output is identical for any N")
+    run.add_argument("--engine", choices=("local", "ray"), default="local",
+                     help="run the per-document stages in local processes (default) or on Ray "
+                          "(pip install 'cleaner[ray]'); the output is identical")
+    run.add_argument("--address", dest="ray_address", metavar="ADDRESS",
+                     help="address of an existing Ray cluster (with --engine ray; default: start a local one)")
     run.add_argument("--resume", action="store_true",
                      help="continue an interrupted run into the same OUTDIR: input shards it finished are not "
                           "redone, and the output is identical to an uninterrupted run")
@@ -134,6 +139,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         workers=max(1, getattr(args, "workers", 1)),
         resume=getattr(args, "resume", False),
         shard_files=max(1, getattr(args, "shard_files", 256)),
+        engine=getattr(args, "engine", "local"),
+        ray_address=getattr(args, "ray_address", None),
     )
 
 

@@ -178,9 +178,12 @@ def load_run_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
     return rules, errors
 
 
+EXECUTION_SETTINGS = ("workers", "resume", "engine", "ray_address")  # how a run executes, not what it produces
+
+
 def run_fingerprint(settings: Settings, rules: list[Rule]) -> str:
     """Changes with anything that changes what the per-document stages make of a document."""
-    relevant = {k: v for k, v in dataclasses.asdict(settings).items() if k not in ("workers", "resume")}
+    relevant = {k: v for k, v in dataclasses.asdict(settings).items() if k not in EXECUTION_SETTINGS}
     digest = xxhash.xxh3_64(f"{__version__}\n{relevant!r}\n".encode())
     for rule in rules:
         digest.update(f"{rule.path}:{rule.line}:{rule.spec!r}\n".encode())
@@ -205,14 +208,20 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
         writer.error(err.record())
 
     def prefix_results(runner: BatchRunner) -> Iterator[Result]:
-        for shard in plan_shards(inputs, settings.shard_files):
+        shards = plan_shards(inputs, settings.shard_files)
+        if settings.engine == "ray":
+            from .ray_engine import prefix_results as on_ray
+
+            yield from on_ray(shards, pipeline.prefix, settings, pipeline.seconds)
+            return
+        for shard in shards:
             saved = store.load(shard)
             if saved is None:
                 items = pipeline.timed_read(shard.read(settings.text_field, settings.max_bytes))
                 saved = store.record(shard, runner.map(items))
             yield from saved
 
-    with pipeline.runner(pipeline.prefix) as runner:
+    with pipeline.runner(pipeline.prefix if settings.engine == "local" else []) as runner:
         for doc in pipeline.finish(prefix_results(runner), writer.error):
             start = time.perf_counter()
             writer.document(doc)

@@ -27,5 +27,7 @@ class Settings:
     shingle_size: int = 5
     num_perm: int = 128
     workers: int = 1
+    engine: str = "local"
+    ray_address: str | None = None
     resume: bool = False
     shard_files: int = 256

@@ -361,6 +361,7 @@ class Deduplicate(Stage):
         self.signer = Signer(self.params.num_perm, self.params.shingle_size, self.params.seed)
         self.index = Index(settings.dedup_index, self.params) if settings.dedup_index else None
         self._sizes = np.empty(0, np.int64)  # shingle-set sizes of the current run's entries
+        self.action = settings.dedup_action
 
     def run(self, docs: Iterable[Document]) -> Iterator[Document]:
         entries = Entries(self.params.num_perm)
@@ -421,7 +422,8 @@ class Deduplicate(Stage):
                                             self._sizes[[entry]], rep_size)
         doc.cluster_id, doc.cluster_size, doc.duplicate_of = rep_id, size, rep_id
         doc.similarity = round(float(max(jaccard[0], containment[0])), 4)
-        doc.drop("duplicate")
+        if self.action == "drop":
+            doc.drop("duplicate")
 
     def cluster(self, entries: Entries) -> Clusters:
         """Representative and cluster size of every entry: exact keys, LSH, verification, components."""

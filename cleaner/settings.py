@@ -17,16 +17,21 @@ class Settings:
     default_rules: bool = True
     language: bool = True
     lang: list[str] = field(default_factory=list)
-    language_sample: int = 2000
+    language_sample: int = 600
     mt: bool = True
     mt_action: str = "flag"
     mt_threshold: float = 0.5
     dedup: bool = True
     dedup_threshold: float = 0.7
+    dedup_action: str = "drop"  # "flag": keep duplicates, marked by cluster_id != id
     shingle_size: int = 5
     num_perm: int = 128
     dedup_bands: int = 42
     dedup_rows: int = 3
     dedup_containment: float = 0.85
     dedup_index: Path | None = None
-    min_words: int = 1
+    workers: int = 1
+    engine: str = "local"
+    ray_address: str | None = None
+    resume: bool = False
+    shard_files: int = 256

@@ -41,7 +41,7 @@ import xxhash
 from .document import Document
 from .minhash import SCHEME, Signer, _fmix64
 from .settings import Settings
-from .stage import Stage
+from .stage import DocumentStage, Stage
 
 INDEX_FORMAT = 1
 _BATCH_DOCS = 256  # documents signed together
@@ -351,6 +351,25 @@ class Clusters:
     size: np.ndarray  # members in the cluster (indexed documents included)
 
 
+class SignForDedup(DocumentStage):
+    """Computes a document's MinHash signature beside the other per-document stages.
+
+    Signing is the costly part of deduplication and needs only the document itself, so it runs
+    where the per-document stages run: in the worker processes (`--workers`) or on Ray
+    (`--engine ray`). `Deduplicate` then only groups, verifies and clusters.
+    """
+
+    name = "dedup-sign"
+
+    def __init__(self, settings: Settings) -> None:
+        params = DedupParams.from_settings(settings)
+        self.signer = Signer(params.num_perm, params.shingle_size, params.seed)
+
+    def process(self, doc: Document) -> None:
+        signed = self.signer.sign([doc.text])
+        doc.signature = (signed.signatures[0], int(signed.sizes[0]), int(signed.keys[0]))
+
+
 class Deduplicate(Stage):
     """Marks every kept document with its cluster; drops all but one document of each cluster."""
 
@@ -393,11 +412,17 @@ class Deduplicate(Stage):
 
     def _spill(self, batch: list[Document], spill, entries: Entries, entry_of: array) -> None:
         live = [doc for doc in batch if doc.dropped is None]
-        signed = self.signer.sign([doc.text for doc in live])
-        entries.signatures.extend(signed.signatures)
-        entries.sizes.append(signed.sizes)
-        entries.keys.append(signed.keys)
+        if live and all(doc.signature is not None for doc in live):  # signed by `SignForDedup`
+            entries.signatures.extend(np.stack([doc.signature[0] for doc in live]))
+            entries.sizes.append(np.array([doc.signature[1] for doc in live], dtype=np.int64))
+            entries.keys.append(np.array([doc.signature[2] for doc in live], dtype=np.uint64))
+        else:
+            signed = self.signer.sign([doc.text for doc in live])
+            entries.signatures.extend(signed.signatures)
+            entries.sizes.append(signed.sizes)
+            entries.keys.append(signed.keys)
         for doc in batch:
+            doc.signature = None
             pickle.dump(doc, spill, protocol=pickle.HIGHEST_PROTOCOL)
             if doc.dropped is None:
                 entry_of.append(len(entries))

@@ -8,7 +8,7 @@ and fill the record's fields instead.
 from __future__ import annotations
 
 from .document import Document, Span
-from .rules import Rule, label_lines, split_lines
+from .rules import FORMATS, Rule, label_lines, split_lines
 from .stage import DocumentStage
 
 
@@ -18,11 +18,11 @@ class RemoveJunk(DocumentStage):
     name = "junk"
 
     def __init__(self, rules: list[Rule]) -> None:
-        self.rules = rules
+        self.rules = {fmt: [r for r in rules if fmt in r.spec.get("formats", FORMATS)] for fmt in FORMATS}
 
     def process(self, doc: Document) -> None:
         lines = split_lines(doc.text)
-        labels = label_lines(lines, self.rules)
+        labels = label_lines(lines, self.rules[doc.format])
         kept: list[str] = []
         doc.annotated = []
         for number, (line, rule) in enumerate(zip(lines, labels, strict=True), start=1):

@@ -18,7 +18,9 @@ Options common to all kinds: `action` (`remove`, or `metadata` to move the line 
 the metadata field named by `field`), `evidence` (a signal for later stages, such as
 `machine-translation`), `also_previous` (a regex: the line just before a match goes too
 when it matches), `max_line` (only the first N lines), `min_lines` (only documents with
-at least N lines), `ignore_case`.
+at least N lines), `ignore_case`, `max_words` (for `line` and `phrases`: longer lines are left
+alone, as text flattened without line breaks can hold a whole page in one line), `formats` (the input formats the rule applies to, `text` and/or
+`html`: a rule for flattened text can be kept off the main text extracted from HTML).
 
 Rules apply in file order, packs in name order; the first rule to claim a line labels it.
 """
@@ -36,6 +38,7 @@ from typing import Any
 import yaml
 
 KINDS = ("line", "phrases", "block", "repeat", "first_line")
+FORMATS = ("text", "html")
 OPTIONS = {
     "id", "description", "kind", "examples", "action", "field", "evidence", "also_previous",
     "max_line", "min_lines", "ignore_case", "pattern", "phrases", "whole_line", "start", "end",
@@ -93,7 +96,10 @@ class Rule:
                 labels[j] = self
 
     def _apply_line(self, lines: list[str], labels: list[Rule | None], open_: list[int]) -> None:
+        max_words = self.spec.get("max_words")
         for i in open_:
+            if max_words is not None and len(lines[i].split()) > max_words:
+                continue
             if labels[i] is None and self.regex.search(lines[i]):
                 self._claim(labels, i, lines)
 
@@ -188,6 +194,9 @@ def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
     examples = spec["examples"]
     if not isinstance(examples, dict) or not examples.get("match"):
         raise RuleError(path, line, f"rule {rule_id!r}: examples need at least one 'match'")
+    formats = spec.get("formats", list(FORMATS))
+    if not isinstance(formats, list) or not formats or set(formats) - set(FORMATS):
+        raise RuleError(path, line, f"rule {rule_id!r}: formats is a list of {', '.join(FORMATS)}")
     flags = re.IGNORECASE if spec.get("ignore_case") else 0
     rule = Rule(id=rule_id, description=str(spec["description"]).strip(), kind=kind, pack=pack,
                 path=path, line=line, spec=spec, action=action, field=spec.get("field"),

@@ -24,19 +24,19 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from .document import Document
 from .stage import DocumentStage
 
-# Never article text. Page chrome (nav, aside, footer, form) is handled separately: some sites
-# wrap the whole page in one of them, so those go only when they hold a minor share of the text.
+# Never article text. Forms are handled separately: some sites (ASP.NET) wrap the whole page in
+# one, so a form goes only when it holds a minor share of the page's text.
 _ALWAYS_DROP = ("script:not([type='application/ld+json'])", "style", "noscript", "iframe", "svg", "template",
                 "object", "embed", "canvas", "select", "button", "input", "textarea")
-_CHROME = ("nav", "aside", "footer", "form", "menu", "[role=navigation]", "[role=complementary]",
-           "[role=contentinfo]", "[role=search]", "[role=banner]")
+_CHROME = ("nav", "aside", "footer", "menu", "[role=navigation]", "[role=complementary]", "[role=contentinfo]",
+           "[role=search]", "[role=banner]")
 _HIDDEN = ("[hidden]", "[aria-hidden=true]", "[style*='display:none']", "[style*='display: none']",
            "[style*='visibility:hidden']", "[style*='visibility: hidden']")
 # Candidates for the link-density test: containers of lists of links.
 _BLOCKS = ("ul", "ol", "dl", "table", "div", "section")
 _METADATA = ("author", "date", "sitename", "url", "hostname", "description")
 
-CHROME_SHARE = 0.5  # page chrome holding more than this share of the page's text is kept
+FORM_SHARE = 0.5  # a form holding more than this share of the page's text is kept
 LINK_DENSITY = 0.6  # a block whose text is more than this share link text is a menu or link list
 LINK_BLOCK_PLAIN = 300  # ... and has less text than this outside links (else it may hold the article)
 
@@ -97,12 +97,12 @@ def prune(tree: LexborHTMLParser) -> None:
     root = tree.body or tree.root
     if root is None:
         return
-    _remove_all(tree.css(",".join(_ALWAYS_DROP + _HIDDEN)))
+    _remove_all(tree.css(",".join(_ALWAYS_DROP + _HIDDEN + _CHROME)))
     for node in list(root.traverse(include_text=False)):
         if node.tag == "-comment":
             node.decompose()
     total = max(1, _text_length(root))
-    _remove_all([node for node in tree.css(",".join(_CHROME)) if _text_length(node) <= CHROME_SHARE * total])
+    _remove_all([node for node in tree.css("form") if _text_length(node) <= FORM_SHARE * total])
     dense: list[LexborNode] = []
     for node in tree.css(",".join(_BLOCKS)):
         length = _text_length(node)

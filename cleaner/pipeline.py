@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .boilerplate import RemoveBoilerplate
 from .dedup import Deduplicate
 from .document import Document, InputError
 from .encoding import Decode
 from .extract import ExtractHtml
 from .junk import RemoveJunk
 from .language import DetectLanguage
+from .lines import ClassifyLines
 from .mt import ScoreMachineTranslation
 from .read import read_documents
 from .rules import Rule, load_rules
@@ -31,9 +33,13 @@ ErrorSink = Callable[[dict[str, Any]], None]
 
 def build_stages(settings: Settings, rules: list[Rule]) -> list[Stage]:
     """The stages a run uses, in order, as the settings switch them on."""
-    stages: list[Stage] = [Decode(), ExtractHtml()]
+    stages: list[Stage] = [Decode(), ExtractHtml(settings.html_timeout)]
     if settings.junk:
         stages.append(RemoveJunk(rules))
+    if settings.junk and settings.lines:
+        stages.append(ClassifyLines())
+    if settings.junk and settings.boilerplate:
+        stages.append(RemoveBoilerplate(settings))
     if settings.language:
         stages.append(DetectLanguage(settings))
     if settings.mt:

@@ -19,8 +19,9 @@ the metadata field named by `field`), `evidence` (a signal for later stages, suc
 `machine-translation`), `also_previous` (a regex: the line just before a match goes too
 when it matches), `max_line` (only the first N lines), `min_lines` (only documents with
 at least N lines), `ignore_case`, `max_words` (for `line` and `phrases`: longer lines are left
-alone, as text flattened without line breaks can hold a whole page in one line), `formats` (the input formats the rule applies to, `text` and/or
-`html`: a rule for flattened text can be kept off the main text extracted from HTML).
+alone, as text flattened without line breaks can hold a whole page in one line), `formats`
+(the input formats the rule applies to, `text` and/or `html`: a rule for flattened text can
+be kept off the main text extracted from HTML).
 
 Rules apply in file order, packs in name order; the first rule to claim a line labels it.
 """
@@ -43,6 +44,7 @@ OPTIONS = {
     "id", "description", "kind", "examples", "action", "field", "evidence", "also_previous",
     "max_line", "min_lines", "ignore_case", "pattern", "phrases", "whole_line", "start", "end",
     "max_lines", "min_words", "shingle", "containment", "max_words", "max_overlap", "min_overlap",
+    "formats",
 }
 _WORD = re.compile(r"\w+")
 

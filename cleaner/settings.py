@@ -26,3 +26,7 @@ class Settings:
     shingle_size: int = 5
     num_perm: int = 128
     min_words: int = 1
+    html_timeout: float = 30.0  # seconds of main-content extraction per page before the fallback
+    lines: bool = True  # the learned line classifier on flattened text
+    boilerplate: bool = True  # lines recurring across documents of a site or folder
+    boilerplate_min_docs: int = 5

@@ -6,7 +6,8 @@ dedup stage does) while counting, per group (the page's host name when known, el
 input folder), in how many documents each line fingerprint (xxhash of the line, lower-cased,
 digits and spaces folded) occurs. The second pass reads the documents back and removes the
 lines found in at least `boilerplate_min_docs` documents of their group, as spans with rule
-id `corpus-boilerplate`. Memory holds one counter entry per distinct line; past
+id `corpus-boilerplate` (unless every line of the document recurs: then the document is the
+content, or a duplicate for the dedup stage, and stays whole). Memory holds one counter entry per distinct line; past
 `MAX_ENTRIES` the lines seen in a single document are forgotten (lossy counting), so it
 stays bounded on corpora of any size.
 """

@@ -22,6 +22,7 @@ import trafilatura
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .document import Document
+from .encoding import repair
 from .stage import DocumentStage
 
 # Never article text. Forms are handled separately: some sites (ASP.NET) wrap the whole page in
@@ -146,7 +147,11 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
 
 
 class ExtractHtml(DocumentStage):
-    """Replaces an HTML document's markup with its main text; sets title and page metadata."""
+    """Replaces an HTML document's markup with its main text; sets title and page metadata.
+
+    The encoding stage leaves HTML unrepaired (ftfy over the whole markup costs more than the
+    extraction); the extracted text and title are repaired here instead.
+    """
 
     name = "html"
 
@@ -157,9 +162,11 @@ class ExtractHtml(DocumentStage):
         if doc.format != "html":
             return
         text, found, extractor = extract(doc.text, doc.metadata.get("url"), self.timeout)
-        doc.text = text
+        doc.text, fixes = repair(text)
+        if fixes:
+            doc.metadata["encoding_fixes"] = fixes
         title = found.pop("title", None)
-        doc.title = doc.title or title
+        doc.title = doc.title or (repair(title)[0] if title else None)
         for name, value in found.items():
             doc.metadata.setdefault(name, value)
         if extractor != "trafilatura":

@@ -127,13 +127,12 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
     (then metadata holds `extraction_note` saying which).
     """
     tree = LexborHTMLParser(html)
-    prune(tree)
-    pruned = tree.html or ""
     metadata: dict[str, Any] = {}
     try:
-        with time_limit(timeout):
-            result = trafilatura.bare_extraction(pruned, url=url, with_metadata=True, include_comments=False,
-                                                 include_tables=True, favor_precision=True)
+        with time_limit(timeout):  # the pre-pass too: on pathological nesting it is the slow part
+            prune(tree)
+            result = trafilatura.bare_extraction(tree.html or "", url=url, with_metadata=True,
+                                                 include_comments=False, include_tables=True, favor_precision=True)
     except ExtractionTimeout as err:
         result, metadata["extraction_note"] = None, str(err)
     if result is not None and result.text:

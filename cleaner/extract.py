@@ -90,7 +90,8 @@ def _remove_all(nodes: list[LexborNode]) -> None:
 
 
 def _text_length(node: LexborNode) -> int:
-    return len(" ".join(node.text(deep=True, separator=" ").split()))
+    """Characters of text under `node`, each text node stripped (so indentation does not count)."""
+    return len(node.text(deep=True, strip=True))
 
 
 def prune(tree: LexborHTMLParser) -> None:

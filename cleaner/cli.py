@@ -86,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the effective settings (defaults, preset, config file, options) as TOML and exit")
     _add_input_options(run)
     run.add_argument("--no-junk", action="store_true", help="skip junk removal (the rule packs)")
+    run.add_argument("--no-lines", action="store_true",
+                     help="skip the learned line classifier that removes boilerplate lines from flattened text")
+    run.add_argument("--no-boilerplate", action="store_true",
+                     help="skip removing lines that recur across documents of the same site or folder")
+    run.add_argument("--boilerplate-min-docs", type=int, default=5, metavar="N",
+                     help="a line in at least N documents of one site or folder is boilerplate (default: 5)")
+    run.add_argument("--html-timeout", type=float, default=30.0, metavar="S",
+                     help="seconds of main-content extraction per HTML page before falling back to its "
+                          "visible text (default: 30; 0: no limit)")
     run.add_argument("--no-language", action="store_true", help="skip language identification")
     run.add_argument("--lang", action="append", default=[], metavar="CODE",
                      help="keep only documents in this language (ISO 639-1, e.g. en); repeatable")
@@ -172,6 +181,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         shard_files=max(1, getattr(args, "shard_files", 256)),
         engine=getattr(args, "engine", "local"),
         ray_address=getattr(args, "ray_address", None),
+        lines=not getattr(args, "no_lines", False),
+        boilerplate=not getattr(args, "no_boilerplate", False),
+        boilerplate_min_docs=getattr(args, "boilerplate_min_docs", 5),
+        html_timeout=getattr(args, "html_timeout", 30.0),
     )
 
 

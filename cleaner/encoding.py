@@ -122,9 +122,10 @@ class Decode(DocumentStage):
             text = raw or ""
         if looks_binary(text):
             raise InputError(doc.source, "binary content (control characters) with a text extension")
-        text, fixes = repair(text)
-        if fixes:
-            doc.metadata["encoding_fixes"] = fixes
+        if doc.format != "html":  # HTML is repaired after extraction: ftfy on the whole markup is slow
+            text, fixes = repair(text)
+            if fixes:
+                doc.metadata["encoding_fixes"] = fixes
         doc.text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
         if not doc.text.strip():
             doc.warnings.append("empty document")

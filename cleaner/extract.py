@@ -1,51 +1,176 @@
-"""Stage 2b, HTML: main-content extraction with `trafilatura`, `selectolax` as the fallback.
+"""Stage 2b, HTML: main-content extraction with `trafilatura`, after a `selectolax` pre-pass.
 
-Runs only on documents read as HTML. trafilatura finds the article and its metadata;
-when it finds nothing, selectolax's lexbor parser gives the page's visible text without
-scripts, styles and navigation, so the junk rules still have something to work on.
+Runs only on documents read as HTML. selectolax's lexbor parser is an order of magnitude
+faster than lxml, so it does the cheap pruning first: scripts, styles, page chrome
+(`nav`, `aside`, `footer`, `form`, ...), hidden elements, comments and link-dense blocks
+(menus, tag clouds, related-article lists) go before trafilatura sees the page. A smaller
+page makes trafilatura both faster and less tempted by boilerplate. trafilatura then finds
+the article and its metadata. When it finds nothing, or runs past the per-document time
+limit (its own timeout does not cover `extract()`), the pre-pruned page's visible text is
+used instead, so the junk rules and the line classifier still have something to work on.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import trafilatura
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .document import Document
+from .encoding import repair
 from .stage import DocumentStage
 
-_DROP_TAGS = ("script", "style", "noscript", "nav", "aside", "footer", "form", "header", "iframe", "svg")
+# Never article text. Forms are handled separately: some sites (ASP.NET) wrap the whole page in
+# one, so a form goes only when it holds a minor share of the page's text.
+_ALWAYS_DROP = ("script:not([type='application/ld+json'])", "style", "noscript", "iframe", "svg", "template",
+                "object", "embed", "canvas", "select", "button", "input", "textarea")
+_CHROME = ("nav", "aside", "footer", "menu", "[role=navigation]", "[role=complementary]", "[role=contentinfo]",
+           "[role=search]", "[role=banner]")
+_HIDDEN = ("[hidden]", "[aria-hidden=true]", "[style*='display:none']", "[style*='display: none']",
+           "[style*='visibility:hidden']", "[style*='visibility: hidden']")
+# Candidates for the link-density test: containers of lists of links.
+_BLOCKS = ("ul", "ol", "dl", "table", "div", "section")
 _METADATA = ("author", "date", "sitename", "url", "hostname", "description")
 
+FORM_SHARE = 0.5  # a form holding more than this share of the page's text is kept
+LINK_DENSITY = 0.6  # a block whose text is more than this share link text is a menu or link list
+LINK_BLOCK_PLAIN = 300  # ... and has less text than this outside links (else it may hold the article)
 
-def visible_text(html: str) -> str:
-    """The page's text without scripts, styles and page chrome, one block per line."""
-    tree = LexborHTMLParser(html)
-    for node in tree.css(",".join(_DROP_TAGS)):
-        node.decompose()
+
+class ExtractionTimeout(Exception):
+    """Extraction of one document ran past its time limit."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise `ExtractionTimeout` in the block after `seconds` (a POSIX interval timer).
+
+    Python offers no way to stop a thread, and trafilatura's own timeout covers only
+    downloads, so the limit is a SIGALRM; it only works in the main thread, and elsewhere
+    (or with `seconds` <= 0) the block runs without a limit.
+    """
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expired(_signum: int, _frame: Any) -> None:
+        raise ExtractionTimeout(f"extraction took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _remove_all(nodes: list[LexborNode]) -> None:
+    """Remove `nodes`, outermost first; nodes inside an already removed one are skipped.
+
+    Destroying a node whose ancestor was destroyed before it is unsafe in lexbor, so
+    the set of removed nodes is checked along each node's ancestors.
+    """
+    removed: set[int] = set()
+    for node in nodes:
+        ancestor, inside = node.parent, False
+        while ancestor is not None:
+            if ancestor.mem_id in removed:
+                inside = True
+                break
+            ancestor = ancestor.parent
+        if not inside:
+            removed.add(node.mem_id)
+            node.decompose()
+
+
+def _text_length(node: LexborNode) -> int:
+    """Characters of text under `node`, each text node stripped (so indentation does not count)."""
+    return len(node.text(deep=True, strip=True))
+
+
+def prune(tree: LexborHTMLParser) -> None:
+    """Remove from `tree` what is never the article: see the module docstring."""
+    root = tree.body or tree.root
+    if root is None:
+        return
+    _remove_all(tree.css(",".join(_ALWAYS_DROP + _HIDDEN + _CHROME)))
+    for node in list(root.traverse(include_text=False)):
+        if node.tag == "-comment":
+            node.decompose()
+    total = max(1, _text_length(root))
+    _remove_all([node for node in tree.css("form") if _text_length(node) <= FORM_SHARE * total])
+    dense: list[LexborNode] = []
+    for node in tree.css(",".join(_BLOCKS)):
+        length = _text_length(node)
+        if length > 0:
+            links = sum(_text_length(a) for a in node.css("a"))
+            if links > LINK_DENSITY * length and length - links < LINK_BLOCK_PLAIN:
+                dense.append(node)
+    _remove_all(dense)
+
+
+def visible_text(tree: LexborHTMLParser) -> str:
+    """The (pruned) page's text, one block per line."""
     body = tree.body or tree.root
     return body.text(separator="\n", strip=True) if body is not None else ""
 
 
+def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[str, dict[str, Any], str]:
+    """(main text, metadata, extractor name) of a page.
+
+    The extractor is "trafilatura", or "selectolax" when trafilatura found nothing or timed out
+    (then metadata holds `extraction_note` saying which).
+    """
+    tree = LexborHTMLParser(html)
+    metadata: dict[str, Any] = {}
+    try:
+        with time_limit(timeout):  # the pre-pass too: on pathological nesting it is the slow part
+            prune(tree)
+            result = trafilatura.bare_extraction(tree.html or "", url=url, with_metadata=True,
+                                                 include_comments=False, include_tables=True, favor_precision=True)
+    except ExtractionTimeout as err:
+        result, metadata["extraction_note"] = None, str(err)
+    if result is not None and result.text:
+        for name in ("title",) + _METADATA:
+            value = getattr(result, name, None)
+            if value:
+                metadata[name] = value
+        return result.text, metadata, "trafilatura"
+    metadata.setdefault("extraction_note", "trafilatura found no main text")
+    return visible_text(tree), metadata, "selectolax"
+
+
 class ExtractHtml(DocumentStage):
-    """Replaces an HTML document's markup with its main text; sets title and page metadata."""
+    """Replaces an HTML document's markup with its main text; sets title and page metadata.
+
+    The encoding stage leaves HTML unrepaired (ftfy over the whole markup costs more than the
+    extraction); the extracted text and title are repaired here instead.
+    """
 
     name = "html"
+
+    def __init__(self, timeout: float = 0.0) -> None:
+        self.timeout = timeout
 
     def process(self, doc: Document) -> None:
         if doc.format != "html":
             return
-        html, url = doc.text, doc.metadata.get("url")
-        result = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                             include_tables=True)
-        if result is not None and result.text:
-            doc.text = result.text
-            doc.title = doc.title or result.title
-            for name in _METADATA:
-                value = getattr(result, name, None)
-                if value and name not in doc.metadata:
-                    doc.metadata[name] = value
-        else:
-            doc.text = visible_text(html)
-            doc.metadata["extractor"] = "selectolax"
+        text, found, extractor = extract(doc.text, doc.metadata.get("url"), self.timeout)
+        doc.text, fixes = repair(text)
+        if fixes:
+            doc.metadata["encoding_fixes"] = fixes
+        title = found.pop("title", None)
+        doc.title = doc.title or (repair(title)[0] if title else None)
+        for name, value in found.items():
+            doc.metadata.setdefault(name, value)
+        if extractor != "trafilatura":
+            doc.metadata["extractor"] = extractor
         if not doc.text.strip():
             doc.drop("no-article")
+

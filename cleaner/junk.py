@@ -11,7 +11,7 @@ from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from .document import Document, Span
-from .rules import Rule, label_lines, split_lines
+from .rules import FORMATS, Rule, label_lines, split_lines
 from .stage import DocumentStage
 
 
@@ -22,13 +22,14 @@ class RemoveJunk(DocumentStage):
 
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = rules
-        self._scoped: dict[tuple[str | None, frozenset[str]], list[Rule]] = {}
+        self._scoped: dict[tuple[str | None, frozenset[str], str], list[Rule]] = {}
 
     def rules_for(self, doc: Document) -> list[Rule]:
-        """The rules whose scope (sites, folders) covers `doc`, in order; cached per scope key."""
-        key = document_scope(doc)
+        """The rules whose scope (sites, folders) and formats cover `doc`, in order; cached per key."""
+        key = (*document_scope(doc), doc.format)
         if key not in self._scoped:
-            self._scoped[key] = [rule for rule in self.rules if rule.applies_to(*key)]
+            self._scoped[key] = [rule for rule in self.rules if rule.applies_to(*key[:2])
+                                 and doc.format in rule.spec.get("formats", FORMATS)]
         return self._scoped[key]
 
     def process(self, doc: Document) -> None:

@@ -18,6 +18,7 @@ import xxhash
 
 from . import __version__
 from .authoring import backtracking_errors
+from .boilerplate import RemoveBoilerplate
 from .checkpoint import CheckpointStore
 from .dedup import Deduplicate, SignForDedup
 from .document import Document
@@ -25,6 +26,7 @@ from .encoding import Decode
 from .extract import ExtractHtml
 from .junk import RemoveJunk
 from .language import DetectLanguage
+from .lines import ClassifyLines
 from .mt import ScoreMachineTranslation
 from .parallel import BatchRunner, Item, Result
 from .read import plan_shards, record_document
@@ -39,13 +41,17 @@ ErrorSink = Callable[[dict[str, Any]], None]
 
 def build_stages(settings: Settings, rules: list[Rule]) -> list[Stage]:
     """The stages a run uses, in order, as the settings switch them on."""
-    stages: list[Stage] = [Decode(), ExtractHtml()]
+    stages: list[Stage] = [Decode(), ExtractHtml(settings.html_timeout)]
     if settings.junk:
         stages.append(RemoveJunk(rules))
+    if settings.junk and settings.lines:
+        stages.append(ClassifyLines())
     if settings.language:
         stages.append(DetectLanguage(settings))
     if settings.mt:
         stages.append(ScoreMachineTranslation(settings))
+    if settings.junk and settings.boilerplate:
+        stages.append(RemoveBoilerplate(settings))
     if settings.dedup:
         stages += [SignForDedup(settings), Deduplicate(settings)]
     return stages

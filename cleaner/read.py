@@ -16,13 +16,17 @@ from pathlib import Path
 import orjson
 import xxhash
 import zstandard
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
 from .document import Document, InputError
 
 TEXT_SUFFIXES = (".txt",)
-HTML_SUFFIXES = (".html", ".htm")
+HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
-SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
+WARC_SUFFIXES = (".warc", ".warc.gz")
+SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES
+HTML_FIELD = "html"  # a JSONL record with this field (and no text field) holds a page to extract
 
 
 def input_files(roots: list[Path]) -> list[tuple[Path, str]]:
@@ -52,8 +56,10 @@ def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Itera
     try:
         if name.endswith(JSONL_SUFFIXES):
             yield from _read_jsonl(path, doc_id, text_field, max_bytes)
+        elif name.endswith(WARC_SUFFIXES):
+            yield from _read_warc(path, doc_id, max_bytes)
         else:
-            data = _read_bytes(path, max_bytes)
+            data = _read_gzip(path, max_bytes) if name.endswith(".gz") else _read_bytes(path, max_bytes)
             fmt = "html" if name.endswith(HTML_SUFFIXES) else "text"
             yield Document(id=doc_id, source=str(path), raw=data, format=fmt)
     except InputError as err:
@@ -92,11 +98,11 @@ class Shard:
 
 
 def plan_shards(roots: list[Path], files_per_shard: int = 256) -> list[Shard]:
-    """Input files in id order, cut into shards: a JSONL file alone, other files `files_per_shard` at a time."""
+    """Input files in id order, cut into shards: a JSONL or WARC file alone, others `files_per_shard` at a time."""
     shards: list[Shard] = []
     run: list[tuple[Path, str]] = []
     for path, doc_id in input_files(roots):
-        if path.name.lower().endswith(JSONL_SUFFIXES):
+        if path.name.lower().endswith(JSONL_SUFFIXES + WARC_SUFFIXES):
             if run:
                 shards.append(Shard(len(shards), run))
                 run = []
@@ -124,6 +130,51 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     if size > max_bytes:
         raise InputError(str(path), f"file is {size:,} bytes, over the --max-bytes limit of {max_bytes:,}")
     return path.read_bytes()
+
+
+def _read_gzip(path: Path, max_bytes: int) -> bytes:
+    """The decompressed content of a gzip file, refused past `max_bytes` (a zip bomb is no page)."""
+    try:
+        with gzip.open(path, "rb") as stream:
+            data = stream.read(max_bytes + 1)
+    except (OSError, EOFError) as err:
+        raise InputError(str(path), f"cannot decompress: {err}") from None
+    if len(data) > max_bytes:
+        raise InputError(str(path), f"decompressed content is over the --max-bytes limit of {max_bytes:,}")
+    return data
+
+
+def _read_warc(path: Path, doc_id: str, max_bytes: int) -> Iterator[Document | InputError]:
+    """One HTML document per WARC `response` record, with the URL and date of its headers.
+
+    Other record types (request, metadata, warcinfo...) and non-HTML responses are skipped;
+    a corrupt record ends the file with an error naming the record's offset, and the
+    documents read before it are kept.
+    """
+    number = 0
+    with open(path, "rb") as stream:
+        records = ArchiveIterator(stream)
+        try:
+            for record in records:
+                if record.rec_type != "response":
+                    continue
+                number += 1
+                source = f"{path}:{number}"
+                content_type = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
+                if content_type and "html" not in content_type.lower():
+                    continue
+                data = record.content_stream().read(max_bytes + 1)
+                if len(data) > max_bytes:
+                    yield InputError(source, f"record is over the --max-bytes limit of {max_bytes:,}")
+                    continue
+                metadata = {"url": record.rec_headers.get_header("WARC-Target-URI"),
+                            "warc_date": record.rec_headers.get_header("WARC-Date")}
+                yield Document(id=f"{doc_id}:{number}", source=source, raw=data, format="html",
+                               metadata={k: v for k, v in metadata.items() if v})
+        except (ArchiveLoadFailed, OSError, EOFError, ValueError, AttributeError) as err:
+            # warcio raises AttributeError on some garbage headers: a damaged record all the same
+            message = " ".join(str(err).split()) or type(err).__name__
+            yield InputError(f"{path}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
 
 
 def _open_jsonl(path: Path) -> io.BufferedIOBase:
@@ -174,10 +225,14 @@ def _read_jsonl(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Ite
                 if not isinstance(record, dict):
                     yield InputError(source, f"expected a JSON object, found {type(record).__name__}")
                     continue
+                fmt = "text"
                 text = record.pop(text_field, None)
+                if text is None and isinstance(record.get(HTML_FIELD), str):
+                    text, fmt = record.pop(HTML_FIELD), "html"
                 if not isinstance(text, str):
-                    yield InputError(source, f"no string field {text_field!r} (see --text-field)")
+                    yield InputError(source, f"no string field {text_field!r} (see --text-field) "
+                                             f"or {HTML_FIELD!r}")
                     continue
-                yield Document(id=f"{doc_id}:{number}", source=source, raw=text, metadata=record)
+                yield Document(id=f"{doc_id}:{number}", source=source, raw=text, metadata=record, format=fmt)
         except (OSError, EOFError, zstandard.ZstdError) as err:
             yield InputError(str(path), f"cannot decompress: {err}")

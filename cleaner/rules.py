@@ -18,9 +18,12 @@ Options common to all kinds: `action` (`remove`, or `metadata` to move the line 
 the metadata field named by `field`), `evidence` (a signal for later stages, such as
 `machine-translation`), `also_previous` (a regex: the line just before a match goes too
 when it matches), `max_line` (only the first N lines), `min_lines` (only documents with
-at least N lines), `ignore_case`, and the scope: `sites` (URL hosts, a host also covering
-its subdomains, matched against the record's metadata `url`) and `folders` (names of folders
-on the input path). A scoped rule applies only to the documents of those sites or folders;
+at least N lines), `ignore_case`, `max_words` (for `line` and `phrases`: longer lines are left
+alone, as text flattened without line breaks can hold a whole page in one line), `formats`
+(the input formats the rule applies to, `text` and/or `html`: a rule for flattened text can
+be kept off the main text extracted from HTML), and the scope: `sites` (URL hosts, a host also
+covering its subdomains, matched against the record's metadata `url`) and `folders` (names of
+folders on the input path). A scoped rule applies only to the documents of those sites or folders;
 `sites` and `folders` at the top of a pack scope all of its rules that have no scope of their own.
 
 Rules apply in file order, packs in name order; the first rule to claim a line labels it.
@@ -39,11 +42,12 @@ from typing import Any
 import yaml
 
 KINDS = ("line", "phrases", "block", "repeat", "first_line")
+FORMATS = ("text", "html")
 OPTIONS = {
     "id", "description", "kind", "examples", "action", "field", "evidence", "also_previous",
     "max_line", "min_lines", "ignore_case", "pattern", "phrases", "whole_line", "start", "end",
     "max_lines", "min_words", "shingle", "containment", "max_words", "max_overlap", "min_overlap",
-    "sites", "folders",
+    "sites", "folders", "formats",
 }
 PACK_KEYS = {"pack", "description", "rules", "sites", "folders"}
 # The type each option must have when given: the schema that `cleaner rules check` enforces.
@@ -116,7 +120,10 @@ class Rule:
                 labels[j] = self
 
     def _apply_line(self, lines: list[str], labels: list[Rule | None], open_: list[int]) -> None:
+        max_words = self.spec.get("max_words")
         for i in open_:
+            if max_words is not None and len(lines[i].split()) > max_words:
+                continue
             if labels[i] is None and self.regex.search(lines[i]):
                 self._claim(labels, i, lines)
 
@@ -216,6 +223,9 @@ def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
         if value is not None and (not isinstance(value, types) or (bool not in types and isinstance(value, bool))):
             raise RuleError(path, line, f"rule {rule_id!r}: {name} must be "
                                         f"{' or '.join(t.__name__ for t in types)}, not {type(value).__name__}")
+    formats = spec.get("formats", list(FORMATS))
+    if not isinstance(formats, list) or not formats or set(formats) - set(FORMATS):
+        raise RuleError(path, line, f"rule {rule_id!r}: formats is a list of {', '.join(FORMATS)}")
     flags = re.IGNORECASE if spec.get("ignore_case") else 0
     rule = Rule(id=rule_id, description=str(spec["description"]).strip(), kind=kind, pack=pack,
                 path=path, line=line, spec=spec, action=action, field=spec.get("field"),

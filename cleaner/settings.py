@@ -35,3 +35,7 @@ class Settings:
     ray_address: str | None = None
     resume: bool = False
     shard_files: int = 256
+    html_timeout: float = 30.0  # seconds of main-content extraction per page before the fallback
+    lines: bool = True  # the learned line classifier on flattened text
+    boilerplate: bool = True  # lines recurring across documents of a site or folder
+    boilerplate_min_docs: int = 5

@@ -1,0 +1,177 @@
+"""Main-content quality on the scrapinghub article-extraction benchmark, in its own metric.
+
+    python benchmarks/eval_extraction.py [--data DIR] [--skip-pipeline]
+
+Prints one table: precision, recall and F1 over multisets of 4-word shingles, averaged over
+pages as the benchmark's evaluate.py does, and documents per second, for
+- our HTML path (decoding, selectolax pre-pass, trafilatura, the junk rules) on html/*.html.gz;
+- trafilatura alone, called as the benchmark calls it (`extract(html, include_comments=False)`);
+- our dirty-text path (decoding, junk rules, line classifier) on dirty/html_text.jsonl and
+  dirty/bs4.jsonl, cross-validated: each page is cleaned by a model fitted on the other folds'
+  pages (folds group a page's flavours together);
+- the raw dirty texts.
+Then the whole `cleaner clean` pipeline (shipped model, all stages) on dirty/html_text.jsonl:
+its F1 and its throughput. The shipped model was fitted on all of these pages, so that F1 is
+an in-sample figure; the cross-validated rows are the honest estimate.
+Exits with a message when the data is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gzip
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
+
+import trafilatura  # noqa: E402
+import train_lines  # noqa: E402
+
+from cleaner.document import Document  # noqa: E402
+from cleaner.encoding import Decode  # noqa: E402
+from cleaner.extract import ExtractHtml  # noqa: E402
+from cleaner.junk import RemoveJunk  # noqa: E402
+from cleaner.lines import ClassifyLines  # noqa: E402
+from cleaner.pipeline import clean  # noqa: E402
+from cleaner.rules import load_rules  # noqa: E402
+from cleaner.settings import Settings  # noqa: E402
+
+_TOKEN = re.compile(r"\w+")
+
+
+def _shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
+    tokens = _TOKEN.findall(text or "")
+    return Counter(tuple(tokens[i:i + n]) for i in range(max(1, len(tokens) - n + 1)) if tokens[i:i + n])
+
+
+def page_counts(gold: str, predicted: str) -> tuple[float, float, float]:
+    """(tp, fp, fn) of one page over shingle multisets, normalised to sum to one."""
+    true, pred = _shingles(gold), _shingles(predicted)
+    tp = sum((true & pred).values())
+    fp = sum((pred - true).values())
+    fn = sum((true - pred).values())
+    total = tp + fp + fn
+    return (tp / total, fp / total, fn / total) if total else (0.0, 0.0, 0.0)
+
+
+def scores(rows: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """Precision and recall averaged over pages, and the F1 of those averages (the benchmark's way)."""
+    def precision(tp: float, fp: float, fn: float) -> float:
+        return 1.0 if fp == fn == 0 else 0.0 if tp == fp == 0 else tp / (tp + fp)
+
+    def recall(tp: float, fp: float, fn: float) -> float:
+        return 1.0 if fp == fn == 0 else 0.0 if tp == fn == 0 else tp / (tp + fn)
+
+    p = statistics.mean(precision(*r) for r in rows if r[0] + r[1] > 0)
+    r = statistics.mean(recall(*r) for r in rows if r[0] + r[2] > 0)
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def run_html(pages: dict[str, bytes], junk: RemoveJunk) -> str:
+    """Our HTML path on one page: the per-document stages `cleaner clean` runs on HTML."""
+    doc = Document(id="page", source="page", raw=pages, format="html")
+    for stage in (Decode(), ExtractHtml(timeout=30.0), junk):
+        if doc.dropped is None:
+            stage.process(doc)
+    return doc.text if doc.dropped is None else ""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=train_lines.DATA)
+    parser.add_argument("--skip-pipeline", action="store_true", help="leave out the whole-pipeline run")
+    args = parser.parse_args()
+    if not (args.data / "ground-truth.json").exists() or not (args.data / "html").is_dir():
+        print(f"benchmark data not found at {args.data}: nothing to evaluate (see ../shared/data/README.md)")
+        return 0
+    gold = {k: v.get("articleBody") or "" for k, v in
+            json.loads((args.data / "ground-truth.json").read_text(encoding="utf-8")).items()}
+    keys = sorted(gold)
+    table: list[tuple[str, tuple[float, float, float], float]] = []
+
+    raw_html = {k: gzip.decompress((args.data / "html" / f"{k}.html.gz").read_bytes()) for k in keys}
+    texts = {k: raw_html[k].decode("utf-8", errors="replace") for k in keys}
+    rules, _ = load_rules([], True)
+    junk = RemoveJunk(rules)
+    systems = {"ours": lambda k: run_html(raw_html[k], junk),
+               "trafilatura": lambda k: trafilatura.extract(texts[k], include_comments=False) or ""}
+    for key in keys[:3]:  # warm up (imports, regex caches) before timing
+        for system in systems.values():
+            system(key)
+    outputs: dict[str, dict[str, str]] = {name: {} for name in systems}
+    seconds: Counter[str] = Counter()
+    for key in keys:  # interleaved page by page, so that load from other processes hits both alike
+        for name, system in systems.items():
+            start = time.perf_counter()
+            outputs[name][key] = system(key)
+            seconds[name] += time.perf_counter() - start
+    table.append(("our HTML path (html/*.html.gz)",
+                  scores([page_counts(gold[k], outputs["ours"][k]) for k in keys]), len(keys) / seconds["ours"]))
+    table.append((f"trafilatura {trafilatura.__version__} alone, defaults",
+                  scores([page_counts(gold[k], outputs["trafilatura"][k]) for k in keys]),
+                  len(keys) / seconds["trafilatura"]))
+
+    _, pages = train_lines.load_pages(args.data)
+    models = train_lines.cross_validated_models(pages, gold)
+    for flavour in sorted({flavour for _, flavour, _ in pages}, reverse=True):
+        mine = [(key, doc) for key, fl, doc in pages if fl == flavour]
+        rows, start = [], time.perf_counter()
+        for key, prepared in mine:
+            doc = copy.deepcopy(prepared)
+            if doc.dropped is None:
+                ClassifyLines(models[train_lines.fold_of(key)]).process(doc)
+            rows.append(page_counts(gold[key], doc.text if doc.dropped is None else ""))
+        classify = time.perf_counter() - start
+        records = [json.loads(line) for line in
+                   (args.data / "dirty" / f"{flavour}.jsonl").read_text(encoding="utf-8").splitlines()]
+        start = time.perf_counter()
+        for record in records:  # time the stages before the classifier too
+            train_lines.prepare(record["text"], junk)
+        prepare = time.perf_counter() - start
+        table.append((f"our dirty-text path, {flavour} (5-fold CV)", scores(rows),
+                      len(mine) / (prepare + classify)))
+        table.append((f"raw dirty text, {flavour}",
+                      scores([page_counts(gold[r["key"]], r["text"]) for r in records]), float("inf")))
+
+    print(f"{'system':<48} {'precision':>9} {'recall':>7} {'F1':>7} {'docs/s':>8}")
+    for name, (p, r, f1), speed in table:
+        shown = "-" if speed == float("inf") else f"{speed:.1f}"
+        print(f"{name:<48} {p:>9.4f} {r:>7.4f} {f1:>7.4f} {shown:>8}")
+
+    if not args.skip_pipeline:
+        whole_pipeline(args.data, gold)
+    return 0
+
+
+def whole_pipeline(data: Path, gold: dict[str, str]) -> None:
+    """F1 and throughput of `cleaner clean` (every stage, shipped model) on dirty/html_text.jsonl."""
+    source = data / "dirty" / "html_text.jsonl"
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        stats = clean([source], Path(tmp), Settings())
+        seconds = time.perf_counter() - start
+        keys = {}
+        for line in source.read_text(encoding="utf-8").splitlines():
+            keys[f"{source.name}:{len(keys) + 1}"] = json.loads(line)["key"]
+        texts = {r["id"]: r["text"] for r in map(json.loads, (Path(tmp) / "clean.jsonl").read_text().splitlines())}
+    rows = [page_counts(gold[key], texts.get(doc_id, "")) for doc_id, key in keys.items()]
+    p, r, f1 = scores(rows)
+    size = source.stat().st_size / 1e6
+    print(f"\nwhole `cleaner clean` on {source.name} (shipped model; it was FITTED ON THESE PAGES, so this F1 is "
+          f"in-sample):\n  precision {p:.4f}  recall {r:.4f}  F1 {f1:.4f}  |  {stats['documents_in']} docs in "
+          f"{seconds:.1f} s = {stats['documents_in'] / seconds:.1f} docs/s, {size / seconds:.2f} MB/s "
+          f"(dropped: {stats['dropped']})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

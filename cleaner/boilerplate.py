@@ -1,0 +1,91 @@
+"""Stage 4, boilerplate: lines that recur across many documents of one site or folder.
+
+Menus, footers, disclaimers and "Source: Read Full Article" lines repeat on every page of a
+site whatever the rules say. The first pass streams the documents to a spill file (as the
+dedup stage does) while counting, per group (the page's host name when known, else the
+input folder), in how many documents each line fingerprint (xxhash of the line, lower-cased,
+digits and spaces folded) occurs. The second pass reads the documents back and removes the
+lines found in at least `boilerplate_min_docs` documents of their group, as spans with rule
+id `corpus-boilerplate` (unless every line of the document recurs: then the document is the
+content, or a duplicate for the dedup stage, and stays whole). Memory holds one counter entry per distinct line; past
+`MAX_ENTRIES` the lines seen in a single document are forgotten (lossy counting), so it
+stays bounded on corpora of any size.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from urllib.parse import urlsplit
+
+import xxhash
+
+from .document import Document, Span
+from .settings import Settings
+from .stage import Stage
+
+RULE_ID = "corpus-boilerplate"
+MAX_ENTRIES = 4_000_000
+_FOLD = re.compile(r"\d+")
+
+
+def fingerprint(group: str, line: str) -> int:
+    """A 64-bit hash of a line within its group, insensitive to case, spacing and numbers."""
+    folded = _FOLD.sub("0", " ".join(line.lower().split()))
+    return xxhash.xxh3_64_intdigest(f"{group}\x00{folded}".encode())
+
+
+def group_of(doc: Document) -> str:
+    """The site of a document (host name of its URL) or, without one, the folder or file it came from."""
+    for key in ("hostname", "url"):
+        value = doc.metadata.get(key)
+        if isinstance(value, str) and value:
+            host = urlsplit(value).hostname if "//" in value else value
+            if host:
+                return host.removeprefix("www.")
+    path = doc.id.split(":", 1)[0]
+    return path.rsplit("/", 1)[0] if "/" in path else "."
+
+
+class RemoveBoilerplate(Stage):
+    """Removes the lines that occur in at least `min_docs` documents of the same group."""
+
+    name = "boilerplate"
+
+    def __init__(self, settings: Settings) -> None:
+        self.min_docs = settings.boilerplate_min_docs
+
+    def run(self, docs: Iterable[Document]) -> Iterator[Document]:
+        counts: dict[int, int] = {}
+        with tempfile.TemporaryFile(prefix="cleaner-boilerplate-") as spill:
+            total = 0
+            for doc in docs:
+                pickle.dump(doc, spill, protocol=pickle.HIGHEST_PROTOCOL)
+                total += 1
+                if doc.dropped is None:
+                    group = group_of(doc)
+                    for key in {fingerprint(group, line) for line in doc.paragraphs}:
+                        counts[key] = counts.get(key, 0) + 1
+                    if len(counts) > MAX_ENTRIES:
+                        counts = {k: v for k, v in counts.items() if v > 1}
+            spill.seek(0)
+            for _ in range(total):
+                doc = pickle.load(spill)
+                if doc.dropped is None:
+                    self._clean(doc, counts)
+                yield doc
+
+    def _clean(self, doc: Document, counts: dict[int, int]) -> None:
+        group = group_of(doc)
+        lines = doc.paragraphs
+        recurring = [counts.get(fingerprint(group, line), 0) >= self.min_docs for line in lines]
+        if not any(recurring) or all(recurring):
+            return  # a document made only of recurring lines is content (or a duplicate), not boilerplate
+        removed = {line for line, flag in zip(lines, recurring, strict=True) if flag}
+        doc.removed.extend(Span(RULE_ID, line, number)
+                           for number, (line, flag) in enumerate(zip(lines, recurring, strict=True), start=1) if flag)
+        doc.text = "\n\n".join(line for line, flag in zip(lines, recurring, strict=True) if not flag)
+        doc.annotated = [(line, RULE_ID if rule is None and line in removed else rule)
+                         for line, rule in doc.annotated]

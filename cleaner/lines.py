@@ -1,0 +1,329 @@
+"""Stage 3b, lines: a learned classifier of article versus boilerplate lines in flattened text.
+
+Text a scraper flattened without a parser keeps the whole page: menus, footers, cookie
+notices, lists of related headlines. Rules catch the phrases they know; this stage decides
+for every remaining line from its shape and its neighbours', as jusText does for HTML blocks:
+length, terminal punctuation, share of stop words, capitalisation, digits and symbols,
+separators of menus, position in the document and repetition within it. A boilerplate
+line usually sits among other boilerplate lines, so the model has two layers of logistic
+regression: the second sees the first one's probabilities smoothed over windows of
+neighbouring lines. Weights are learned by `scripts/train_lines.py` (`fit` below) and
+shipped as `cleaner/models/lines.json`; inference needs only numpy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .document import Document, Span
+from .stage import DocumentStage
+
+RULE_ID = "line-classifier"
+MODEL_FILE = "lines.json"
+
+_TOKEN = re.compile(r"\w+")
+_TERMINAL = ('.', '!', '?', '…', '"', '”', '’', '»', "'", ')')
+_SEPARATORS = re.compile(r"\s[|•·›»/>-]\s|\s[|•·]|[|•·]\s")
+_SYMBOL = re.compile(r"[^\w\s]")
+_DIGIT = re.compile(r"\d")
+_DATE_OR_TIME = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{4}\b|"
+                           r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d", re.IGNORECASE)
+_CHROME_WORDS = re.compile(r"\b(?:cookies?|privacy|subscribe|newsletter|sign (?:in|up)|log ?in|copyright|rights "
+                           r"reserved|terms|advertis\w*|follow us|share|menu|search|contact us|©)\b", re.IGNORECASE)
+# Function words of the commonest languages of news on the web (jusText's signal for real prose).
+_STOP_WORDS_TEXT = """
+a about after all also an and any are as at be because been but by can could did do does for from
+had has have he her his how i if in into is it its just may more most my new no not now of on one
+only or other our out over said says she so some than that the their them then there these they this
+to up was we were what when which while who will with would you your de la le les des du et en un
+une est pour que qui dans sur au aux pas par plus ne se il elle der die das und ist nicht ein eine
+zu den von mit sich auf für im dem des auch es an als el los las y del por con para una su al lo
+como más pero sus il di che e non per una della con sono del o os as do da em um uma com não para
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+
+_WINDOWS = (1, 3, 8, 25)  # half-widths of the neighbourhoods the features are averaged over
+# Lines longer than this many words are cut into sentences before they are classified: some
+# flatteners (BeautifulSoup's get_text with a space separator) put a whole page on one line.
+SPLIT_WORDS = 80
+# Documents of fewer units are left alone: the model learned on whole flattened pages (tens to
+# hundreds of lines), and a text of a few lines is an article someone already extracted.
+MIN_UNITS = 10
+# Under 1/2: losing a body paragraph costs more than keeping a line of boilerplate (on the
+# benchmark, F1 changes by under 0.01 between 0.4 and 0.5; the seeds' last paragraphs sit near 0.5).
+THRESHOLD = 0.4
+SHORT_WORDS = 12  # a line of at most this many words between two kept lines is kept
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)»]?\s+(?=[\"“‘(«]?[A-Z0-9À-ÖØ-Þ])")
+
+
+def units(lines: list[str]) -> list[tuple[int, str]]:
+    """(index of the line, text) of the units the classifier decides on: lines, and the
+    sentences of overlong lines."""
+    out: list[tuple[int, str]] = []
+    for i, line in enumerate(lines):
+        if len(line.split()) <= SPLIT_WORDS:
+            out.append((i, line))
+            continue
+        start = 0
+        for match in _SENTENCE_END.finditer(line):
+            out.append((i, line[start:match.start()].strip()))
+            start = match.end()
+        out.append((i, line[start:].strip()))
+    return [(i, text) for i, text in out if text]  # half-widths of the neighbourhoods the features are averaged over
+
+
+def _line_features(line: str, tokens: list[str]) -> list[float]:
+    """Features of one line on its own."""
+    n = len(tokens)
+    chars = max(1, len(line))
+    words = line.split()
+    lower = [t.lower() for t in tokens]
+    stop = sum(1 for t in lower if t in STOP_WORDS) / n if n else 0.0
+    capital = sum(1 for w in words if w[:1].isupper()) / len(words) if words else 0.0
+    return [
+        np.log1p(n),
+        float(n >= 4), float(n >= 8), float(n >= 15), float(n >= 30), float(n >= 60),
+        float(line.endswith(_TERMINAL)),
+        float(line.endswith(":")),
+        float(line[:1].isupper()),
+        stop,
+        float(stop >= 0.2), float(stop >= 0.3),
+        capital,
+        float(bool(words) and capital > 0.7),
+        len(_DIGIT.findall(line)) / chars,
+        len(_SYMBOL.findall(line)) / chars,
+        float(bool(_SEPARATORS.search(line))),
+        float(bool(_DATE_OR_TIME.search(line))),
+        float(bool(_CHROME_WORDS.search(line))),
+        line.count(",") / max(1, n),
+        sum(len(t) for t in tokens) / n if n else 0.0,
+        float(n == 0),
+    ]
+
+
+LINE_FEATURES = 22
+
+
+def features(lines: list[str]) -> np.ndarray:
+    """The first layer's feature matrix of a document's lines: each line's own features,
+    their means over windows of neighbours, position and repetition."""
+    if not lines:
+        return np.zeros((0, _first_width()))
+    tokens = [_TOKEN.findall(line) for line in lines]
+    own = np.array([_line_features(line, toks) for line, toks in zip(lines, tokens, strict=True)], dtype=float)
+    count = len(lines)
+    counts = Counter(lines)
+    position = np.arange(count, dtype=float) / max(1, count - 1)
+    lengths = np.array([len(t) for t in tokens], dtype=float)
+    cumulative = np.cumsum(lengths) / max(1.0, lengths.sum())
+    extra = np.column_stack([
+        position, position ** 2, cumulative, cumulative ** 2,
+        np.array([counts[line] > 1 for line in lines], dtype=float),
+        np.full(count, np.log1p(count)),
+    ])
+    contexts = [_window_mean(own, w) for w in _WINDOWS]
+    return np.hstack([own, *contexts, extra])
+
+
+def _first_width() -> int:
+    return LINE_FEATURES * (1 + len(_WINDOWS)) + 6
+
+
+def _window_mean(values: np.ndarray, half: int) -> np.ndarray:
+    """Mean of each row's neighbours within `half` rows on both sides (itself excluded)."""
+    padded = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
+    n = len(values)
+    lo = np.clip(np.arange(n) - half, 0, n)
+    hi = np.clip(np.arange(n) + half + 1, 0, n)
+    total = padded[hi] - padded[lo] - values
+    size = np.maximum(1, hi - lo - 1)[:, None]
+    return total / size
+
+
+def main_block(probs: np.ndarray, words: np.ndarray) -> tuple[int, int]:
+    """[start, end) of the run of lines with the largest sum of (probability - 1/2) x words.
+
+    The article is mostly one contiguous run of lines (the idea of Finn et al.'s Body Text
+    Extraction): a maximum-sum subarray finds it from the first layer's probabilities.
+    """
+    best, best_range, running, start = 0.0, (0, 0), 0.0, 0
+    for i, gain in enumerate((probs - 0.5) * (words + 1.0)):
+        if running <= 0:
+            running, start = 0.0, i
+        running += gain
+        if running > best:
+            best, best_range = running, (start, i + 1)
+    return best_range
+
+
+def second_features(first: np.ndarray, probs: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """The second layer's features: the first layer's, its probabilities smoothed over neighbours,
+    and where the line lies with respect to the main block."""
+    p = probs[:, None]
+    smoothed = [_window_mean(p, w) for w in _WINDOWS]
+    start, end = main_block(probs, words)
+    index = np.arange(len(probs))
+    distance = np.where(index < start, start - index, np.where(index >= end, index - end + 1, 0))
+    block = np.column_stack([(distance == 0).astype(float), np.log1p(distance), (index < start).astype(float)])
+    return np.hstack([first, p, *smoothed, block, np.full_like(p, float(probs.mean()) if len(probs) else 0.0)])
+
+
+def word_counts(lines: list[str]) -> np.ndarray:
+    return np.array([len(_TOKEN.findall(line)) for line in lines], dtype=float)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+class Layer:
+    """Standardisation and logistic-regression weights of one layer."""
+
+    def __init__(self, mean: np.ndarray, scale: np.ndarray, weights: np.ndarray, bias: float) -> None:
+        self.mean, self.scale, self.weights, self.bias = mean, scale, weights, bias
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return _sigmoid(((x - self.mean) / self.scale) @ self.weights + self.bias)
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float = 1.0, steps: int = 25) -> Layer:
+        """Weighted L2-regularised logistic regression by Newton's method (deterministic)."""
+        mean = x.mean(axis=0)
+        scale = x.std(axis=0)
+        scale[scale == 0] = 1.0
+        z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+        w = np.zeros(z.shape[1])
+        weight = weight / weight.mean()
+        reg = np.full(z.shape[1], l2)
+        reg[-1] = 0.0
+        for _ in range(steps):
+            p = _sigmoid(z @ w)
+            gradient = z.T @ (weight * (p - y)) + reg * w
+            hessian = (z * (weight * p * (1 - p))[:, None]).T @ z + np.diag(reg + 1e-9)
+            step = np.linalg.solve(hessian, gradient)
+            w -= step
+            if np.abs(step).max() < 1e-6:
+                break
+        return cls(mean, scale, w[:-1], float(w[-1]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "weights": self.weights.tolist(),
+                "bias": self.bias}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Layer:
+        return cls(np.array(data["mean"]), np.array(data["scale"]), np.array(data["weights"]), float(data["bias"]))
+
+
+class LineModel:
+    """Two layers and the probability under which a line counts as boilerplate."""
+
+    def __init__(self, first: Layer, second: Layer, threshold: float = THRESHOLD, meta: dict[str, Any] | None = None):
+        self.first, self.second, self.threshold = first, second, threshold
+        self.meta = meta or {}
+
+    def probabilities(self, lines: list[str]) -> np.ndarray:
+        """Probability that each line belongs to the article."""
+        if not lines:
+            return np.zeros(0)
+        x = features(lines)
+        return self.second.predict(second_features(x, self.first.predict(x), word_counts(lines)))
+
+    def keep(self, lines: list[str]) -> list[bool]:
+        """Whether to keep each line. As in jusText's context step, a short line between two kept
+        lines is kept too: inside an article it is a subheading or a one-line paragraph."""
+        above = self.probabilities(lines) >= self.threshold
+        keep = [bool(k) for k in above]
+        for i in range(1, len(lines) - 1):
+            if not above[i] and above[i - 1] and above[i + 1] and len(lines[i].split()) <= SHORT_WORDS:
+                keep[i] = True
+        return keep
+
+    @classmethod
+    def fit(cls, documents: list[list[str]], labels: list[np.ndarray], l2: float = 1.0,
+            threshold: float = THRESHOLD) -> LineModel:
+        """Fit both layers on documents (lists of lines) with per-line labels (1 = article).
+
+        Lines are weighted by their number of words (plus one), as the benchmark scores words.
+        """
+        xs = [features(lines) for lines in documents]
+        x, y = np.vstack(xs), np.concatenate(labels).astype(float)
+        weight = np.concatenate([[len(_TOKEN.findall(line)) + 1.0 for line in lines] for lines in documents])
+        first = Layer.fit(x, y, weight, l2)
+        x2 = np.vstack([second_features(xi, first.predict(xi), word_counts(lines))
+                        for xi, lines in zip(xs, documents, strict=True)])
+        second = Layer.fit(x2, y, weight, l2)
+        return cls(first, second, threshold)
+
+    def save(self, path: Path) -> None:
+        data = {"format": 1, "threshold": self.threshold, "meta": self.meta,
+                "first": self.first.to_json(), "second": self.second.to_json()}
+        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> LineModel:
+        """The model at `path`, or the one shipped in the package."""
+        if path is None:
+            text = resources.files("cleaner.models").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+        return cls(Layer.from_json(data["first"]), Layer.from_json(data["second"]), float(data["threshold"]),
+                   data.get("meta"))
+
+
+class ClassifyLines(DocumentStage):
+    """Removes the lines of flattened text documents that the line model calls boilerplate.
+
+    Runs after the rules, on what they kept; HTML documents are left alone (trafilatura has
+    already chosen their main content), and so are documents of fewer than `MIN_UNITS` units.
+    Each removed line becomes a span with rule id
+    `line-classifier`; a document left with no line is dropped as `no-article`.
+    """
+
+    name = "lines"
+
+    def __init__(self, model: LineModel | None = None) -> None:
+        self.model = model or LineModel.load()
+
+    def process(self, doc: Document) -> None:
+        if doc.format != "text":
+            return
+        lines = doc.paragraphs
+        pieces = units(lines)
+        if len(pieces) < MIN_UNITS:
+            return
+        keep = self.model.keep([text for _, text in pieces])
+        if all(keep):
+            return
+        kept: list[list[str]] = [[] for _ in lines]
+        for (i, text), k in zip(pieces, keep, strict=True):
+            if k:
+                kept[i].append(text)
+            else:
+                doc.removed.append(Span(RULE_ID, text, i + 1))
+        removed = {i for i, parts in enumerate(kept) if not parts}
+        doc.text = "\n\n".join(" ".join(parts) for parts in kept if parts)
+        _mark_annotated(doc, lines, removed)
+        if not doc.text:
+            doc.drop("no-article")
+
+
+def _mark_annotated(doc: Document, lines: list[str], removed: set[int]) -> None:
+    """Label the removed lines in `doc.annotated` (what `cleaner explain` prints)."""
+    if not doc.annotated:
+        doc.annotated = [(line, RULE_ID if i in removed else None) for i, line in enumerate(lines)]
+        return
+    kept_index = 0
+    for j, (line, rule) in enumerate(doc.annotated):
+        if rule is None:
+            if kept_index in removed:
+                doc.annotated[j] = (line, RULE_ID)
+            kept_index += 1

@@ -1,0 +1,120 @@
+"""Fit the line classifier (cleaner/lines.py) on flattened pages aligned to their gold article bodies.
+
+    python scripts/train_lines.py                      # fit on the scrapinghub dirty texts, cross-validate, save
+    python scripts/train_lines.py --data DIR --out F   # your own data, same layout
+
+The data folder holds `ground-truth.json` ({key: {"articleBody": ...}}) and `dirty/*.jsonl`
+({"key", "text"}): each page flattened to text. A line is labelled article when most of its word
+4-grams (or, for lines under four words, its whole word sequence) occur in the gold body.
+Each line goes through the same stages as in `cleaner clean` first (decoding, the junk rules),
+so the model learns on what it will see. Cross-validation folds group the pages by key, so the
+flavours of one page (html_text, bs4) are never split between fitting and testing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import xxhash
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cleaner.document import Document  # noqa: E402
+from cleaner.encoding import Decode  # noqa: E402
+from cleaner.junk import RemoveJunk  # noqa: E402
+from cleaner.lines import MODEL_FILE, LineModel, units  # noqa: E402
+from cleaner.rules import load_rules  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub"
+FOLDS = 5
+_TOKEN = re.compile(r"\w+")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def label_lines(lines: list[str], gold: str) -> np.ndarray:
+    """1 for each line that belongs to the gold article body, else 0."""
+    gold_tokens = _tokens(gold)
+    grams = {tuple(gold_tokens[i:i + 4]) for i in range(len(gold_tokens) - 3)}
+    joined = " " + " ".join(gold_tokens) + " "
+    labels = np.zeros(len(lines))
+    for i, line in enumerate(lines):
+        tokens = _tokens(line)
+        if len(tokens) >= 4:
+            mine = [tuple(tokens[k:k + 4]) for k in range(len(tokens) - 3)]
+            labels[i] = sum(g in grams for g in mine) >= 0.5 * len(mine)
+        elif tokens:
+            labels[i] = f" {' '.join(tokens)} " in joined
+    return labels
+
+
+def prepare(text: str, junk: RemoveJunk) -> Document:
+    """A text document after the stages that run before the line classifier in `cleaner clean`."""
+    doc = Document(id="page", source="page", raw=text, format="text")
+    Decode().process(doc)
+    if doc.dropped is None:
+        junk.process(doc)
+    return doc
+
+
+def load_pages(data: Path) -> tuple[dict[str, str], list[tuple[str, str, Document]]]:
+    """(gold bodies by key, [(key, flavour, prepared document)]) of every dirty text."""
+    gold = {key: value.get("articleBody") or "" for key, value in
+            json.loads((data / "ground-truth.json").read_text(encoding="utf-8")).items()}
+    rules, _ = load_rules([], True)
+    junk = RemoveJunk(rules)
+    pages = []
+    for path in sorted((data / "dirty").glob("*.jsonl")):
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(raw)
+            pages.append((record["key"], path.stem, prepare(record["text"], junk)))
+    return gold, pages
+
+
+def fold_of(key: str, folds: int = FOLDS) -> int:
+    """A page's fold, from a hash of its key: stable, and independent of the order of the data."""
+    return xxhash.xxh64_intdigest(key.encode()) % folds
+
+
+def fit(pages: list[tuple[str, str, Document]], gold: dict[str, str]) -> LineModel:
+    docs = [[text for _, text in units(doc.paragraphs)] for _, _, doc in pages if doc.dropped is None]
+    labels = [label_lines(lines, gold[key]) for lines, (key, _, _) in
+              zip(docs, [p for p in pages if p[2].dropped is None], strict=True)]
+    return LineModel.fit(docs, labels)
+
+
+def cross_validated_models(pages: list[tuple[str, str, Document]], gold: dict[str, str],
+                           folds: int = FOLDS) -> dict[int, LineModel]:
+    """For each fold, a model fitted on the pages of all the other folds."""
+    return {fold: fit([p for p in pages if fold_of(p[0], folds) != fold], gold) for fold in range(folds)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DATA, help="folder with ground-truth.json and dirty/*.jsonl")
+    parser.add_argument("--out", type=Path, default=ROOT / "cleaner" / "models" / MODEL_FILE)
+    args = parser.parse_args()
+    if not (args.data / "ground-truth.json").exists():
+        print(f"no training data at {args.data}: nothing to fit", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    gold, pages = load_pages(args.data)
+    model = fit(pages, gold)
+    model.meta = {"trained_on": sorted({f"{args.data.name}/dirty/{flavour}.jsonl" for _, flavour, _ in pages}),
+                  "pages": len({key for key, _, _ in pages}), "documents": len(pages)}
+    model.save(args.out)
+    print(f"fitted on {len(pages)} documents in {time.perf_counter() - start:.1f} s; saved {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""HTML and WARC input, the line classifier, corpus-level boilerplate, and bad pages."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import time
+from pathlib import Path
+
+import orjson
+from conftest import SEEDS
+from test_seeds import BODY
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from cleaner import extract
+from cleaner.lines import RULE_ID, LineModel, units
+
+BODY_PARAGRAPHS = [
+    "The city council voted on Tuesday to rebuild the old harbour bridge, which has been closed since the storm.",
+    "Engineers said the work would take two years and cost about 40 million euros, paid mostly by the region.",
+    "Residents who had campaigned for the reopening said they were relieved, though some worried about noise.",
+]
+
+
+def article_html(title: str = "Harbour bridge to be rebuilt", charset: str = "utf-8", extra: str = "") -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in BODY_PARAGRAPHS)
+    return (f'<html><head><meta charset="{charset}"><title>{title}</title></head><body>'
+            '<nav><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></nav>'
+            f"<article><h1>{title}</h1>{paragraphs}{extra}</article>"
+            '<div class="related"><a href="/a">Ten cheap flights</a> <a href="/b">Celebrity news</a></div>'
+            "<footer>Copyright 2024 Harbour Times. All rights reserved.</footer></body></html>")
+
+
+def warc_bytes(pages: list[tuple[str, str]], compress: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=compress)
+    request = writer.create_warc_record("http://example.com/", "request", payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n"))
+    writer.write_record(request)
+    for url, html in pages:
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+        record = writer.create_warc_record(url, "response", payload=io.BytesIO(html.encode()), http_headers=headers,
+                                           warc_headers_dict={"WARC-Date": "2024-03-01T10:00:00Z"})
+        writer.write_record(record)
+    return buffer.getvalue()
+
+
+def test_html_gz_and_jsonl_html_field(tmp_path: Path, run_clean) -> None:
+    (tmp_path / "page.html.gz").write_bytes(gzip.compress(article_html().encode()))
+    (tmp_path / "pages.jsonl").write_text(orjson.dumps({"html": article_html("Ferry fares cut"),
+                                                        "url": "https://news.example.org/ferry"}).decode() + "\n")
+    run = run_clean(tmp_path, dedup=False)
+    page = run.clean["page.html.gz"]
+    assert page["title"] == "Harbour bridge to be rebuilt"
+    assert all(p in page["text"] for p in BODY_PARAGRAPHS)
+    assert "Copyright" not in page["text"] and "Celebrity" not in page["text"] and "Sport" not in page["text"]
+    record = run.clean["pages.jsonl:1"]
+    assert record["title"] == "Ferry fares cut" and record["metadata"]["url"] == "https://news.example.org/ferry"
+
+
+def test_warc_response_records_with_url_and_date(tmp_path: Path, run_clean) -> None:
+    pages = [("https://a.example/1", article_html()), ("https://b.example/2", article_html("Ferry fares cut"))]
+    (tmp_path / "crawl.warc.gz").write_bytes(warc_bytes(pages, compress=True))
+    run = run_clean(tmp_path, dedup=False)
+    assert sorted(run.clean) == ["crawl.warc.gz:1", "crawl.warc.gz:2"]
+    first = run.clean["crawl.warc.gz:1"]
+    assert first["metadata"]["url"] == "https://a.example/1"
+    assert first["metadata"]["warc_date"] == "2024-03-01T10:00:00Z"
+    assert BODY_PARAGRAPHS[0] in first["text"]
+
+
+def test_corrupt_warc_record_is_an_error_and_the_run_goes_on(tmp_path: Path, run_clean) -> None:
+    good = warc_bytes([("https://a.example/1", article_html())])
+    broken = warc_bytes([("https://b.example/2", article_html("B"))])
+    (tmp_path / "crawl.warc").write_bytes(good + broken[:40] + b"\x00garbage that is no WARC header\r\n\r\n")
+    (tmp_path / "other.html").write_text(article_html("Other"))
+    run = run_clean(tmp_path, dedup=False)
+    assert "crawl.warc:1" in run.clean and "other.html" in run.clean
+    error = next(e for e in run.errors if "crawl.warc" in e["source"])
+    assert error["severity"] == "error" and "WARC" in error["error"]
+
+
+def test_truncated_html_gz_is_an_error(tmp_path: Path, run_clean) -> None:
+    blob = gzip.compress(article_html().encode())
+    (tmp_path / "cut.html.gz").write_bytes(blob[: len(blob) // 2])
+    (tmp_path / "ok.html").write_text(article_html())
+    run = run_clean(tmp_path, dedup=False)
+    assert list(run.clean) == ["ok.html"]
+    assert "cannot decompress" in next(e for e in run.errors if "cut.html.gz" in e["source"])["error"]
+
+
+def test_legacy_encoding_with_a_wrong_meta_charset(tmp_path: Path, run_clean) -> None:
+    extra = "<p>At the café on the quay, the owner said the crêpes would be half price during the works.</p>"
+    (tmp_path / "latin.html").write_bytes(article_html(charset="utf-8", extra=extra).encode("cp1252"))
+    run = run_clean(tmp_path, dedup=False)
+    assert "café on the quay" in run.clean["latin.html"]["text"] and "crêpes" in run.clean["latin.html"]["text"]
+
+
+def test_page_without_article_is_dropped_with_a_reason(tmp_path: Path, run_clean) -> None:
+    (tmp_path / "empty.html").write_text("<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+                                         "<script>x()</script><footer>© 2024 Harbour Times</footer></body></html>")
+    run = run_clean(tmp_path, dedup=False)
+    assert run.removed["empty.html"]["reason"] == "no-article"
+
+
+def test_huge_and_deeply_nested_pages(tmp_path: Path, run_clean) -> None:
+    (tmp_path / "huge.html").write_bytes(b"<html><body>" + b"<p>word word word.</p>" * 1_500_000 + b"</body></html>")
+    (tmp_path / "nested.html").write_text("<html><body>" + "<div>" * 20000 + "<p>" + " ".join(BODY_PARAGRAPHS)
+                                          + "</p>" + "</div>" * 20000 + "</body></html>")
+    (tmp_path / "ok.html").write_text(article_html())
+    start = time.perf_counter()
+    run = run_clean(tmp_path, dedup=False)
+    assert time.perf_counter() - start < 120
+    assert "max-bytes" in next(e for e in run.errors if "huge.html" in e["source"])["error"]
+    assert "ok.html" in run.clean
+    assert "nested.html" in run.clean or run.removed["nested.html"]["reason"] == "no-article"
+
+
+def test_extraction_timeout_falls_back_to_visible_text(monkeypatch) -> None:
+    def slow(*_args, **_kwargs):
+        time.sleep(5)
+
+    monkeypatch.setattr(extract.trafilatura, "bare_extraction", slow)
+    start = time.perf_counter()
+    text, metadata, extractor = extract.extract(article_html(), timeout=0.2)
+    assert time.perf_counter() - start < 2
+    assert extractor == "selectolax" and "longer than" in metadata["extraction_note"]
+    assert BODY_PARAGRAPHS[1] in text and "Sport" not in text
+
+
+def test_prune_keeps_a_page_wrapped_in_a_form() -> None:
+    html = "<html><body><form>" + "".join(f"<p>{p}</p>" for p in BODY_PARAGRAPHS) + "</form></body></html>"
+    assert BODY_PARAGRAPHS[2] in extract.extract(html)[0]
+
+
+def test_line_classifier_removes_menus_from_flattened_text(tmp_path: Path, run_clean) -> None:
+    menu = ["Home", "World", "Politics", "Business", "Sport", "Weather", "Sign in", "Subscribe"]
+    footer = ["About us", "Contact", "Privacy policy", "Terms of use", "© 2024 Harbour Times"]
+    (tmp_path / "page.txt").write_text("\n".join(menu + BODY_PARAGRAPHS + footer) + "\n")
+    run = run_clean(tmp_path, dedup=False)
+    text = run.clean["page.txt"]["text"]
+    assert all(p in text for p in BODY_PARAGRAPHS)
+    removed = {s["text"] for s in run.removed["page.txt"]["spans"] if s["rule"] == RULE_ID}
+    assert {"Politics", "Terms of use"} <= removed
+
+
+def test_line_classifier_keeps_the_seed_bodies(seeds_run) -> None:
+    removed = {s["text"] for r in seeds_run.removed.values() for s in r["spans"] if s["rule"] == RULE_ID}
+    for paragraphs in BODY.values():
+        for body in paragraphs:
+            assert not any(body in line for line in removed), body
+    for path in SEEDS.glob("*.txt"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if len(line.split()) >= 12 and line.rstrip().endswith((".", "”", "’")):
+                assert line.strip() not in removed, line
+
+
+def test_overlong_lines_are_split_into_sentences() -> None:
+    line = " ".join(BODY_PARAGRAPHS * 3)
+    pieces = units(["Menu", line])
+    assert pieces[0] == (0, "Menu") and len(pieces) == 10 and pieces[1] == (1, BODY_PARAGRAPHS[0])
+
+
+def test_shipped_model_loads_and_scores() -> None:
+    model = LineModel.load()
+    probs = model.probabilities(["Home", "Sport"] + BODY_PARAGRAPHS)
+    assert probs[-1] > model.threshold > probs[0]
+
+
+def test_corpus_boilerplate_is_removed_across_a_folder(tmp_path: Path, run_clean) -> None:
+    footer = "Harbour Times is published by the Harbour Media Group in Portsmouth"
+    topics = ["ferry", "bridge", "school", "library", "market", "museum"]
+    for i, topic in enumerate(topics):
+        body = (f"The {topic} committee met on Monday for the {i + 1}th time this year and agreed a new budget "
+                f"for the {topic}, the chair said after a long debate about costs and the timetable.")
+        (tmp_path / f"{topic}.txt").write_text(f"{body}\n{footer}\n")
+    run = run_clean(tmp_path, dedup=False, lines=False)
+    for topic in topics:
+        assert footer not in run.clean[f"{topic}.txt"]["text"]
+        assert f"agreed a new budget for the {topic}" in run.clean[f"{topic}.txt"]["text"]
+        assert [s["rule"] for s in run.removed[f"{topic}.txt"]["spans"]] == ["corpus-boilerplate"]
+
+
+def test_corpus_boilerplate_threshold(tmp_path: Path, run_clean) -> None:
+    for i in range(6):
+        (tmp_path / f"{i}.txt").write_text(f"Story number {i} is about the harbour and its {i} boats.\nShared line\n")
+    run = run_clean(tmp_path, dedup=False, lines=False, boilerplate_min_docs=7)
+    assert all("Shared line" in r["text"] for r in run.clean.values())

@@ -39,6 +39,8 @@ from .stage import DocumentStage
 MODEL_FILE = "mt.npz"
 DISCLAIMER_WEIGHT = 0.95
 DENSITY_SCALE = 2.5  # artifact probability mass per thousand words that gives a document 1 - 1/e
+STYLE_PRIOR_WORDS = 100  # style log-odds shrink by n / (n + this) for n words: short texts say little
+MIN_STYLE_WORDS = 8  # shorter paragraphs are menu items, captions, headings: no evidence of style
 FORGIVEN_ARTIFACTS = 1.0  # native writers leave the odd typo ("ready for for talks"): the first one is free
 
 
@@ -110,14 +112,21 @@ def load_model() -> MTModel:
 def document_score(paragraphs: list[ParagraphScore], disclaimer: bool) -> float:
     """Noisy-or of the style probability of the whole text, the artifact density, and a disclaimer.
 
-    The style part averages log-odds weighted by length, so it reads the document as one text; the
+    The style part averages log-odds weighted by length over paragraphs of at least MIN_STYLE_WORDS
+    words (the model was fitted on sentences), shrunk for short documents, whose style says little; the
     artifact part counts evidence per thousand words beyond one free typo, so an odd sentence in a
     native article does not flag it while a short aggregator copy with three garbled sentences is flagged.
     """
     words = sum(p.words for p in paragraphs)
     if not words:
         return DISCLAIMER_WEIGHT if disclaimer else 0.0
-    style = sigmoid(sum(p.style_logit * p.words for p in paragraphs) / words)
+    sentences = [p for p in paragraphs if p.words >= MIN_STYLE_WORDS]
+    sentence_words = sum(p.words for p in sentences)
+    if sentences:
+        confidence = sentence_words / (sentence_words + STYLE_PRIOR_WORDS)
+        style = sigmoid(confidence * sum(p.style_logit * p.words for p in sentences) / sentence_words)
+    else:
+        style = 0.0
     density = max(sum(p.artifact for p in paragraphs) - FORGIVEN_ARTIFACTS, 0.0) / max(words / 1000, 0.3)
     keep = (1.0 - style) * math.exp(-density / DENSITY_SCALE) * (1.0 - DISCLAIMER_WEIGHT if disclaimer else 1.0)
     return round(1.0 - keep, 4)
@@ -135,6 +144,9 @@ class ScoreMachineTranslation(DocumentStage):
         self.action = settings.mt_action
 
     def process(self, doc: Document) -> None:
+        if doc.language not in (None, "en", "unknown"):
+            doc.mt_score, doc.mt_flagged, doc.mt_paragraphs = None, False, []  # the model reads English only
+            return
         paragraphs = doc.paragraphs
         scores = [self.model.paragraph(p, explain=False) for p in paragraphs]
         disclaimer = any(span.evidence == "machine-translation" for span in doc.removed)

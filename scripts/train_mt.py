@@ -1,6 +1,7 @@
 """Fit the machine-translation scorer and write it to cleaner/models/mt.npz.
 
     pip install -e '.[train]' && python scripts/train_mt.py
+    python scripts/train_mt.py --thresholds-only   # keep the fitted weights, choose thresholds again
 
 Data: `../shared/data/mt/htmt/train/` (WMT08-18 news, German-English), read at run time; the
 language model behind the fluency features is trained on `org_en_*` (written in English). Two
@@ -189,10 +190,37 @@ def choose_threshold(per_engine: list[tuple[np.ndarray, np.ndarray]], precision:
     return best
 
 
+def choose_thresholds(arrays: dict[str, np.ndarray], meta: dict) -> None:
+    """Set the paragraph threshold on dev sentences, then the document threshold on docs-dev, in `meta`."""
+    model = MTModel({**arrays, "meta": np.array(json.dumps(meta))})
+    sentence_sets, document_sets = [], []
+    for engine in ENGINES:
+        texts_dev, labels_dev = split_set("dev", engine)
+        sentence_sets.append((labels_dev, np.array([model.paragraph(t, explain=False).score for t in texts_dev])))
+    meta["paragraph_threshold"] = choose_threshold(sentence_sets, PARAGRAPH_PRECISION)
+    for engine in ENGINES:
+        texts_dev, labels_dev = split_set("docs-dev", engine)
+        document_sets.append((labels_dev, np.array([model.document([t]) for t in texts_dev])))
+    meta["document_threshold"] = choose_threshold(document_sets, DOCUMENT_PRECISION)
+    print(f"thresholds: paragraph {meta['paragraph_threshold']:.4f}, document {meta['document_threshold']:.4f}")
+
+
+def rethreshold(out: Path) -> None:
+    """Choose the thresholds of the shipped model again (after a change to how scores combine), without refitting."""
+    with np.load(out, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files if name != "meta"}
+        meta = json.loads(str(data["meta"]))
+    choose_thresholds(arrays, meta)
+    np.savez_compressed(out, meta=np.array(json.dumps(meta)), **arrays)
+
+
 def main() -> int:
     if not HTMT.is_dir():
         print(f"htmt data not found at {HTMT}")
         return 2
+    if sys.argv[1:] == ["--thresholds-only"]:
+        rethreshold(ROOT / "cleaner" / "models" / MODEL_FILE)
+        return 0
     started = time.perf_counter()
     rng = random.Random(SEED)
     texts: list[str] = []
@@ -255,20 +283,8 @@ def main() -> int:
     arrays = {"mean": mean, "scale": scale, "w_dense": w[:N_DENSE], "w_hash": w[N_DENSE:].astype(np.float32),
               "bias": np.array(style.intercept_[0]), "w_artifact": artifact.coef_[0],
               "bias_artifact": np.array(artifact.intercept_[0]), **lm.to_arrays()}
-    model = MTModel({**arrays, "meta": np.array(json.dumps(meta))})
 
-    sentence_sets, document_sets = [], []
-    for engine in ENGINES:
-        texts_dev, labels_dev = split_set("dev", engine)
-        sentence_sets.append((labels_dev, np.array([model.paragraph(t, explain=False).score for t in texts_dev])))
-    meta["paragraph_threshold"] = choose_threshold(sentence_sets, PARAGRAPH_PRECISION)
-    model.paragraph_threshold = meta["paragraph_threshold"]
-    for engine in ENGINES:
-        texts_dev, labels_dev = split_set("docs-dev", engine)
-        document_sets.append((labels_dev, np.array([model.document([t]) for t in texts_dev])))
-    meta["document_threshold"] = choose_threshold(document_sets, DOCUMENT_PRECISION)
-    print(f"thresholds: paragraph {meta['paragraph_threshold']:.4f}, document {meta['document_threshold']:.4f}")
-
+    choose_thresholds(arrays, meta)
     out = ROOT / "cleaner" / "models" / MODEL_FILE
     np.savez_compressed(out, meta=np.array(json.dumps(meta)), **arrays)
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, {time.perf_counter() - started:.0f}s)")

@@ -94,6 +94,12 @@ def test_drop_paragraphs_moves_flagged_paragraphs_to_the_audit(run_clean) -> Non
     assert any(r["mt_paragraphs"] for r in flagged.clean.values())
 
 
+def test_non_english_documents_are_not_scored(run_clean) -> None:
+    run = run_clean(ROOT / "fixtures" / "raw" / "formats")
+    assert run.clean["records.jsonl:2"]["language"] == "de"
+    assert run.clean["records.jsonl:2"]["mt_score"] is None and not run.clean["records.jsonl:2"]["mt_flagged"]
+
+
 def test_threshold_option_replaces_the_model_thresholds(run_clean) -> None:
     strict = run_clean(SEEDS, dedup=False, mt_threshold=1.0)
     assert not any(r["mt_flagged"] or r["mt_paragraphs"] for r in strict.clean.values())
@@ -108,7 +114,8 @@ HTMT = ROOT.parent / "shared" / "data" / "mt" / "htmt"
 
 
 @pytest.mark.skipif(not HTMT.is_dir(), reason="htmt data absent: ../shared/data/mt/htmt is not beside the repository")
-def test_docs_dev_accuracy_reaches_target() -> None:
+def test_docs_dev_precision_and_ranking() -> None:
+    """The shipped document threshold keeps its stated precision; the scores rank machine above human."""
     sys.path.insert(0, str(ROOT))
     from benchmarks.eval_mt import metrics, split_set
 
@@ -116,4 +123,5 @@ def test_docs_dev_accuracy_reaches_target() -> None:
     for engine in ("deepl", "google"):
         texts, labels = split_set("docs-dev", engine)
         scores = np.array([model.document([t]) for t in texts])
-        assert metrics(labels, scores, model.document_threshold)["accuracy"] >= 0.8
+        result = metrics(labels, scores, model.document_threshold)
+        assert result["precision"] >= 0.9 and result["auc"] >= 0.8

@@ -141,14 +141,15 @@ class NgramLM:
         logp, unilogp = [], []
         unseen_word = unseen_bi = unseen_tri = 0
         uni, bigrams, trigrams = self.unigrams, self.bigrams, self.trigrams
+        cvw = 0  # the count of the previous bigram, which is the context of the next trigram
         for i in range(2, len(seq)):
             u, v, w = seq[i - 2], seq[i - 1], seq[i]
             cw = uni.get(w, 0)
             cv = uni.get(v, 0)
             p1 = (cw + 1) / (self.total + self.vocab)
+            cuv = cvw if u != BOS else cv
             cvw = bigrams.get(ngram_key((v, w)), 0)
             p2 = cvw / cv if cv else 0.0
-            cuv = bigrams.get(ngram_key((u, v)), 0) if u != BOS else cv
             cuvw = trigrams.get(ngram_key((u, v, w)), 0)
             p3 = min(cuvw / cuv, 1.0) if cuv else 0.0
             unseen_word += cw == 0

@@ -29,6 +29,7 @@ import random
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -109,13 +110,13 @@ _NAME_PAIR = re.compile(r"\b([A-Z][a-z]{3,}) ([A-Z][a-z]+)\b")
 def corrupt(text: str, rng: random.Random) -> str | None:
     """`text` with one or two artifacts of aggregator MT inserted, or None when none applies."""
     def doubled(t: str) -> str | None:
-        words = [m for m in re.finditer(r"\b[a-z]{3,}\b", t)]
+        words = list(re.finditer(r"\b[a-z]{3,}\b", t))
         if not words:
             return None
         m = rng.choice(words)
         return t[:m.end()] + " " + m.group(0) + t[m.end():]
 
-    def pattern_edit(pattern: re.Pattern[str], repl) -> callable:
+    def pattern_edit(pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> Callable[[str], str | None]:
         def edit(t: str) -> str | None:
             matches = list(pattern.finditer(t))
             if not matches:

@@ -1,4 +1,4 @@
-"""Command line: `cleaner clean` and `cleaner explain`."""
+"""Command line: `cleaner clean`, `cleaner explain` and `cleaner rules`."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from . import __version__
+from .authoring import add_rules_parser, run_rules
+from .config import PRESETS, ConfigError, Resolved, format_config, given_options, resolve
 from .document import Document
-from .pipeline import Pipeline, build_stages, clean
+from .pipeline import Pipeline, build_stages, clean, load_run_rules
 from .read import read_documents
 from .rules import load_rules
 from .settings import Settings
@@ -27,7 +30,11 @@ OUTPUTS = """output files (in OUTDIR):
   clean.jsonl    one record per kept document
   removed.jsonl  every removed span with its rule id, every dropped document with its reason
   errors.jsonl   inputs that could not be read, with file (and line), and warnings
-  stats.json     counts per stage, rule and reason, and time per stage"""
+  stats.json     counts per stage, rule and reason, and time per stage
+  report.html    the run report: counts, charts, and sample documents with what each rule removed
+
+configuration: every option can also be set in ./cleaner.toml or [tool.cleaner] of ./pyproject.toml
+(keys: the names shown by --print-config); command-line options override the file."""
 
 
 def _threshold(value: str) -> float:
@@ -46,6 +53,8 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
                         help="do not use the rule packs shipped with cleaner")
     parser.add_argument("--max-bytes", type=int, default=16 * 1024 * 1024, metavar="N",
                         help="refuse documents larger than N bytes (default: 16 MiB)")
+    parser.add_argument("--config", type=Path, metavar="PATH",
+                        help="config file (default: ./cleaner.toml, or [tool.cleaner] in ./pyproject.toml)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,9 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "in a stable order), remove junk, identify language, score machine translation, "
                     "remove duplicates, and write clean JSONL with an audit of everything removed.",
         epilog=f"{OUTPUTS}\n\n{EXIT_HELP}")
-    run.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="input folder or file")
-    run.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR",
-                     help="folder for the output files (created if missing)")
+    run.add_argument("inputs", nargs="*", type=Path, metavar="INPUT", help="input folder or file")
+    run.add_argument("-o", "--output", type=Path, metavar="OUTDIR",
+                     help="folder for the output files (created if missing); required here or in the config")
+    run.add_argument("--preset", choices=sorted(PRESETS),
+                     help="settings for a common job: pretraining (drop machine translation and "
+                          "near-duplicates) or audit (drop no document, only flag); options override it")
+    run.add_argument("--print-config", action="store_true",
+                     help="print the effective settings (defaults, preset, config file, options) as TOML and exit")
     _add_input_options(run)
     run.add_argument("--no-junk", action="store_true", help="skip junk removal (the rule packs)")
     run.add_argument("--no-language", action="store_true", help="skip language identification")
@@ -76,9 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
                      help="score from which a paragraph or document counts as machine-translated "
                           "(default: the model's thresholds, chosen on held-out data for a stated precision)")
     run.add_argument("--no-dedup", action="store_true", help="skip duplicate detection")
+    run.add_argument("--dedup-action", choices=("drop", "flag"), default="drop",
+                     help="drop duplicates to removed.jsonl (default), or keep them flagged: a kept "
+                          "duplicate's cluster_id is the id of its cluster's representative")
     run.add_argument("--dedup-threshold", type=_threshold, default=0.8, metavar="J",
                      help="estimated Jaccard similarity of word 5-gram sets from which two documents "
                           "are near-duplicates (default: 0.8)")
+    run.add_argument("-j", "--workers", type=int, default=1, metavar="N",
+                     help="processes for the per-document stages (default: 1); the output is identical for any N")
+    run.add_argument("--engine", choices=("local", "ray"), default="local",
+                     help="run the per-document stages in local processes (default) or on Ray "
+                          "(pip install 'cleaner[ray]'); the output is identical")
+    run.add_argument("--address", dest="ray_address", metavar="ADDRESS",
+                     help="address of an existing Ray cluster (with --engine ray; default: start a local one)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue an interrupted run into the same OUTDIR: input shards it finished are not "
+                          "redone, and the output is identical to an uninterrupted run")
+    run.add_argument("--shard-files", type=int, default=256, metavar="N",
+                     help="input files per checkpoint shard (default: 256; each JSONL file is a shard of its own)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress display or summary")
 
     explain = commands.add_parser(
@@ -88,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("file", type=Path, metavar="FILE")
     explain.add_argument("--rule", metavar="ID", help="show only what this rule removed")
     _add_input_options(explain)
+    add_rules_parser(commands)
     return parser
 
 
@@ -105,17 +135,26 @@ def settings_from(args: argparse.Namespace) -> Settings:
         mt_threshold=getattr(args, "mt_threshold", None),
         dedup=not getattr(args, "no_dedup", False),
         dedup_threshold=getattr(args, "dedup_threshold", 0.8),
+        dedup_action=getattr(args, "dedup_action", "drop"),
+        workers=max(1, getattr(args, "workers", 1)),
+        resume=getattr(args, "resume", False),
+        shard_files=max(1, getattr(args, "shard_files", 256)),
+        engine=getattr(args, "engine", "local"),
+        ray_address=getattr(args, "ray_address", None),
     )
 
 
-def run_clean(args: argparse.Namespace, console: Console) -> int:
-    settings = settings_from(args)
+def run_clean(args: argparse.Namespace, console: Console, settings: Settings) -> int:
+    rules, rule_errors = load_run_rules(settings)  # reported before any document is read
+    for err in rule_errors:
+        console.print(f"[red]rule error: {escape(str(err))}[/red]", soft_wrap=True)
     progress = Progress(TextColumn("[bold]cleaning"), BarColumn(bar_width=None),
                         TextColumn("{task.completed:,} documents"), TimeElapsedColumn(),
                         console=console, transient=True, disable=args.quiet or not console.is_terminal)
     with progress:
         task = progress.add_task("clean", total=None)
-        stats = clean(args.inputs, args.output, settings, lambda _doc: progress.advance(task))
+        stats = clean(args.inputs, args.output, settings, lambda _doc: progress.advance(task),
+                      (rules, rule_errors))
     if not args.quiet:
         _summary(console, stats, args.output)
     if stats["documents_in"] == 0 and stats["errors"]:
@@ -137,8 +176,7 @@ def _summary(console: Console, stats: dict, outdir: Path) -> None:
     console.print(table)
 
 
-def run_explain(args: argparse.Namespace, console: Console) -> int:
-    settings = settings_from(args)
+def run_explain(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     settings.dedup = False
     rules, rule_errors = load_rules(settings.rule_paths, settings.default_rules)
     for err in rule_errors:
@@ -173,15 +211,42 @@ def _explain_document(console: Console, doc: Document, only: str | None) -> None
         console.print(Text(f"[mt {flagged['score']:.2f}] paragraph {flagged['paragraph']}: {why}", style="yellow"))
 
 
+def effective_settings(args: argparse.Namespace, argv: list[str]) -> Resolved:
+    """Settings from defaults, preset, config file and command line; `ConfigError` on a bad config."""
+    parser = build_parser()
+    command = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[args.command]
+    return resolve(settings_from(args), given_options(build_parser(), argv), command,
+                   args.config, getattr(args, "preset", None), Path.cwd())
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     console = Console(stderr=args.command == "clean", highlight=False)
+    if args.command == "rules":
+        return run_rules(args, Console(highlight=False))
+    try:
+        resolved = effective_settings(args, argv)
+    except ConfigError as err:
+        Console(stderr=True, highlight=False).print(f"[red]config error: {escape(str(err))}[/red]", soft_wrap=True)
+        return 2
+    if getattr(args, "print_config", False):
+        Console(highlight=False).print(escape(format_config(resolved)), soft_wrap=True)
+        return 0
+    if args.command == "clean":
+        args.output = args.output or resolved.run.get("output")
+        args.quiet = args.quiet or resolved.run.get("quiet", False)
+        if not args.inputs:
+            parser.error("clean: at least one INPUT is required")
+        if args.output is None:
+            parser.error("clean: -o/--output OUTDIR is required (or `output` in the config file)")
     for path in getattr(args, "inputs", [getattr(args, "file", None)]):
         if path is not None and not path.exists() and not path.is_symlink():
-            build_parser().error(f"input not found: {path}")
+            parser.error(f"input not found: {path}")
     if args.command == "clean":
-        return run_clean(args, console)
-    return run_explain(args, console)
+        return run_clean(args, console, resolved.settings)
+    return run_explain(args, console, resolved.settings)
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ class Deduplicate(Stage):
 
     def __init__(self, settings: Settings) -> None:
         self.threshold = settings.dedup_threshold
+        self.action = settings.dedup_action
         self.num_perm = settings.num_perm
         self.size = settings.shingle_size
 
@@ -95,7 +96,8 @@ class Deduplicate(Stage):
                     if rep != entry:
                         doc.duplicate_of = ids[rep]
                         doc.similarity = round(signatures[entry].jaccard(signatures[rep]), 4)
-                        doc.drop("duplicate")
+                        if self.action == "drop":
+                            doc.drop("duplicate")
                 yield doc
 
     def _clusters(self, ids: list[str], lengths: list[int],

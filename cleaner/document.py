@@ -15,6 +15,9 @@ class InputError(Exception):
         self.message = message
         self.severity = severity
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:
+        return (InputError, (self.source, self.message, self.severity))  # picklable for worker processes
+
     def record(self) -> dict[str, Any]:
         return {"source": self.source, "severity": self.severity, "error": self.message}
 

@@ -37,7 +37,7 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
 # No-break and other Unicode spaces, which split words for no reader's benefit in a corpus.
 _SPACES = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 # Control characters other than tab, newline and carriage return: many of them mean binary data.
-_CONTROL = {c for c in range(32) if c not in (9, 10, 13)} | {127}
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def decode_bytes(data: bytes, source: str) -> tuple[str, str | None]:
@@ -79,14 +79,28 @@ def legacy_encoding(data: bytes) -> str | None:
 
 def looks_binary(text: str) -> bool:
     sample = text[:8192]
-    controls = sum(1 for ch in sample if ord(ch) in _CONTROL)
-    return controls > max(2, len(sample) // 100)
+    return len(_CONTROL.findall(sample)) > max(2, len(sample) // 100)
+
+
+# What ftfy (as configured above) could change: UTF-8 read as Latin-1/cp1252 or as cp1251 (a lead
+# character followed by one standing for a continuation byte), and controls, surrogates, ligatures,
+# Unicode line separators, replacement characters. Text with none of these is left to NFC alone,
+# which spares ftfy's full pass on nearly every document.
+_CP1252_CONTINUATION = "\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014" \
+    "\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+_CP1251_CONTINUATION = "\xa0-\xbf\u0401-\u040c\u040e\u040f\u0451-\u045c\u045e\u045f\u0490\u0491\u2116" \
+    "\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+_NEEDS_FTFY = re.compile(
+    f"[\xc2-\xf4][{_CP1252_CONTINUATION}]|[\u0420-\u0423][{_CP1251_CONTINUATION}]"
+    "|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufb00-\ufb06\u2028\u2029\ufffd]")
 
 
 def repair(text: str) -> tuple[str, list[str]]:
     """`text` with mojibake and broken Unicode fixed, NFC-normalised; and what ftfy changed."""
     if text.isascii():
         return text, []
+    if not _NEEDS_FTFY.search(text):
+        return (text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)), []
     fixed, steps = ftfy.fix_and_explain(text, config=FTFY_CONFIG)
     fixed = unicodedata.normalize("NFC", fixed)
     return fixed, sorted({name for name, _ in steps or []})

@@ -7,6 +7,9 @@ and fill the record's fields instead.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
 from .document import Document, Span
 from .rules import Rule, label_lines, split_lines
 from .stage import DocumentStage
@@ -19,10 +22,18 @@ class RemoveJunk(DocumentStage):
 
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = rules
+        self._scoped: dict[tuple[str | None, frozenset[str]], list[Rule]] = {}
+
+    def rules_for(self, doc: Document) -> list[Rule]:
+        """The rules whose scope (sites, folders) covers `doc`, in order; cached per scope key."""
+        key = document_scope(doc)
+        if key not in self._scoped:
+            self._scoped[key] = [rule for rule in self.rules if rule.applies_to(*key)]
+        return self._scoped[key]
 
     def process(self, doc: Document) -> None:
         lines = split_lines(doc.text)
-        labels = label_lines(lines, self.rules)
+        labels = label_lines(lines, self.rules_for(doc))
         kept: list[str] = []
         doc.annotated = []
         for number, (line, rule) in enumerate(zip(lines, labels, strict=True), start=1):
@@ -47,3 +58,16 @@ def _set_metadata(doc: Document, field: str, value: str) -> None:
         doc.metadata[field] = f"{doc.metadata[field]}\n{value}"
     else:
         doc.metadata[field] = value
+
+
+def document_scope(doc: Document) -> tuple[str | None, frozenset[str]]:
+    """The URL host of `doc` (from its metadata `url`) and the names of the folders its file is in."""
+    url = doc.metadata.get("url")
+    try:
+        host = urlsplit(url).hostname if isinstance(url, str) else None
+    except ValueError:
+        host = None
+    path, _, line = doc.source.rpartition(":")
+    if not (path and line.isdigit()):
+        path = doc.source
+    return host, frozenset(PurePath(path).parent.parts)

@@ -1,30 +1,38 @@
 """The pipeline: a plain list of stages between the reader and the writer.
 
 Adding a stage means writing its module and adding one line to `build_stages`.
-Per-document stages run one document at a time with errors caught per document;
-corpus-wide stages (dedup) consume the whole stream. Time is counted per stage.
+Per-document stages run in batches, in this process or in worker processes, with errors
+caught per document; corpus-wide stages (dedup) consume the whole stream. Time is counted per stage.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import xxhash
+
+from . import __version__
+from .authoring import backtracking_errors
+from .checkpoint import CheckpointStore
 from .dedup import Deduplicate
-from .document import Document, InputError
+from .document import Document
 from .encoding import Decode
 from .extract import ExtractHtml
 from .junk import RemoveJunk
 from .language import DetectLanguage
 from .mt import ScoreMachineTranslation
-from .read import read_documents
-from .rules import Rule, load_rules
+from .parallel import BatchRunner, Item, Result
+from .read import plan_shards, record_document
+from .report import RunReport
+from .rules import Rule, RuleError, load_rules
 from .settings import Settings
 from .stage import DocumentStage, Stage
-from .write import Writer
+from .write import Writer, result_record
 
 ErrorSink = Callable[[dict[str, Any]], None]
 
@@ -44,16 +52,55 @@ def build_stages(settings: Settings, rules: list[Rule]) -> list[Stage]:
 
 
 class Pipeline:
-    """Runs documents through stages; `seconds` holds the time spent in each."""
+    """Runs documents through stages; `seconds` holds the time spent in each.
 
-    def __init__(self, stages: list[Stage]) -> None:
+    In-process use: `Pipeline(mt_action="drop").clean(records)` builds the stages `cleaner clean`
+    would from `settings` and option overrides (fields of `Settings`); problems with rules or
+    records go to `errors` (the records of errors.jsonl) and the other records go on.
+
+    The leading per-document stages (the `prefix`) do most of the work: they run in
+    `settings.workers` processes, and `clean` checkpoints their output per input shard.
+    """
+
+    def __init__(self, stages: list[Stage] | None = None, settings: Settings | None = None,
+                 **options: Any) -> None:
+        self.settings = dataclasses.replace(settings or Settings(), **options)
+        self.errors: list[dict[str, Any]] = []
+        if stages is None:
+            rules, rule_errors = load_run_rules(self.settings)
+            self.errors.extend(err.record() for err in rule_errors)
+            stages = build_stages(self.settings, rules)
         self.stages = stages
+        self.workers = self.settings.workers
         self.seconds: Counter[str] = Counter()
+        cut = next((i for i, s in enumerate(stages) if not isinstance(s, DocumentStage)), len(stages))
+        self.prefix: list[DocumentStage] = stages[:cut]  # type: ignore[assignment]
+        self.rest = stages[cut:]
 
-    def run(self, items: Iterable[Document | InputError], on_error: ErrorSink) -> Iterator[Document]:
-        stream: Iterator[Document] = self._documents(items, on_error)
+    def clean(self, records: Iterable[str | dict[str, Any]], html: bool = False) -> Iterator[dict[str, Any]]:
+        """One result per usable record, in order: the `clean.jsonl` record plus `reason` and `spans`.
+
+        Records are strings or mappings with the text in `settings.text_field`; `html=True` treats
+        the texts as HTML pages. With dedup on, results come once every record has been read.
+        """
+        docs = (record_document(i, r, self.settings.text_field, html) for i, r in enumerate(records))
+        for doc in self.run(docs, self.errors.append):
+            yield result_record(doc)
+
+    def run(self, items: Iterable[Item], on_error: ErrorSink) -> Iterator[Document]:
+        """All stages over `items` (documents and reading errors, in input order)."""
+        with self.runner(self.prefix) as runner:
+            yield from self.finish(runner.map(self.timed_read(items)), on_error)
+        self.seconds.update(runner.seconds)
+
+    def runner(self, stages: list[DocumentStage]) -> BatchRunner:
+        return BatchRunner(stages, self.workers)
+
+    def finish(self, results: Iterable[Result], on_error: ErrorSink) -> Iterator[Document]:
+        """The stages after the prefix, over the prefix's results; error records go to `on_error`."""
+        stream: Iterator[Document] = self._documents(results, on_error)
         group: list[DocumentStage] = []
-        for stage in self.stages:
+        for stage in self.rest:
             if isinstance(stage, DocumentStage):
                 group.append(stage)
                 continue
@@ -64,7 +111,7 @@ class Pipeline:
             stream = self._per_document(group, stream, on_error)
         return stream
 
-    def _documents(self, items: Iterable[Document | InputError], on_error: ErrorSink) -> Iterator[Document]:
+    def timed_read(self, items: Iterable[Item]) -> Iterator[Item]:
         it = iter(items)
         while True:
             start = time.perf_counter()
@@ -72,25 +119,20 @@ class Pipeline:
             self.seconds["read"] += time.perf_counter() - start
             if item is None:
                 return
-            if isinstance(item, InputError):
-                on_error(item.record())
+            yield item
+
+    def _documents(self, results: Iterable[Result], on_error: ErrorSink) -> Iterator[Document]:
+        for item in results:
+            if isinstance(item, dict):
+                on_error(item)
             else:
                 yield item
 
     def _per_document(self, stages: list[DocumentStage], docs: Iterator[Document],
                       on_error: ErrorSink) -> Iterator[Document]:
-        for doc in docs:
-            try:
-                for stage in stages:
-                    if doc.dropped is not None:
-                        break
-                    start = time.perf_counter()
-                    stage.process(doc)
-                    self.seconds[stage.name] += time.perf_counter() - start
-            except InputError as err:
-                on_error(err.record())
-                continue
-            yield doc
+        with self.runner(stages) as runner:
+            yield from self._documents(runner.map(docs), on_error)
+        self.seconds.update(runner.seconds)
 
     def _timed(self, stage: Stage, docs: Iterator[Document]) -> Iterator[Document]:
         """Time inside `stage.run`, not counting the time its upstream takes to produce."""
@@ -118,25 +160,81 @@ class Pipeline:
         self.seconds[stage.name] += total - upstream
 
 
+def load_run_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
+    """The rules a run uses and the errors of those it cannot use.
+
+    The user's packs (not the shipped ones, which the tests check) are also run through the
+    backtracking guard, so one catastrophic regex cannot stall the run: it is reported and skipped.
+    """
+    if not settings.junk:
+        return [], []
+    rules, errors = load_rules(settings.rule_paths, settings.default_rules)
+    user = [rule for rule in rules if not rule.builtin]
+    if user:
+        slow = backtracking_errors(user)
+        bad = {err.source for err in slow}
+        rules = [rule for rule in rules if rule.builtin or f"{rule.path}:{rule.line}" not in bad]
+        errors = errors + slow
+    return rules, errors
+
+
+EXECUTION_SETTINGS = ("workers", "resume", "engine", "ray_address")  # how a run executes, not what it produces
+
+
+def run_fingerprint(settings: Settings, rules: list[Rule]) -> str:
+    """Changes with anything that changes what the per-document stages make of a document."""
+    relevant = {k: v for k, v in dataclasses.asdict(settings).items() if k not in EXECUTION_SETTINGS}
+    digest = xxhash.xxh3_64(f"{__version__}\n{relevant!r}\n".encode())
+    for rule in rules:
+        digest.update(f"{rule.path}:{rule.line}:{rule.spec!r}\n".encode())
+    return digest.hexdigest()
+
+
 def clean(inputs: list[Path], outdir: Path, settings: Settings,
-          on_document: Callable[[Document], None] | None = None) -> dict[str, Any]:
-    """Run `cleaner clean`: read `inputs`, write the output files to `outdir`, return the stats."""
+          on_document: Callable[[Document], None] | None = None,
+          loaded_rules: tuple[list[Rule], list[RuleError]] | None = None) -> dict[str, Any]:
+    """Run `cleaner clean`: read `inputs`, write the output files to `outdir`, return the stats.
+
+    `loaded_rules` is what `load_run_rules` returned, when the caller already loaded (and reported) them.
+    The per-document work is checkpointed per input shard in `outdir`, so an interrupted run
+    started again with `settings.resume` redoes only unfinished shards.
+    """
     started = time.perf_counter()
-    rules, rule_errors = load_rules(settings.rule_paths, settings.default_rules) if settings.junk else ([], [])
-    pipeline = Pipeline(build_stages(settings, rules))
-    writer = Writer(outdir)
+    rules, rule_errors = loaded_rules if loaded_rules is not None else load_run_rules(settings)
+    pipeline = Pipeline(build_stages(settings, rules), settings)
+    store = CheckpointStore(outdir, run_fingerprint(settings, rules), settings.resume)
+    writer = Writer(outdir, RunReport(settings, rules, rule_errors))
     for err in rule_errors:
         writer.error(err.record())
-    items = read_documents(inputs, settings.text_field, settings.max_bytes)
-    for doc in pipeline.run(items, writer.error):
-        start = time.perf_counter()
-        writer.document(doc)
-        pipeline.seconds["write"] += time.perf_counter() - start
-        if on_document is not None:
-            on_document(doc)
-    return writer.close({
-        "seconds": {name: round(value, 4) for name, value in pipeline.seconds.items()},
+
+    def prefix_results(runner: BatchRunner) -> Iterator[Result]:
+        shards = plan_shards(inputs, settings.shard_files)
+        if settings.engine == "ray":
+            from .ray_engine import prefix_results as on_ray
+
+            yield from on_ray(shards, pipeline.prefix, settings, pipeline.seconds)
+            return
+        for shard in shards:
+            saved = store.load(shard)
+            if saved is None:
+                items = pipeline.timed_read(shard.read(settings.text_field, settings.max_bytes))
+                saved = store.record(shard, runner.map(items))
+            yield from saved
+
+    with pipeline.runner(pipeline.prefix if settings.engine == "local" else []) as runner:
+        for doc in pipeline.finish(prefix_results(runner), writer.error):
+            start = time.perf_counter()
+            writer.document(doc)
+            pipeline.seconds["write"] += time.perf_counter() - start
+            if on_document is not None:
+                on_document(doc)
+    pipeline.seconds.update(runner.seconds)
+    stats = writer.close({
+        "seconds": {name: round(value, 4) for name, value in sorted(pipeline.seconds.items())},
         "total_seconds": round(time.perf_counter() - started, 4),
+        "workers": settings.workers,
+        "resumed_shards": store.resumed,
         "rule_errors": len(rule_errors),
     })
-
+    store.finish()
+    return stats

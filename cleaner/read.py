@@ -10,9 +10,11 @@ import gzip
 import io
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+import xxhash
 import zstandard
 
 from .document import Document, InputError
@@ -44,21 +46,69 @@ def input_files(roots: list[Path]) -> list[tuple[Path, str]]:
     return [(path, rel) for rel, _, path in found]
 
 
+def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
+    """The documents of one input file (one, or one per JSONL line), or the errors that stop them."""
+    name = path.name.lower()
+    try:
+        if name.endswith(JSONL_SUFFIXES):
+            yield from _read_jsonl(path, doc_id, text_field, max_bytes)
+        else:
+            data = _read_bytes(path, max_bytes)
+            fmt = "html" if name.endswith(HTML_SUFFIXES) else "text"
+            yield Document(id=doc_id, source=str(path), raw=data, format=fmt)
+    except InputError as err:
+        yield err
+    except OSError as err:
+        yield InputError(str(path), _describe_os_error(path, err))
+
+
 def read_documents(roots: list[Path], text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
     """Documents from every input file, in id order."""
     for path, doc_id in input_files(roots):
-        name = path.name.lower()
-        try:
-            if name.endswith(JSONL_SUFFIXES):
-                yield from _read_jsonl(path, doc_id, text_field, max_bytes)
-            else:
-                data = _read_bytes(path, max_bytes)
-                fmt = "html" if name.endswith(HTML_SUFFIXES) else "text"
-                yield Document(id=doc_id, source=str(path), raw=data, format=fmt)
-        except InputError as err:
-            yield err
-        except OSError as err:
-            yield InputError(str(path), _describe_os_error(path, err))
+        yield from read_file(path, doc_id, text_field, max_bytes)
+
+
+@dataclass
+class Shard:
+    """A run of input files processed and checkpointed together (see `checkpoint.py`)."""
+
+    index: int
+    files: list[tuple[Path, str]]
+
+    def fingerprint(self) -> str:
+        """Changes when any file of the shard is added, removed, resized or touched."""
+        digest = xxhash.xxh3_64()
+        for path, doc_id in self.files:
+            try:
+                stat = path.stat()
+                digest.update(f"{doc_id}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+            except OSError:
+                digest.update(f"{doc_id}\tmissing\n".encode())
+        return digest.hexdigest()
+
+    def read(self, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
+        for path, doc_id in self.files:
+            yield from read_file(path, doc_id, text_field, max_bytes)
+
+
+def plan_shards(roots: list[Path], files_per_shard: int = 256) -> list[Shard]:
+    """Input files in id order, cut into shards: a JSONL file alone, other files `files_per_shard` at a time."""
+    shards: list[Shard] = []
+    run: list[tuple[Path, str]] = []
+    for path, doc_id in input_files(roots):
+        if path.name.lower().endswith(JSONL_SUFFIXES):
+            if run:
+                shards.append(Shard(len(shards), run))
+                run = []
+            shards.append(Shard(len(shards), [(path, doc_id)]))
+            continue
+        run.append((path, doc_id))
+        if len(run) >= files_per_shard:
+            shards.append(Shard(len(shards), run))
+            run = []
+    if run:
+        shards.append(Shard(len(shards), run))
+    return shards
 
 
 def _describe_os_error(path: Path, err: OSError) -> str:
@@ -83,6 +133,25 @@ def _open_jsonl(path: Path) -> io.BufferedIOBase:
     if name.endswith(".zst"):
         return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
     return open(path, "rb")
+
+
+def record_document(index: int, record: str | dict, text_field: str, html: bool = False) -> Document | InputError:
+    """A document from an in-process record: a string, or a mapping like a JSONL line.
+
+    Its id is the record's `id` field when it has one, else its position; every field but the
+    text goes to metadata, as for JSONL input.
+    """
+    fmt = "html" if html else "text"
+    if isinstance(record, str):
+        return Document(id=str(index), source=f"<record {index}>", raw=record, format=fmt)
+    if not isinstance(record, dict):
+        return InputError(f"<record {index}>", f"expected a string or a mapping, found {type(record).__name__}")
+    metadata = dict(record)
+    doc_id = str(metadata["id"]) if metadata.get("id") is not None else str(index)
+    text = metadata.pop(text_field, None)
+    if not isinstance(text, str):
+        return InputError(f"<record {doc_id}>", f"no string field {text_field!r} (see text_field)")
+    return Document(id=doc_id, source=f"<record {doc_id}>", raw=text, format=fmt, metadata=metadata)
 
 
 def _read_jsonl(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:

@@ -18,7 +18,10 @@ Options common to all kinds: `action` (`remove`, or `metadata` to move the line 
 the metadata field named by `field`), `evidence` (a signal for later stages, such as
 `machine-translation`), `also_previous` (a regex: the line just before a match goes too
 when it matches), `max_line` (only the first N lines), `min_lines` (only documents with
-at least N lines), `ignore_case`.
+at least N lines), `ignore_case`, and the scope: `sites` (URL hosts, a host also covering
+its subdomains, matched against the record's metadata `url`) and `folders` (names of folders
+on the input path). A scoped rule applies only to the documents of those sites or folders;
+`sites` and `folders` at the top of a pack scope all of its rules that have no scope of their own.
 
 Rules apply in file order, packs in name order; the first rule to claim a line labels it.
 """
@@ -40,6 +43,15 @@ OPTIONS = {
     "id", "description", "kind", "examples", "action", "field", "evidence", "also_previous",
     "max_line", "min_lines", "ignore_case", "pattern", "phrases", "whole_line", "start", "end",
     "max_lines", "min_words", "shingle", "containment", "max_words", "max_overlap", "min_overlap",
+    "sites", "folders",
+}
+PACK_KEYS = {"pack", "description", "rules", "sites", "folders"}
+# The type each option must have when given: the schema that `cleaner rules check` enforces.
+_TYPES: dict[str, tuple[type, ...]] = {
+    "description": (str,), "field": (str,), "evidence": (str,), "ignore_case": (bool,), "whole_line": (bool,),
+    "max_line": (int,), "min_lines": (int,), "max_lines": (int,), "min_words": (int,), "shingle": (int,),
+    "max_words": (int,), "containment": (int, float), "max_overlap": (int, float),
+    "min_overlap": (int, float), "sites": (list,), "folders": (list,),
 }
 _WORD = re.compile(r"\w+")
 
@@ -74,6 +86,17 @@ class Rule:
     end: re.Pattern[str] | None = None
     previous: re.Pattern[str] | None = None
     examples: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    sites: tuple[str, ...] = ()
+    folders: tuple[str, ...] = ()
+    builtin: bool = False  # shipped inside the package (checked by the test suite)
+
+    def applies_to(self, host: str | None, folders: frozenset[str]) -> bool:
+        """Whether this rule's scope covers a document from `host` found under `folders`."""
+        if not self.sites and not self.folders:
+            return True
+        if host and any(host == site or host.endswith("." + site) for site in self.sites):
+            return True
+        return any(folder in folders for folder in self.folders)
 
     def apply(self, lines: list[str], labels: list[Rule | None]) -> None:
         """Claim the lines this rule matches: set `labels[i] = self` where still unlabelled."""
@@ -188,11 +211,18 @@ def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
     examples = spec["examples"]
     if not isinstance(examples, dict) or not examples.get("match"):
         raise RuleError(path, line, f"rule {rule_id!r}: examples need at least one 'match'")
+    for name, types in _TYPES.items():
+        value = spec.get(name)
+        if value is not None and (not isinstance(value, types) or (bool not in types and isinstance(value, bool))):
+            raise RuleError(path, line, f"rule {rule_id!r}: {name} must be "
+                                        f"{' or '.join(t.__name__ for t in types)}, not {type(value).__name__}")
     flags = re.IGNORECASE if spec.get("ignore_case") else 0
     rule = Rule(id=rule_id, description=str(spec["description"]).strip(), kind=kind, pack=pack,
                 path=path, line=line, spec=spec, action=action, field=spec.get("field"),
                 evidence=spec.get("evidence"),
-                examples={k: list(examples.get(k) or []) for k in ("match", "no_match")})
+                examples={k: list(examples.get(k) or []) for k in ("match", "no_match")},
+                sites=tuple(str(s).lower().removeprefix(".") for s in spec.get("sites") or ()),
+                folders=tuple(str(f) for f in spec.get("folders") or ()))
     if kind == "line" or kind == "first_line":
         rule.regex = _compile(path, line, rule_id, "pattern", spec.get("pattern", r"."), flags)
     elif kind == "phrases":
@@ -236,11 +266,17 @@ def load_pack(text: str, path: str) -> tuple[list[Rule], list[RuleError]]:
     pack = str(data.get("pack") or Path(path).stem)
     rules: list[Rule] = []
     errors: list[RuleError] = []
+    for key in sorted(set(data) - PACK_KEYS - {"__line__"}, key=str):
+        line = next((n for n, raw in enumerate(text.splitlines(), 1) if raw.startswith(f"{key}:")), 1)
+        errors.append(RuleError(path, line, f"unknown pack key {key!r} (a pack has {', '.join(sorted(PACK_KEYS))})"))
+    scope = {key: data[key] for key in ("sites", "folders") if data.get(key) is not None}
     for spec in data["rules"]:
         line = spec.pop("__line__", 1) if isinstance(spec, dict) else 1
         if not isinstance(spec, dict):
             errors.append(RuleError(path, line, "each rule is a mapping"))
             continue
+        if "sites" not in spec and "folders" not in spec:
+            spec = {**spec, **scope}
         try:
             rules.append(build_rule(_strip_lines(spec), pack, path, line))
         except RuleError as err:
@@ -258,7 +294,10 @@ def _strip_lines(value: Any) -> Any:
 
 def default_pack_files() -> list[tuple[str, str]]:
     """(name, text) of the rule packs shipped inside the package, in name order."""
-    folder = resources.files("cleaner.rule_packs")
+    try:
+        folder = resources.files("cleaner.rule_packs")
+    except ModuleNotFoundError:  # running from a source checkout, where rules/ sits beside cleaner/
+        folder = Path(__file__).resolve().parent.parent / "rules"
     entries = sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
     return [(f"rules/{p.name}", p.read_text(encoding="utf-8")) for p in entries]
 
@@ -266,6 +305,7 @@ def default_pack_files() -> list[tuple[str, str]]:
 def load_rules(paths: Iterable[Path], defaults: bool = True) -> tuple[list[Rule], list[RuleError]]:
     """The default packs (unless `defaults` is false) then the user's, with duplicate ids refused."""
     sources = default_pack_files() if defaults else []
+    builtin = {name for name, _ in sources}
     errors: list[RuleError] = []
     for path in paths:
         files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
@@ -286,6 +326,7 @@ def load_rules(paths: Iterable[Path], defaults: bool = True) -> tuple[list[Rule]
                                                          f"(first defined at {first.path}:{first.line})"))
                 continue
             seen[rule.id] = rule
+            rule.builtin = name in builtin
             rules.append(rule)
     return rules, errors
 

@@ -17,12 +17,17 @@ class Settings:
     default_rules: bool = True
     language: bool = True
     lang: list[str] = field(default_factory=list)
-    language_sample: int = 2000
+    language_sample: int = 600
     mt: bool = True
     mt_action: str = "flag"
     mt_threshold: float | None = None  # None: the thresholds shipped with the MT model
     dedup: bool = True
     dedup_threshold: float = 0.8
+    dedup_action: str = "drop"  # "flag": keep duplicates, marked by cluster_id != id
     shingle_size: int = 5
     num_perm: int = 128
-    min_words: int = 1
+    workers: int = 1
+    engine: str = "local"
+    ray_address: str | None = None
+    resume: bool = False
+    shard_files: int = 256

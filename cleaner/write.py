@@ -1,4 +1,4 @@
-"""Stage 7, write: clean JSONL, the audit of what was removed, errors, and run statistics.
+"""Stage 7, write: clean JSONL, the audit of what was removed, errors, run statistics and report.
 
 Every file is written under a temporary name and renamed when the run completes, so an
 interrupted run never leaves a file that looks finished.
@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from .document import Document
+from .report import RunReport
 
 _OPTS = orjson.OPT_APPEND_NEWLINE
 
@@ -36,6 +37,12 @@ def clean_record(doc: Document) -> dict[str, Any]:
     }
 
 
+def result_record(doc: Document) -> dict[str, Any]:
+    """What the library returns for any document: its clean record, `reason` (None: kept) and `spans`."""
+    return {**clean_record(doc), "reason": doc.dropped, "duplicate_of": doc.duplicate_of,
+            "spans": [span.record() for span in doc.removed]}
+
+
 def removed_record(doc: Document) -> dict[str, Any] | None:
     """The `removed.jsonl` entry of a document: its removed spans, and the document if dropped."""
     if doc.dropped is None and not doc.removed:
@@ -50,13 +57,14 @@ def removed_record(doc: Document) -> dict[str, Any] | None:
 
 
 class Writer:
-    """Writes the run's four output files into `outdir`, counting what it writes."""
+    """Writes the run's output files into `outdir`, counting what it writes (and feeding `report`)."""
 
     NAMES = ("clean.jsonl", "removed.jsonl", "errors.jsonl")
 
-    def __init__(self, outdir: Path) -> None:
+    def __init__(self, outdir: Path, report: RunReport | None = None) -> None:
         outdir.mkdir(parents=True, exist_ok=True)
         self.outdir = outdir
+        self.report = report
         self.files = {name: open(outdir / f".{name}.partial", "wb") for name in self.NAMES}  # noqa: SIM115
         self.counts: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
@@ -67,6 +75,8 @@ class Writer:
 
     def document(self, doc: Document) -> None:
         self.counts["documents_in"] += 1
+        if self.report is not None:
+            self.report.add(doc)
         for span in doc.removed:
             self.rule_lines[span.rule] += 1
             self.rule_chars[span.rule] += len(span.text)
@@ -107,4 +117,6 @@ class Writer:
         partial = self.outdir / ".stats.json.partial"
         partial.write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2 | _OPTS))
         os.replace(partial, self.outdir / "stats.json")
+        if self.report is not None:
+            self.report.write(self.outdir / "report.html", stats)
         return stats

@@ -1,0 +1,56 @@
+"""Build a benchmark corpus of a chosen size: JSONL shards of dirty news text with planted junk and near-duplicates.
+
+Sources: the fixture articles in the repository and, when present, the dirty page texts of
+../shared/data/extraction/scrapinghub/dirty/. Each generated document is a source text with a
+numbered sentence of its own (so exact duplicates are only the planted ones), some site
+junk around it, and every tenth one is followed by a near-duplicate: the same text with other junk.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+DIRTY = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub" / "dirty"
+JUNK_HEAD = ["Skip to content", "Home | World | Politics | Business", "Share Facebook Twitter WhatsApp"]
+JUNK_TAIL = ["Comments are closed.", "Source: Read Full Article", "Latest World News\nSee more Latest World News\n"
+             "Two killed in motorway crash\nStocks rally as inflation cools"]
+
+
+def source_texts() -> list[str]:
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted((ROOT / "fixtures" / "raw").rglob("*.txt"))
+             if "bad" not in p.parts and p.stat().st_size > 200]
+    for name in ("html_text.jsonl", "bs4.jsonl"):
+        if (DIRTY / name).exists():
+            texts += [orjson.loads(line)["text"] for line in (DIRTY / name).read_bytes().splitlines()]
+    return texts
+
+
+def build(out: Path, docs: int, per_shard: int = 5000, seed: int = 7) -> tuple[int, int]:
+    """Write `docs` documents as JSONL shards under `out`; return (documents, bytes of text)."""
+    rng = random.Random(seed)
+    texts = source_texts()
+    out.mkdir(parents=True, exist_ok=True)
+    written = size = 0
+    shard = None
+    while written < docs:
+        if written % per_shard == 0:
+            if shard:
+                shard.close()
+            shard = open(out / f"part-{written // per_shard:05d}.jsonl", "wb")  # noqa: SIM115
+        base = texts[written % len(texts)]
+        own = f"Report {written} notes that the figure {rng.randrange(10**9)} was published on day {written % 365}."
+        text = "\n".join([rng.choice(JUNK_HEAD), own, base, rng.choice(JUNK_TAIL)])
+        batch = [text]
+        if written % 10 == 9:
+            batch.append("\n".join([own, base, rng.choice(JUNK_TAIL), rng.choice(JUNK_HEAD)]))
+        for item in batch[: docs - written]:
+            shard.write(orjson.dumps({"text": item, "id": f"doc-{written}"}) + b"\n")
+            written += 1
+            size += len(item.encode())
+    if shard:
+        shard.close()
+    return written, size

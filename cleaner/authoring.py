@@ -1,0 +1,151 @@
+"""`cleaner rules list | test | check`: see, test and validate rule packs before a run uses them.
+
+`list` shows every rule with its pack, scope and description; `test` runs each rule's own
+must-match / must-not-match examples; `check` validates packs as a whole (schema, duplicate
+ids, regexes that compile, the rules' examples, and catastrophic backtracking), so a pack can
+be checked in CI before it meets a corpus. Each problem names the rule file and line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from .backtrack import BUDGET, find_slow
+from .rules import Rule, RuleError, check_examples, default_pack_files, load_pack, load_rules
+
+
+def rule_patterns(rule: Rule) -> list[tuple[str, re.Pattern[str]]]:
+    """(option name, compiled pattern) of every regex a rule matches with."""
+    named = (("pattern", rule.regex), ("end", rule.end), ("also_previous", rule.previous))
+    return [(name, pattern) for name, pattern in named if pattern is not None]
+
+
+
+def backtracking_errors(rules: list[Rule], budget: float = BUDGET) -> list[RuleError]:
+    """An error for each rule with a regex that does not finish within `budget` on adversarial lines."""
+    owners: list[tuple[Rule, str]] = []
+    jobs: list[tuple[str, int, list[str]]] = []
+    for rule in rules:
+        prefixes = [line for example in rule.examples.get("match", []) for line in str(example).split("\n")]
+        for name, pattern in rule_patterns(rule):
+            owners.append((rule, name))
+            jobs.append((pattern.pattern, pattern.flags, prefixes[:3]))
+    errors = []
+    for slow in find_slow(jobs, budget):
+        rule, name = owners[slow.index]
+        errors.append(RuleError(rule.path, rule.line, f"rule {rule.id!r}: {name} backtracks catastrophically: "
+                                                      f"no answer within {budget:g} s on a line like "
+                                                      f"{slow.sample!r}…; rewrite it without nested or "
+                                                      f"overlapping repetition such as (a+)+ or (\\w+\\s?)+"))
+    return errors
+
+
+def _shipped(name: str) -> tuple[str, str] | None:
+    """A shipped pack by file name, file stem, or stem without its order number ('navigation')."""
+    for path, text in default_pack_files():
+        stem = Path(path).stem
+        if name in (path, Path(path).name, stem, stem.partition("-")[2]):
+            return path, text
+    return None
+
+
+def _sources(target: str) -> list[tuple[str, str]] | None:
+    path = Path(target)
+    if path.is_dir():
+        return [(str(f), f.read_text(encoding="utf-8")) for f in sorted(path.glob("*.yaml"))]
+    if path.is_file():
+        return [(str(path), path.read_text(encoding="utf-8"))]
+    shipped = _shipped(target)
+    return [shipped] if shipped else None
+
+
+def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    rules, errors = load_rules(args.rules, not args.no_default_rules)
+    width_id = max((len(r.id) for r in rules), default=2)
+    width_pack = max((len(r.pack) for r in rules), default=4)
+    console.print(f"{'ID':<{width_id}}  {'PACK':<{width_pack}}  DESCRIPTION", style="bold", soft_wrap=True)
+    for rule in rules:
+        scope = ", ".join([f"site {s}" for s in rule.sites] + [f"folder {f}" for f in rule.folders])
+        line = f"{rule.id:<{width_id}}  {rule.pack:<{width_pack}}  {rule.description}"
+        console.print(escape(line + (f" [only: {scope}]" if scope else "")), soft_wrap=True)
+    _print_errors(console, errors)
+    return 1 if errors else 0
+
+
+def cmd_test(args: argparse.Namespace, console: Console) -> int:
+    sources = _sources(args.target)
+    if sources is None:
+        console.print(f"[red]no rule file, folder or shipped pack named {escape(args.target)!r}[/red]")
+        return 2
+    failures: list[str] = []
+    count = examples = 0
+    for name, text in sources:
+        rules, errors = load_pack(text, name)
+        failures.extend(str(err) for err in errors)
+        for rule in rules:
+            count += 1
+            examples += sum(len(v) for v in rule.examples.values())
+            failures.extend(check_examples(rule))
+    for failure in failures:
+        console.print(f"[red]FAIL[/red] {escape(failure)}", soft_wrap=True)
+    verdict = "[green]ok[/green]" if not failures else f"[red]{len(failures)} failure(s)[/red]"
+    console.print(f"{count} rules, {examples} examples: {verdict}")
+    return 1 if failures else 0
+
+
+def cmd_check(args: argparse.Namespace, console: Console) -> int:
+    missing = [str(p) for p in args.rules if not p.exists()]
+    if missing:
+        console.print(f"[red]not found: {escape(', '.join(missing))}[/red]")
+        return 2
+    rules, errors = load_rules(args.rules, not args.no_default_rules)
+    problems = [str(err) for err in errors]
+    problems.extend(p for rule in rules for p in check_examples(rule))
+    problems.extend(str(err) for err in backtracking_errors(rules, args.budget))
+    for problem in problems:
+        console.print(f"[red]ERROR[/red] {escape(problem)}", soft_wrap=True)
+    packs = len({rule.path for rule in rules})
+    verdict = "[green]ok[/green]" if not problems else f"[red]{len(problems)} problem(s)[/red]"
+    console.print(f"{len(rules)} rules in {packs} packs checked: {verdict}")
+    return 1 if problems else 0
+
+
+def _print_errors(console: Console, errors: list[RuleError]) -> None:
+    for err in errors:
+        console.print(f"[red]ERROR[/red] {escape(str(err))}", soft_wrap=True)
+
+
+def add_rules_parser(commands: argparse._SubParsersAction) -> None:
+    """The `cleaner rules` command and its three subcommands."""
+    parser = commands.add_parser("rules", help="list, test and check rule packs",
+                                 description="See, test and validate rule packs (exit 1 when a problem is found).")
+    sub = parser.add_subparsers(dest="rules_command", required=True)
+
+    def packs(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rules", action="append", type=Path, default=[], metavar="PATH",
+                       help="an extra rule pack (YAML file, or a folder of them); repeatable")
+        p.add_argument("--no-default-rules", action="store_true", help="leave out the packs shipped with cleaner")
+
+    packs(sub.add_parser("list", help="every rule with its id, pack, scope and description"))
+    test = sub.add_parser("test", help="run each rule's must-match / must-not-match examples",
+                          description="Run the examples of every rule in PACK_OR_FILE; failures name the rule "
+                                      "and its file:line.")
+    test.add_argument("target", metavar="PACK_OR_FILE",
+                      help="a rule file, a folder of them, or a shipped pack's name (e.g. navigation)")
+    check = sub.add_parser("check", help="validate packs: schema, duplicate ids, regexes, examples, backtracking",
+                           description="Validate the shipped packs and those given with --rules: schema, "
+                                       "duplicate ids, regexes that compile, the rules' own examples, and "
+                                       "catastrophic backtracking (each regex is run on adversarial lines in a "
+                                       "worker process under a time budget).")
+    packs(check)
+    check.add_argument("--budget", type=float, default=BUDGET, metavar="SECONDS",
+                       help=f"seconds a regex may take on one adversarial line (default: {BUDGET:g})")
+
+
+def run_rules(args: argparse.Namespace, console: Console) -> int:
+    return {"list": cmd_list, "test": cmd_test, "check": cmd_check}[args.rules_command](args, console)

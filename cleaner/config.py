@@ -1,0 +1,283 @@
+"""Configuration files and presets for `cleaner clean`, derived from the `Settings` dataclass.
+
+A config file is `cleaner.toml` (keys at the top level) or the `[tool.cleaner]` table of
+`pyproject.toml`, found in the working directory or given with `--config`. Its keys are the
+fields of `Settings` (`mt_threshold`, `rule_paths`, ...) or the command-line spelling of the
+same option (`mt-threshold`, `rules`, `no-dedup`), plus `output`, `quiet` and `preset`.
+Nothing here lists the options: a field added to `Settings` is a config key at once, typed
+by its annotation and checked by the same `choices` and `type` as its command-line option.
+
+Precedence, lowest first: defaults, the preset named in the file, the file, the preset named
+on the command line, the options given on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import re
+import sys
+import types
+import typing
+from pathlib import Path, PurePath
+from typing import Any
+
+from .settings import Settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+CONFIG_NAMES = ("cleaner.toml", "pyproject.toml")
+PRESETS: dict[str, dict[str, Any]] = {
+    # Training data: every stage on, machine translation and near-duplicates dropped.
+    "pretraining": {"junk": True, "language": True, "mt": True, "mt_action": "drop",
+                    "dedup": True, "dedup_action": "drop"},
+    # Review a corpus: every stage on, no document dropped for MT, duplication or language; only flagged.
+    "audit": {"junk": True, "language": True, "mt": True, "mt_action": "flag", "lang": [],
+              "dedup": True, "dedup_action": "flag"},
+}
+RUN_OPTIONS: dict[str, type] = {"output": Path, "quiet": bool, "preset": str}  # options of `clean` outside Settings
+_ALIASES = {"rules": "rule_paths"}  # command-line dests whose name differs from the field
+
+
+class ConfigError(Exception):
+    """A problem in a config file, with the file and line it is on."""
+
+    def __init__(self, path: Path | str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+
+
+@dataclasses.dataclass
+class Resolved:
+    """The effective options of a run, and where each value came from (for `--print-config`)."""
+
+    settings: Settings
+    run: dict[str, Any]
+    origin: dict[str, str]
+    path: Path | None
+
+
+def _hints() -> dict[str, Any]:
+    return typing.get_type_hints(Settings)
+
+
+def field_for(name: str) -> tuple[str, bool] | None:
+    """The `Settings` field a command-line dest or config key sets, and whether it is inverted (`no_X`)."""
+    name = name.replace("-", "_")
+    hints = _hints()
+    name = _ALIASES.get(name, name)
+    if name in hints:
+        return name, False
+    if name.startswith("no_") and hints.get(name[3:]) is bool:
+        return name[3:], True
+    return None
+
+
+def find_config(folder: Path) -> Path | None:
+    """`cleaner.toml` in `folder`, else its `pyproject.toml` when that has a `[tool.cleaner]` table."""
+    if (folder / "cleaner.toml").is_file():
+        return folder / "cleaner.toml"
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            text = pyproject.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
+        except (UnicodeDecodeError, OSError):
+            return None
+        except tomllib.TOMLDecodeError:  # report it (with its line) only if it is meant for us
+            return pyproject if "[tool.cleaner]" in text else None
+        if isinstance(data.get("tool"), dict) and "cleaner" in data["tool"]:
+            return pyproject
+    return None
+
+
+def load_config(path: Path, parser: argparse.ArgumentParser) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(Settings field values, run options) from a config file; `ConfigError` on any problem.
+
+    `parser` is the command's parser: an option's `choices` and `type` check its config value too.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(path, 1, f"cannot read config file: {err}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        found = re.search(r"line (\d+)", str(err))
+        raise ConfigError(path, int(found.group(1)) if found else 1, f"invalid TOML: {err}") from None
+    table: str | None = None
+    if path.name == "pyproject.toml":
+        table = "tool.cleaner"
+        data = data.get("tool", {}).get("cleaner", {})
+        if not isinstance(data, dict):
+            raise ConfigError(path, _line(text, table, None), "[tool.cleaner] must be a table")
+    actions = {field_for(a.dest): a for a in parser._actions if field_for(a.dest) is not None}
+    hints = _hints()
+    values: dict[str, Any] = {}
+    run: dict[str, Any] = {}
+    for key, value in data.items():
+        line = _line(text, table, key)
+        if key.replace("-", "_") in RUN_OPTIONS:
+            name = key.replace("-", "_")
+            run[name] = _coerce(value, RUN_OPTIONS[name], path, line, key)
+            if name == "preset" and run[name] not in PRESETS:
+                raise ConfigError(path, line, f"preset must be one of {', '.join(PRESETS)}, not {value!r}")
+            continue
+        target = field_for(key)
+        if target is None:
+            known = sorted(set(hints) | set(RUN_OPTIONS))
+            close = difflib.get_close_matches(key.replace("-", "_"), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (known options: {', '.join(known)})"
+            raise ConfigError(path, line, f"unknown option {key!r}{hint}")
+        name, inverted = target
+        if inverted:
+            value = not _coerce(value, bool, path, line, key)
+        value = _coerce(value, hints[name], path, line, key)
+        action = actions.get((name, inverted))
+        if action is not None:
+            _check_with_option(action, value, path, line, key)
+        values[name] = value
+    return values, run
+
+
+def _line(text: str, table: str | None, key: str | None) -> int:
+    """The line of `key` in `table` (None: the top level), or of the table's header."""
+    current, header = None, 1
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            current = stripped.strip("[] ").replace('"', "").replace(" ", "")
+            if current == table:
+                header = number
+            continue
+        if current == table and key is not None and re.match(rf"""["']?{re.escape(key)}["']?\s*=""", stripped):
+            return number
+    return header
+
+
+def _type_name(hint: Any) -> str:
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string", Path: "a path (string)"}
+    if typing.get_origin(hint) is list:
+        return f"a list of {_type_name(typing.get_args(hint)[0]).removeprefix('a ').removeprefix('an ')}s"
+    return names.get(hint, str(hint))
+
+
+def _coerce(value: Any, hint: Any, path: Path, line: int, key: str) -> Any:
+    """`value` as the type `hint` says (paths relative to the config file's folder), or `ConfigError`."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        problems = []
+        for option in (a for a in typing.get_args(hint) if a is not type(None)):
+            try:
+                return _coerce(value, option, path, line, key)
+            except ConfigError as err:
+                problems.append(err)
+        raise problems[-1]
+    wrong = ConfigError(path, line, f"{key} must be {_type_name(hint)}, not {type(value).__name__} ({value!r})")
+    if origin is list:
+        if not isinstance(value, list):
+            raise wrong
+        return [_coerce(item, typing.get_args(hint)[0], path, line, key) for item in value]
+    if origin is typing.Literal:
+        if value not in typing.get_args(hint):
+            raise ConfigError(path, line, f"{key} must be one of {typing.get_args(hint)}, not {value!r}")
+        return value
+    if hint is bool or hint is str:
+        if not isinstance(value, hint):
+            raise wrong
+        return value
+    if hint is int or hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (hint is int and isinstance(value, float)):
+            raise wrong
+        return hint(value)
+    if isinstance(hint, type) and issubclass(hint, PurePath):
+        if not isinstance(value, str):
+            raise wrong
+        return hint(path.parent / value) if not Path(value).is_absolute() else hint(value)
+    raise ConfigError(path, line, f"{key}: options of type {hint} cannot be set from a config file")
+
+
+def _check_with_option(action: argparse.Action, value: Any, path: Path, line: int, key: str) -> None:
+    """The command-line option's own checks (`choices`, a validating `type`) on a config value."""
+    for item in value if isinstance(value, list) else [value]:
+        if action.choices is not None and item not in action.choices:
+            raise ConfigError(path, line, f"{key} must be one of {', '.join(map(str, action.choices))}, "
+                                          f"not {item!r}")
+        if callable(action.type) and action.type not in (str, int, float, bool, Path) \
+                and not isinstance(item, (bool, list)):
+            try:
+                action.type(str(item))
+            except (argparse.ArgumentTypeError, ValueError) as err:
+                raise ConfigError(path, line, f"{key}: {err}") from None
+
+
+def given_options(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
+    """The dests the command line set explicitly (parsed again with every default suppressed)."""
+    for action in _all_actions(parser):
+        action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv)))
+
+
+def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    actions = list(parser._actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                actions.extend(_all_actions(sub))
+    return actions
+
+
+def resolve(cli: Settings, given: set[str], command: argparse.ArgumentParser,
+            config: Path | None, preset: str | None, folder: Path) -> Resolved:
+    """Layer defaults, the file's preset, the file, `preset`, then what the command line set (from `cli`).
+
+    `cli` is the Settings built from the command line alone; `given` the dests it set explicitly.
+    """
+    path = config if config is not None else find_config(folder)
+    values, run = load_config(path, command) if path is not None else ({}, {})
+    settings = Settings()
+    origin = {f.name: "default" for f in dataclasses.fields(Settings)}
+    layers = [(PRESETS.get(run.get("preset", "")) or {}, f"preset {run.get('preset')}"), (values, str(path))]
+    if preset:
+        layers.append((PRESETS[preset], f"preset {preset}"))
+        run["preset"] = preset
+    # Options given on the command line, and any field it set to other than its default: the second
+    # catches an option whose dest does not name its field, so no command-line value is ever lost.
+    explicit = {name for name, _ in filter(None, map(field_for, given))}
+    explicit |= {f.name for f in dataclasses.fields(Settings) if getattr(cli, f.name) != getattr(Settings(), f.name)}
+    layers.append(({name: getattr(cli, name) for name in explicit}, "command line"))
+    for layer, where in layers:
+        known = {k: v for k, v in layer.items() if k in origin}
+        settings = dataclasses.replace(settings, **known)
+        origin.update(dict.fromkeys(known, where))
+    return Resolved(settings, run, origin, path)
+
+
+def format_config(resolved: Resolved) -> str:
+    """The effective settings as a `cleaner.toml` (each value's origin in a comment)."""
+    lines = ["# effective settings of `cleaner clean`; usable as cleaner.toml",
+             f"# config file: {resolved.path or 'none'}"]
+    for key in ("preset", "output", "quiet"):
+        if resolved.run.get(key) is not None:
+            lines.append(f"{key} = {_toml(resolved.run[key])}")
+    for f in dataclasses.fields(Settings):
+        value = getattr(resolved.settings, f.name)
+        if value is None:  # TOML has no null: say so in a comment
+            lines.append(f"# {f.name} is not set  # {resolved.origin[f.name]}")
+        else:
+            lines.append(f"{f.name} = {_toml(value)}  # {resolved.origin[f.name]}")
+    return "\n".join(lines)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,101 @@
+"""Per-document stages over batches of documents, in this process or in N worker processes.
+
+Workers are forked once with the stages; batches go out in input order and results come
+back in input order, with at most a few batches in flight, so memory stays flat however
+large the corpus and the output is the same for any worker count.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from itertools import islice
+from typing import Any
+
+from .document import Document, InputError
+from .stage import DocumentStage
+
+Item = Document | InputError  # what the reader yields
+Result = Document | dict[str, Any]  # a processed document, or the error record of a failed input
+_WORKER_STAGES: list[DocumentStage] = []
+
+
+def process_batch(stages: list[DocumentStage], batch: list[Item]) -> tuple[list[Result], Counter[str]]:
+    """Run `stages` over each document of `batch`; a failing document becomes its error record.
+
+    Reading errors travel in the batch too, so errors keep their input order for any worker count.
+    """
+    seconds: Counter[str] = Counter()
+    results: list[Result] = []
+    for doc in batch:
+        if isinstance(doc, InputError):
+            results.append(doc.record())
+            continue
+        try:
+            for stage in stages:
+                if doc.dropped is not None:
+                    break
+                start = time.perf_counter()
+                stage.process(doc)
+                seconds[stage.name] += time.perf_counter() - start
+        except InputError as err:
+            results.append(err.record())
+            continue
+        results.append(doc)
+    return results, seconds
+
+
+def _init_worker(stages: list[DocumentStage]) -> None:
+    global _WORKER_STAGES
+    _WORKER_STAGES = stages
+
+
+def _worker_batch(batch: list[Item]) -> tuple[list[Result], Counter[str]]:
+    return process_batch(_WORKER_STAGES, batch)
+
+
+class BatchRunner:
+    """Runs a group of per-document stages, in-process (`workers=1`) or on a pool of forked workers."""
+
+    def __init__(self, stages: list[DocumentStage], workers: int = 1, batch_size: int = 16) -> None:
+        self.stages = stages
+        self.workers = workers
+        self.batch_size = batch_size
+        self.seconds: Counter[str] = Counter()
+        self._pool: Any = None
+
+    def __enter__(self) -> BatchRunner:
+        if self.workers > 1 and self.stages:
+            # A process pool from concurrent.futures fails loudly (BrokenProcessPool) if a worker dies.
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_init_worker, initargs=(self.stages,))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def map(self, items: Iterable[Item]) -> Iterator[Result]:
+        """The results for `items`, in input order; at most a few batches in flight."""
+        it = iter(items)
+        chunks = iter(lambda: list(islice(it, self.batch_size)), [])
+        if self._pool is None:
+            for batch in chunks:
+                yield from self._collect(process_batch(self.stages, batch))
+            return
+        pending: deque = deque()
+        for batch in chunks:
+            pending.append(self._pool.submit(_worker_batch, batch))
+            if len(pending) >= 3 * self.workers:
+                yield from self._collect(pending.popleft().result())
+        while pending:
+            yield from self._collect(pending.popleft().result())
+
+    def _collect(self, done: tuple[list[Result], Counter[str]]) -> list[Result]:
+        results, seconds = done
+        self.seconds.update(seconds)
+        return results

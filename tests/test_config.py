@@ -1,0 +1,151 @@
+"""Configuration: cleaner.toml and [tool.cleaner], presets, precedence, --print-config, bad config."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS, read_jsonl
+
+from cleaner.cli import build_parser, effective_settings, main, settings_from
+from cleaner.config import field_for
+from cleaner.settings import Settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the tomli backport, a dependency there
+    import tomli as tomllib
+
+
+def _printed(capsys) -> dict:
+    return tomllib.loads(capsys.readouterr().out)
+
+
+def test_every_settings_field_is_a_config_key_and_printed(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["clean", "--print-config"]) == 0
+    printed = _printed(capsys)
+    defaults = dataclasses.asdict(Settings())
+    assert {k: printed.get(k) for k in defaults} == defaults  # a field that is None is not printed (no TOML null)
+    for name in defaults:
+        assert field_for(name) == (name, False)
+    assert field_for("no-dedup") == ("dedup", True) and field_for("rules") == ("rule_paths", False)
+
+
+def test_config_file_then_command_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cleaner.toml").write_text('mt_threshold = 0.7\nmt-action = "drop"\nno-language = true\n'
+                                           'rules = ["packs/mine.yaml"]\nlang = ["en", "de"]\n')
+    assert main(["clean", "--print-config"]) == 0
+    printed = _printed(capsys)
+    assert printed["mt_threshold"] == 0.7 and printed["mt_action"] == "drop" and printed["language"] is False
+    assert printed["rule_paths"] == [str(tmp_path / "packs" / "mine.yaml")] and printed["lang"] == ["en", "de"]
+    # an option given on the command line wins, even when it says the default value
+    assert main(["clean", "--print-config", "--mt-threshold", "0.5", "--mt-action", "flag"]) == 0
+    printed = _printed(capsys)
+    assert printed["mt_threshold"] == 0.5 and printed["mt_action"] == "flag" and printed["language"] is False
+
+
+def test_pyproject_table_and_explicit_config(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.cleaner]\ndedup_threshold = 0.9\n')
+    assert main(["clean", "--print-config"]) == 0
+    assert _printed(capsys)["dedup_threshold"] == 0.9
+    other = tmp_path / "elsewhere.toml"
+    other.write_text("dedup_threshold = 0.6\n")
+    assert main(["clean", "--print-config", "--config", str(other)]) == 0
+    assert _printed(capsys)["dedup_threshold"] == 0.6
+
+
+def test_presets(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["clean", "--print-config", "--preset", "pretraining"]) == 0
+    printed = _printed(capsys)
+    assert (printed["mt_action"], printed["dedup_action"], printed["dedup"]) == ("drop", "drop", True)
+    assert main(["clean", "--print-config", "--preset", "audit", "--lang", "en"]) == 0
+    printed = _printed(capsys)
+    assert (printed["mt_action"], printed["dedup_action"], printed["lang"]) == ("flag", "flag", ["en"])
+    (tmp_path / "cleaner.toml").write_text('preset = "pretraining"\nmt_action = "flag"\n')
+    assert main(["clean", "--print-config"]) == 0
+    printed = _printed(capsys)
+    assert printed["preset"] == "pretraining" and printed["mt_action"] == "flag"  # the file's value wins
+
+
+def test_audit_preset_drops_nothing_and_pretraining_drops(tmp_path: Path, monkeypatch) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for seed in SEEDS.glob("*.txt"):
+        (corpus / seed.name).write_bytes(seed.read_bytes())
+    (corpus / "zz_copy.txt").write_bytes((SEEDS / "004_ffa0f568251b8a3b.txt").read_bytes())
+    assert main(["clean", str(corpus), "-o", str(tmp_path / "audit"), "--preset", "audit", "-q"]) == 0
+    kept = {r["id"]: r for r in read_jsonl(tmp_path / "audit" / "clean.jsonl")}
+    assert len(kept) == 6
+    assert kept["zz_copy.txt"]["cluster_id"] == "004_ffa0f568251b8a3b.txt"  # flagged as a duplicate
+    assert kept["zz_copy.txt"]["cluster_size"] == 2
+    assert sum(r["mt_flagged"] for r in kept.values()) == 2
+    assert main(["clean", str(corpus), "-o", str(tmp_path / "pre"), "--preset", "pretraining", "-q"]) == 0
+    reasons = {r["id"]: r["reason"] for r in read_jsonl(tmp_path / "pre" / "removed.jsonl") if r["reason"]}
+    assert sorted(reasons.values()) == ["duplicate", "machine-translation", "machine-translation"]
+
+
+def test_output_from_the_config_file(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cleaner.toml").write_text('output = "cleaned"\nquiet = true\n')
+    assert main(["clean", str(SEEDS)]) == 0
+    assert len(read_jsonl(tmp_path / "cleaned" / "clean.jsonl")) == 5
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("mt_threshold = 0.7\nmt_treshold = 0.7\n", 2, "unknown option 'mt_treshold' (did you mean 'mt_threshold'?)"),
+    ("\n\ndedup = \"yes\"\n", 3, "dedup must be true or false, not str ('yes')"),
+    ("max_bytes = 1.5\n", 1, "max_bytes must be an integer, not float (1.5)"),
+    ("lang = \"en\"\n", 1, "lang must be a list of strings, not str ('en')"),
+    ("mt_threshold = 2\n", 1, "mt_threshold: must be in (0, 1]"),
+    ("mt_action = \"burn\"\n", 1, "mt_action must be one of flag, drop, not 'burn'"),
+    ("preset = \"fast\"\n", 1, "preset must be one of pretraining, audit, not 'fast'"),
+    ("[other]\nx = 1\n[tool.cleaner]\nx = 1\n", 4, "unknown option 'x'"),
+    ("mt_threshold = \n", 1, "invalid TOML"),
+])
+def test_bad_config_names_file_and_line_before_reading(tmp_path: Path, monkeypatch, capsys, text, line,
+                                                      message) -> None:
+    monkeypatch.chdir(tmp_path)
+    name = "pyproject.toml" if "[tool.cleaner]" in text else "cleaner.toml"
+    (tmp_path / name).write_text(text)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("The pier opens in May, two months ahead of schedule, officials said.\n")
+    assert main(["clean", "in", "-o", "out"]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / name}:{line}: {message}" in " ".join(err.split())
+    assert not (tmp_path / "out").exists()  # stopped before reading any document
+
+
+def test_missing_config_file_is_an_error(tmp_path: Path, capsys) -> None:
+    assert main(["clean", str(SEEDS), "-o", str(tmp_path / "o"), "--config", str(tmp_path / "none.toml")]) == 2
+    assert "none.toml:1: cannot read config file" in capsys.readouterr().err
+
+
+def test_inputs_and_output_still_required(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", "-o", "out"])
+    assert stop.value.code == 2
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(SEEDS)])
+    assert stop.value.code == 2 and "-o/--output OUTDIR is required" in capsys.readouterr().err
+
+
+def test_command_line_defaults_are_the_settings_defaults() -> None:
+    """Options not given on the command line must not override a config file: their defaults agree."""
+    args = build_parser().parse_args(["clean", "in", "-o", "out"])
+    assert settings_from(args) == Settings()
+
+
+def test_an_option_whose_dest_is_not_its_field_still_overrides(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cleaner.toml").write_text("max_bytes = 1000\n")
+    args = build_parser().parse_args(["clean", "in", "-o", "out", "--max-bytes", "2000"])
+    monkeypatch.setattr(args, "max_bytes", 3000)  # as if mapped from another dest
+    resolved = effective_settings(args, ["clean", "in", "-o", "out"])  # no dest recorded as given
+    assert resolved.settings.max_bytes == 3000

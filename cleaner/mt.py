@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .document import Document, Span
-from .mtfeatures import DENSE_NAMES, N_ARTIFACT, Featurizer, NgramLM, squares
+from .mtfeatures import DENSE_NAMES, N_ARTIFACT, Featurizer, NgramLM, artifact_vector, find_artifacts, squares
 from .settings import Settings
 from .stage import DocumentStage
 
@@ -67,7 +67,7 @@ class MTModel:
         self.mean = arrays["mean"]
         self.scale = arrays["scale"]
         self.w_dense = arrays["w_dense"]
-        self.w_hash = arrays["w_hash"]
+        self.w_hash: list[float] = arrays["w_hash"].tolist()  # a list: scalar look-ups are faster than numpy's
         self.bias = float(arrays["bias"])
         self.w_artifact = arrays["w_artifact"]
         self.bias_artifact = float(arrays["bias_artifact"])
@@ -76,7 +76,17 @@ class MTModel:
         self.document_threshold: float = self.meta["document_threshold"]
 
     def paragraph(self, text: str, explain: bool = True) -> ParagraphScore:
-        """Score one paragraph; with `explain`, name its artifacts and the three features that raised it most."""
+        """Score one paragraph; with `explain`, name its artifacts and the three features that raised it most.
+
+        Paragraphs under MIN_STYLE_WORDS words (menus, captions, headings) are scored by artifacts alone:
+        a fragment's style says nothing, and skipping it keeps the stage cheap on pages full of fragments.
+        """
+        words = len(text.split())
+        if words < MIN_STYLE_WORDS:
+            artifacts = find_artifacts(text)
+            artifact = sigmoid(float(np.dot(artifact_vector(artifacts), self.w_artifact)) + self.bias_artifact)
+            evidence = [{"kind": a["kind"], "text": a["text"]} for a in artifacts] if explain else []
+            return ParagraphScore(0.0, artifact, artifact, words, evidence)
         feats = self.featurizer.features(text)
         artifact = sigmoid(float(feats.dense[:N_ARTIFACT] @ self.w_artifact) + self.bias_artifact)
         z = (feats.dense - self.mean) / self.scale
@@ -94,7 +104,7 @@ class MTModel:
                          for i in np.argsort(-contributions)[:3] if contributions[i] > 0]
             if words_part > 0:
                 evidence.append({"kind": "feature", "feature": "word-ngrams", "contribution": round(words_part, 3)})
-        return ParagraphScore(logit, artifact, score, len(text.split()), evidence)
+        return ParagraphScore(logit, artifact, score, words, evidence)
 
     def document(self, paragraphs: list[str], disclaimer: bool = False) -> float:
         """The document score of `paragraphs` (see `document_score`)."""

@@ -236,9 +236,10 @@ class Featurizer:
         n_words = max(len(words), 1)
         logp, unilogp, unseen_word, unseen_bi, unseen_tri = self.lm.scores(toks)
         ordered = sorted(logp)
+        mean = sum(logp) / len(logp)
         uni_ordered = sorted(unilogp)
         summary = [
-            sum(logp) / len(logp), float(np.std(logp)), ordered[0], _percentile(ordered, 0.05),
+            mean, math.sqrt(sum((v - mean) ** 2 for v in logp) / len(logp)), ordered[0], _percentile(ordered, 0.05),
             _percentile(ordered, 0.10), _percentile(ordered, 0.25), _percentile(ordered, 0.5),
             _percentile(ordered, 0.75), _percentile(ordered, 0.9), ordered[-1],
             sum(unilogp) / len(unilogp), _percentile(uni_ordered, 0.1), _percentile(uni_ordered, 0.9),

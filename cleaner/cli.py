@@ -44,6 +44,13 @@ def _threshold(value: str) -> float:
     return number
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return number
+
+
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-field", default="text", metavar="NAME",
                         help="JSONL field holding the text (default: text); other fields go to metadata")
@@ -93,9 +100,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dedup-action", choices=("drop", "flag"), default="drop",
                      help="drop duplicates to removed.jsonl (default), or keep them flagged: a kept "
                           "duplicate's cluster_id is the id of its cluster's representative")
-    run.add_argument("--dedup-threshold", type=_threshold, default=0.8, metavar="J",
+    run.add_argument("--dedup-threshold", type=_threshold, default=0.7, metavar="J",
                      help="estimated Jaccard similarity of word 5-gram sets from which two documents "
-                          "are near-duplicates (default: 0.8)")
+                          "are near-duplicates (default: 0.7)")
+    run.add_argument("--dedup-containment", type=_threshold, default=0.85, metavar="C",
+                     help="estimated share of the smaller document's shingles found in the larger from which "
+                          "two documents are near-duplicates, e.g. an article and the same article plus "
+                          "boilerplate (default: 0.85)")
+    run.add_argument("--shingle-size", type=_positive, default=5, metavar="N",
+                     help="words per shingle (default: 5)")
+    run.add_argument("--num-perm", type=_positive, default=128, metavar="K",
+                     help="MinHash permutations per document, 4 bytes each in memory (default: 128)")
+    run.add_argument("--bands", type=_positive, default=42, metavar="B", dest="dedup_bands",
+                     help="LSH bands (default: 42); two documents of Jaccard similarity J become candidates "
+                          "with probability 1-(1-J^R)^B, so a near-duplicate is missed with probability "
+                          "(1-J^R)^B (J=0.8: 1e-13; J=0.5: 0.4%%) and unrelated pairs cost a comparison with "
+                          "1-(1-J^R)^B (J=0.1: 4%%); B x R <= K")
+    run.add_argument("--rows", type=_positive, default=3, metavar="R", dest="dedup_rows",
+                     help="rows per LSH band (default: 3)")
+    run.add_argument("--index", type=Path, default=None, metavar="PATH", dest="dedup_index",
+                     help="dedup index folder: documents duplicating any indexed document are dropped, "
+                          "and the kept ones are added, so later runs dedup against this one")
     run.add_argument("-j", "--workers", type=int, default=1, metavar="N",
                      help="processes for the per-document stages (default: 1); the output is identical for any N")
     run.add_argument("--engine", choices=("local", "ray"), default="local",
@@ -134,7 +159,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
         mt_action=getattr(args, "mt_action", "flag"),
         mt_threshold=getattr(args, "mt_threshold", None),
         dedup=not getattr(args, "no_dedup", False),
-        dedup_threshold=getattr(args, "dedup_threshold", 0.8),
+        dedup_threshold=getattr(args, "dedup_threshold", 0.7),
+        dedup_containment=getattr(args, "dedup_containment", 0.85),
+        shingle_size=getattr(args, "shingle_size", 5),
+        num_perm=getattr(args, "num_perm", 128),
+        dedup_bands=getattr(args, "dedup_bands", 42),
+        dedup_rows=getattr(args, "dedup_rows", 3),
+        dedup_index=getattr(args, "dedup_index", None),
         dedup_action=getattr(args, "dedup_action", "drop"),
         workers=max(1, getattr(args, "workers", 1)),
         resume=getattr(args, "resume", False),
@@ -145,6 +176,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def run_clean(args: argparse.Namespace, console: Console, settings: Settings) -> int:
+    if settings.dedup and settings.dedup_bands * settings.dedup_rows > settings.num_perm:
+        build_parser().error("--bands x --rows must not exceed --num-perm")
     rules, rule_errors = load_run_rules(settings)  # reported before any document is read
     for err in rule_errors:
         console.print(f"[red]rule error: {escape(str(err))}[/red]", soft_wrap=True)
@@ -153,8 +186,12 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
                         console=console, transient=True, disable=args.quiet or not console.is_terminal)
     with progress:
         task = progress.add_task("clean", total=None)
-        stats = clean(args.inputs, args.output, settings, lambda _doc: progress.advance(task),
-                      (rules, rule_errors))
+        try:
+            stats = clean(args.inputs, args.output, settings, lambda _doc: progress.advance(task),
+                          (rules, rule_errors))
+        except ValueError as err:  # e.g. a dedup index built with other parameters
+            console.print(f"[red]cleaner: {err}[/red]")
+            return 2
     if not args.quiet:
         _summary(console, stats, args.output)
     if stats["documents_in"] == 0 and stats["errors"]:

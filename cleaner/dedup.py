@@ -1,54 +1,373 @@
-"""Stage 6, dedup: exact and near-duplicate documents across the run, with `datasketch`.
+"""Stage 6, dedup: exact and near-duplicate documents across the run (and across runs with an index).
 
-Documents are spilled to a temporary file as they stream by, so memory holds only one
-MinHash signature per document. Exact duplicates share a hash of their normalised text;
-near-duplicates are candidate pairs from MinHash LSH whose estimated Jaccard similarity
-reaches the threshold. Pairs join clusters by union-find, and each cluster keeps one
-representative chosen without regard to input order: the longest text, ties by id.
+Documents are spilled to a temporary file as they stream by; memory holds per document only its
+MinHash signature (`num_perm` x 4 bytes), a few numbers and its id. Signatures are computed in
+batches by `cleaner.minhash.Signer` (datasketch-compatible values).
+
+Candidates come from LSH banding: the signature is cut into `bands` bands of `rows` values, and two
+documents whose band is equal in at least one band are a candidate pair. For two documents of
+Jaccard similarity J the chance of becoming candidates is
+
+    P(J) = 1 - (1 - J**rows) ** bands
+
+so a false negative (a near-duplicate never compared) has probability (1 - J**rows) ** bands, and
+a dissimilar pair is compared in vain with probability P(J). Each candidate pair is then verified:
+it is a duplicate when the estimated Jaccard similarity reaches `threshold`, or when the smaller
+document is contained in the larger (estimated |A & B| / |A|, from the Jaccard estimate and the
+exact shingle-set sizes) at least `containment`: an article and the same article with a paragraph
+of boilerplate more still match. Verified pairs join clusters (connected components); exact
+duplicates (same word sequence) join without LSH. Each cluster keeps one representative chosen
+without regard to input order or batching: the longest clean text, ties by id.
+
+With an index (`--index PATH`), the signatures and LSH bands of the kept documents are saved,
+and the next run drops documents that duplicate anything indexed, reading only the index.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import pickle
-import re
+import shutil
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import xxhash
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .document import Document
+from .minhash import SCHEME, Signer, _fmix64
 from .settings import Settings
-from .stage import Stage
+from .stage import DocumentStage, Stage
 
-_NOT_WORD = re.compile(r"[\W\d_]+")
-
-
-def normalise(text: str) -> list[str]:
-    """Lower-cased words with punctuation and digits folded away."""
-    return _NOT_WORD.sub(" ", text.lower()).split()
-
-
-def shingles(words: list[str], size: int) -> list[bytes]:
-    if len(words) <= size:
-        return [" ".join(words).encode()]
-    return [" ".join(words[i:i + size]).encode() for i in range(len(words) - size + 1)]
+INDEX_FORMAT = 1
+_BATCH_DOCS = 256  # documents signed together
+_BATCH_CHARS = 1_000_000  # ... or fewer when they are long (the word-hash tables take 16 bytes a character)
+_BLOCK_ROWS = 1 << 16  # signature storage grows by blocks, never by copying everything
+_WINDOW = 32  # in an LSH bucket, each member is compared with up to this many members before it
+_VERIFY_CHUNK = 1 << 15  # pairs verified per numpy step
 
 
-class UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
+@dataclass(frozen=True)
+class DedupParams:
+    """What decides duplicates; an index records it and refuses a run with other values."""
 
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
+    shingle_size: int
+    num_perm: int
+    bands: int
+    rows: int
+    threshold: float
+    containment: float
+    seed: int = 1
 
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DedupParams:
+        params = cls(settings.shingle_size, settings.num_perm, settings.dedup_bands, settings.dedup_rows,
+                     settings.dedup_threshold, settings.dedup_containment)
+        if params.bands * params.rows > params.num_perm:
+            raise ValueError(f"bands x rows ({params.bands} x {params.rows}) exceeds num_perm ({params.num_perm})")
+        if min(params.shingle_size, params.bands, params.rows) < 1:
+            raise ValueError("shingle size, bands and rows must be positive")
+        return params
+
+    def sketch(self) -> dict[str, int | str]:
+        """The parameters signatures and bands depend on (thresholds may change between runs)."""
+        return {"shingle_size": self.shingle_size, "num_perm": self.num_perm, "bands": self.bands,
+                "rows": self.rows, "seed": self.seed, "scheme": SCHEME}
+
+
+def band_keys(signatures: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """A 64-bit key per signature for one band: equal bands give equal keys."""
+    key = np.full(len(signatures), band + 1, dtype=np.uint64)
+    for column in range(band * rows, (band + 1) * rows):
+        key *= np.uint64(0x9E3779B97F4A7C15)
+        key += signatures[:, column].astype(np.uint64)
+        _fmix64(key)
+    return key
+
+
+def bucket_pairs(keys: np.ndarray, rank: np.ndarray, window: int = _WINDOW) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of entries that share a key, each member paired with up to `window` members before it.
+
+    Members of a bucket are ordered by `rank` (an order that does not depend on input order), so
+    the pairs do not either; buckets of up to `window` + 1 members give all their pairs.
+    """
+    order = np.lexsort((rank, keys))
+    sorted_keys = keys[order]
+    left, right = [], []
+    for distance in range(1, min(window, len(keys) - 1) + 1):
+        same = sorted_keys[:-distance] == sorted_keys[distance:]
+        if not same.any():
+            break
+        left.append(order[:-distance][same])
+        right.append(order[distance:][same])
+    if not left:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(left), np.concatenate(right)
+
+
+def similarities(a: np.ndarray, b: np.ndarray, size_a: np.ndarray,
+                 size_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated Jaccard similarity and containment of the smaller set in the larger, per row pair."""
+    jaccard = np.count_nonzero(a == b, axis=1) / a.shape[1]
+    smaller = np.maximum(np.minimum(size_a, size_b), 1)
+    containment = np.minimum(jaccard / (1 + jaccard) * (size_a + size_b) / smaller, 1.0)
+    return jaccard, containment
+
+
+def components(count: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Connected components of `count` nodes: each node's label is the smallest node of its component."""
+    labels = np.arange(count, dtype=np.int64)
+    while len(left):
+        low = np.minimum(labels[left], labels[right])
+        np.minimum.at(labels, left, low)
+        np.minimum.at(labels, right, low)
+        while True:  # pointer jumping: every label points at its component's current root
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+        if np.array_equal(labels[left], labels[right]):
+            break
+    return labels
+
+
+class Signatures:
+    """A growing uint32 matrix stored in fixed blocks, so growing never copies what is stored."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.blocks: list[np.ndarray] = []
+        self.count = 0
+
+    def extend(self, rows: np.ndarray) -> None:
+        while len(rows):
+            if self.count == len(self.blocks) * _BLOCK_ROWS:
+                self.blocks.append(np.empty((_BLOCK_ROWS, self.width), dtype=np.uint32))
+            at = self.count % _BLOCK_ROWS
+            take = min(len(rows), _BLOCK_ROWS - at)
+            self.blocks[-1][at:at + take] = rows[:take]
+            rows = rows[take:]
+            self.count += take
+
+    def take(self, index: np.ndarray) -> np.ndarray:
+        out = np.empty((len(index), self.width), dtype=np.uint32)
+        block = index // _BLOCK_ROWS
+        for b in np.unique(block):
+            mine = block == b
+            out[mine] = self.blocks[b][index[mine] % _BLOCK_ROWS]
+        return out
+
+    def band_keys(self, band: int, rows: int) -> np.ndarray:
+        parts = [band_keys(block, band, rows) for block in self.blocks]
+        return np.concatenate(parts)[:self.count] if parts else np.empty(0, np.uint64)
+
+    def nbytes(self) -> int:
+        return sum(block.nbytes for block in self.blocks)
+
+
+class Ids:
+    """Document ids as one UTF-8 buffer and offsets: about len(id) + 8 bytes each."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.offsets = array("q", [0])
+        self.hashes = array("Q")  # xxh3 of each id: a canonical order that costs 8 bytes
+
+    def append(self, value: str) -> None:
+        encoded = value.encode()
+        self.buffer += encoded
+        self.offsets.append(len(self.buffer))
+        self.hashes.append(xxhash.xxh3_64_intdigest(encoded))
+
+    def __getitem__(self, i: int) -> str:
+        return self.buffer[self.offsets[i]:self.offsets[i + 1]].decode()
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+
+class Entries:
+    """What dedup keeps in memory for the documents of a run, in arrival order."""
+
+    def __init__(self, num_perm: int) -> None:
+        self.ids = Ids()
+        self.signatures = Signatures(num_perm)
+        self.lengths = array("q")
+        self.sizes: list[np.ndarray] = []
+        self.keys: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Lengths, shingle-set sizes and exact keys as arrays."""
+        sizes = np.concatenate(self.sizes) if self.sizes else np.empty(0, np.int64)
+        keys = np.concatenate(self.keys) if self.keys else np.empty(0, np.uint64)
+        return np.array(self.lengths, dtype=np.int64), sizes, keys
+
+
+class Index:
+    """Signatures, sizes, lengths, ids and sorted LSH bands of the documents kept by earlier runs.
+
+    Files in a folder, memory-mapped, so a run reads only the pages its queries touch.
+    """
+
+    def __init__(self, path: Path, params: DedupParams) -> None:
+        self.path = path
+        self.params = params
+        self.count = 0
+        meta_path = path / "meta.json"
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("format") != INDEX_FORMAT or meta.get("params") != params.sketch():
+                raise ValueError(f"dedup index {path} was built with {meta.get('params')}, "
+                                 f"this run uses {params.sketch()}")
+            self.count = int(meta["count"])
+
+    def _load(self, name: str) -> np.ndarray:
+        return np.load(self.path / f"{name}.npy", mmap_mode="r")
+
+    def id(self, i: int) -> str:
+        offsets = self._load("id_offsets")
+        with open(self.path / "ids.bin", "rb") as fh:
+            fh.seek(int(offsets[i]))
+            return fh.read(int(offsets[i + 1] - offsets[i])).decode()
+
+    def candidates(self, band: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query row, indexed document) pairs sharing band `band`, up to `_WINDOW` per query."""
+        if self.count == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        sorted_keys, order = self._load("band_keys")[band], self._load("band_order")[band]
+        low = np.searchsorted(sorted_keys, keys, "left")
+        high = np.minimum(np.searchsorted(sorted_keys, keys, "right"), low + _WINDOW)
+        counts = high - low
+        query = np.repeat(np.arange(len(keys)), counts)
+        starts = np.repeat(low - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        return query, np.asarray(order[starts + np.arange(len(query))], dtype=np.int64)
+
+    def rows(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Signatures, sizes and lengths of indexed documents."""
+        return (np.asarray(self._load("signatures")[index]), np.asarray(self._load("sizes")[index]),
+                np.asarray(self._load("lengths")[index]))
+
+    def add(self, ids: list[str], signatures: np.ndarray, sizes: np.ndarray, lengths: np.ndarray) -> None:
+        """Append documents and rewrite the files (each under a temporary name, then renamed)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        old = self.count > 0
+        encoded = [i.encode() for i in ids]
+        new_offsets = np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64)
+        if old:
+            old_offsets = self._load("id_offsets")
+            new_offsets = np.concatenate((old_offsets, old_offsets[-1] + new_offsets[1:]))
+            signatures = np.concatenate((self._load("signatures"), signatures))
+            sizes = np.concatenate((self._load("sizes"), sizes))
+            lengths = np.concatenate((self._load("lengths"), lengths))
+        keys = np.empty((self.params.bands, len(signatures)), dtype=np.uint64)
+        order = np.empty((self.params.bands, len(signatures)), dtype=np.int64)
+        for band in range(self.params.bands):
+            unsorted = band_keys(signatures, band, self.params.rows)
+            order[band] = np.argsort(unsorted, kind="stable")
+            keys[band] = unsorted[order[band]]
+        if old:
+            shutil.copyfile(self.path / "ids.bin", self.path / "ids.bin.tmp")
+        with open(self.path / "ids.bin.tmp", "ab" if old else "wb") as fh:
+            fh.write(b"".join(encoded))
+        arrays = {"signatures": signatures, "sizes": sizes, "lengths": lengths, "id_offsets": new_offsets,
+                  "band_keys": keys, "band_order": order}
+        for name, values in arrays.items():
+            with open(self.path / f"{name}.npy.tmp", "wb") as fh:
+                np.save(fh, np.ascontiguousarray(values))
+        for name in [*arrays, "ids"]:
+            suffix = ".bin" if name == "ids" else ".npy"
+            os.replace(self.path / f"{name}{suffix}.tmp", self.path / f"{name}{suffix}")
+        self.count = len(signatures)
+        meta = {"format": INDEX_FORMAT, "params": self.params.sketch(), "count": self.count}
+        (self.path / "meta.json.tmp").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        os.replace(self.path / "meta.json.tmp", self.path / "meta.json")
+
+
+@dataclass
+class Verified:
+    """Duplicate pairs: `strong` by Jaccard similarity, `weak` only by containment."""
+
+    left: np.ndarray
+    right: np.ndarray
+    containment: np.ndarray
+    strong: np.ndarray
+    weak: np.ndarray
+
+    @classmethod
+    def concatenate(cls, parts: list[Verified]) -> Verified:
+        if not parts:
+            empty = np.empty(0, np.int64)
+            return cls(empty, empty, np.empty(0), np.empty(0, bool), np.empty(0, bool))
+        return cls(*(np.concatenate([getattr(p, name) for p in parts])
+                     for name in ("left", "right", "containment", "strong", "weak")))
+
+
+def _attach(labels: np.ndarray, left: np.ndarray, right: np.ndarray, containment: np.ndarray,
+            key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The containment-only pairs that may join clusters, so one document never bridges two clusters.
+
+    A document alone joins the one cluster that contains it best (highest containment, then the
+    partner first in `key` order); two clusters of several documents join when at least two
+    documents on each side take part in containment pairs between them.
+    """
+    size = np.bincount(labels)
+    best: dict[int, tuple[tuple[float, int], int, int]] = {}
+    sides: dict[tuple[int, int], tuple[set[int], set[int], tuple[int, int]]] = {}
+    for a, b, share in zip(left.tolist(), right.tolist(), containment.tolist(), strict=True):
+        ca, cb = int(labels[a]), int(labels[b])
+        if ca == cb:
+            continue
+        if size[ca] > 1 and size[cb] > 1:
+            (low, high), (low_doc, high_doc) = ((ca, cb), (a, b)) if ca < cb else ((cb, ca), (b, a))
+            first, second, _ = sides.setdefault((low, high), (set(), set(), (a, b)))
+            first.add(low_doc)
+            second.add(high_doc)
+            continue
+        for single, other in ((a, b), (b, a)):
+            if size[labels[single]] == 1:
+                score = (-share, int(key[other]))
+                if single not in best or score < best[single][0]:
+                    best[single] = (score, single, other)
+    joined = [(single, other) for _, single, other in best.values()]
+    joined += [edge for first, second, edge in sides.values() if len(first) >= 2 and len(second) >= 2]
+    if not joined:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    pairs = np.asarray(joined, dtype=np.int64)
+    return pairs[:, 0], pairs[:, 1]
+
+
+@dataclass
+class Clusters:
+    """The outcome for every entry of a run."""
+
+    representative: np.ndarray  # entry index of the kept member; -1 - k for indexed document k
+    size: np.ndarray  # members in the cluster (indexed documents included)
+
+
+class SignForDedup(DocumentStage):
+    """Computes a document's MinHash signature beside the other per-document stages.
+
+    Signing is the costly part of deduplication and needs only the document itself, so it runs
+    where the per-document stages run: in the worker processes (`--workers`) or on Ray
+    (`--engine ray`). `Deduplicate` then only groups, verifies and clusters.
+    """
+
+    name = "dedup-sign"
+
+    def __init__(self, settings: Settings) -> None:
+        params = DedupParams.from_settings(settings)
+        self.signer = Signer(params.num_perm, params.shingle_size, params.seed)
+
+    def process(self, doc: Document) -> None:
+        signed = self.signer.sign([doc.text])
+        doc.signature = (signed.signatures[0], int(signed.sizes[0]), int(signed.keys[0]))
 
 
 class Deduplicate(Stage):
@@ -57,70 +376,176 @@ class Deduplicate(Stage):
     name = "dedup"
 
     def __init__(self, settings: Settings) -> None:
-        self.threshold = settings.dedup_threshold
+        self.params = DedupParams.from_settings(settings)
+        self.signer = Signer(self.params.num_perm, self.params.shingle_size, self.params.seed)
+        self.index = Index(settings.dedup_index, self.params) if settings.dedup_index else None
+        self._sizes = np.empty(0, np.int64)  # shingle-set sizes of the current run's entries
         self.action = settings.dedup_action
-        self.num_perm = settings.num_perm
-        self.size = settings.shingle_size
-
-    def signature(self, words: list[str]) -> LeanMinHash:
-        sketch = MinHash(num_perm=self.num_perm, seed=1)
-        sketch.update_batch(shingles(words, self.size))
-        return LeanMinHash(sketch)
 
     def run(self, docs: Iterable[Document]) -> Iterator[Document]:
+        entries = Entries(self.params.num_perm)
         with tempfile.TemporaryFile(prefix="cleaner-dedup-") as spill:
-            ids: list[str] = []
-            lengths: list[int] = []
-            signatures: list[LeanMinHash] = []
-            keys: list[int] = []
-            positions: dict[int, int] = {}  # spill order -> entry index
-            order = 0
+            entry_of = array("q")  # spill position -> entry index, -1 for documents already dropped
+            batch: list[Document] = []
+            chars = 0
             for doc in docs:
-                pickle.dump(doc, spill, protocol=pickle.HIGHEST_PROTOCOL)
-                if doc.dropped is None:
-                    words = normalise(doc.text)
-                    positions[order] = len(ids)
-                    ids.append(doc.id)
-                    lengths.append(len(doc.text))
-                    signatures.append(self.signature(words))
-                    keys.append(xxhash.xxh3_64_intdigest(" ".join(words).encode()))
-                order += 1
-            clusters = self._clusters(ids, lengths, signatures, keys)
+                batch.append(doc)
+                chars += len(doc.text)
+                if len(batch) >= _BATCH_DOCS or chars >= _BATCH_CHARS:
+                    self._spill(batch, spill, entries, entry_of)
+                    batch, chars = [], 0
+            self._spill(batch, spill, entries, entry_of)
+            clusters = self.cluster(entries)
             spill.seek(0)
-            for position in range(order):
+            kept: list[int] = []
+            for entry in entry_of:
                 doc = pickle.load(spill)
-                entry = positions.get(position)
-                if entry is not None:
-                    rep, size = clusters[entry]
-                    doc.cluster_id, doc.cluster_size = ids[rep], size
-                    if rep != entry:
-                        doc.duplicate_of = ids[rep]
-                        doc.similarity = round(signatures[entry].jaccard(signatures[rep]), 4)
-                        if self.action == "drop":
-                            doc.drop("duplicate")
+                if entry >= 0:
+                    self._mark(doc, entry, entries, clusters)
+                    if doc.dropped is None:
+                        kept.append(entry)
                 yield doc
+        if self.index is not None and kept:
+            rows = np.asarray(kept, dtype=np.int64)
+            lengths, sizes, _ = entries.arrays()
+            self.index.add([entries.ids[i] for i in kept], entries.signatures.take(rows), sizes[rows], lengths[rows])
 
-    def _clusters(self, ids: list[str], lengths: list[int],
-                  signatures: list[LeanMinHash], keys: list[int]) -> list[tuple[int, int]]:
-        """For each entry: (its cluster's representative entry, the cluster's size)."""
-        uf = UnionFind(len(ids))
-        first_with_key: dict[int, int] = {}
-        lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
-        for i, (sig, key) in enumerate(zip(signatures, keys, strict=True)):
-            if key in first_with_key:
-                uf.union(i, first_with_key[key])
-                continue
-            first_with_key[key] = i
-            for other in lsh.query(sig):
-                if sig.jaccard(signatures[other]) >= self.threshold:
-                    uf.union(i, other)
-            lsh.insert(i, sig)
+    def _spill(self, batch: list[Document], spill, entries: Entries, entry_of: array) -> None:
+        live = [doc for doc in batch if doc.dropped is None]
+        if live and all(doc.signature is not None for doc in live):  # signed by `SignForDedup`
+            entries.signatures.extend(np.stack([doc.signature[0] for doc in live]))
+            entries.sizes.append(np.array([doc.signature[1] for doc in live], dtype=np.int64))
+            entries.keys.append(np.array([doc.signature[2] for doc in live], dtype=np.uint64))
+        else:
+            signed = self.signer.sign([doc.text for doc in live])
+            entries.signatures.extend(signed.signatures)
+            entries.sizes.append(signed.sizes)
+            entries.keys.append(signed.keys)
+        for doc in batch:
+            doc.signature = None
+            pickle.dump(doc, spill, protocol=pickle.HIGHEST_PROTOCOL)
+            if doc.dropped is None:
+                entry_of.append(len(entries))
+                entries.ids.append(doc.id)
+                entries.lengths.append(len(doc.text))
+            else:
+                entry_of.append(-1)
+
+    def _mark(self, doc: Document, entry: int, entries: Entries, clusters: Clusters) -> None:
+        rep, size = int(clusters.representative[entry]), int(clusters.size[entry])
+        if rep == entry:
+            doc.cluster_id, doc.cluster_size = doc.id, size
+            return
+        if rep < 0:
+            assert self.index is not None
+            rep_id = self.index.id(-1 - rep)
+            rep_sig, rep_size, _ = self.index.rows(np.array([-1 - rep]))
+        else:
+            rep_id = entries.ids[rep]
+            rep_sig, rep_size = entries.signatures.take(np.array([rep])), self._sizes[[rep]]
+        jaccard, containment = similarities(entries.signatures.take(np.array([entry])), rep_sig,
+                                            self._sizes[[entry]], rep_size)
+        doc.cluster_id, doc.cluster_size, doc.duplicate_of = rep_id, size, rep_id
+        doc.similarity = round(float(max(jaccard[0], containment[0])), 4)
+        if self.action == "drop":
+            doc.drop("duplicate")
+
+    def cluster(self, entries: Entries) -> Clusters:
+        """Representative and cluster size of every entry: exact keys, LSH, verification, components."""
+        count = len(entries)
+        lengths, sizes, keys = entries.arrays()
+        self._sizes = sizes
+        id_hash = np.frombuffer(entries.ids.hashes, dtype=np.uint64) if count else np.empty(0, np.uint64)
+        rank = np.lexsort((id_hash, -lengths))  # a canonical order: longest first, then by id hash
+        position = np.empty(count, dtype=np.int64)
+        position[rank] = np.arange(count)
+        # Exact duplicates: every member joins the first of its key in canonical order.
+        words = sizes > 0
+        by_key = np.lexsort((position, keys))
+        by_key = by_key[words[by_key]]
+        head = np.ones(len(by_key), dtype=bool)
+        head[1:] = keys[by_key][1:] != keys[by_key][:-1]
+        group_head = by_key[head][np.cumsum(head) - 1]
+        left, right = [by_key[~head]], [group_head[~head]]
+        heads = np.sort(by_key[head])
+        # Near duplicates among the heads, then against the index.
+        found = [self._lsh_pairs(entries, heads, position[heads]), self._index_pairs(entries, heads)]
+        old_nodes, old_local = np.unique(found[1].right, return_inverse=True)
+        found[1].right = count + old_local
+        nodes = count + len(old_nodes)
+        node_key = np.concatenate((position, count + np.arange(len(old_nodes))))
+        strong = [found[0].strong, found[1].strong]
+        weak = [found[0].weak, found[1].weak]
+        left.extend(pairs.left[mask] for pairs, mask in zip(found, strong, strict=True))
+        right.extend(pairs.right[mask] for pairs, mask in zip(found, strong, strict=True))
+        labels = components(nodes, np.concatenate(left), np.concatenate(right))
+        joined_left, joined_right = _attach(
+            labels, np.concatenate([p.left[m] for p, m in zip(found, weak, strict=True)]),
+            np.concatenate([p.right[m] for p, m in zip(found, weak, strict=True)]),
+            np.concatenate([p.containment[m] for p, m in zip(found, weak, strict=True)]), node_key)
+        labels = components(nodes, np.concatenate([*left, joined_left]), np.concatenate([*right, joined_right]))
+        return self._representatives(entries, labels, lengths, old_nodes)
+
+    def _lsh_pairs(self, entries: Entries, members: np.ndarray, rank: np.ndarray) -> Verified:
+        """Verified duplicate pairs among `members` (entry indices) found by LSH banding."""
+        pairs = []
+        for band in range(self.params.bands):
+            keys = entries.signatures.band_keys(band, self.params.rows)[members]
+            a, b = bucket_pairs(keys, rank)
+            pairs.append((np.minimum(members[a], members[b]) << 32) | np.maximum(members[a], members[b]))
+        unique = np.unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
+        left, right = unique >> 32, unique & 0xFFFFFFFF
+        parts = [self._verify(left[start:start + _VERIFY_CHUNK], right[start:start + _VERIFY_CHUNK],
+                              entries.signatures.take(left[start:start + _VERIFY_CHUNK]),
+                              entries.signatures.take(right[start:start + _VERIFY_CHUNK]),
+                              self._sizes[right[start:start + _VERIFY_CHUNK]])
+                 for start in range(0, len(unique), _VERIFY_CHUNK)]
+        return Verified.concatenate(parts)
+
+    def _index_pairs(self, entries: Entries, members: np.ndarray) -> Verified:
+        """Verified (entry, indexed document) duplicate pairs, looked up a block of entries at a time."""
+        parts = []
+        if self.index is not None and self.index.count > 0:
+            for start in range(0, len(members), _BLOCK_ROWS):
+                block = members[start:start + _BLOCK_ROWS]
+                signatures = entries.signatures.take(block)
+                found = [self.index.candidates(band, band_keys(signatures, band, self.params.rows))
+                         for band in range(self.params.bands)]
+                pairs = np.unique(np.concatenate([(query << 40) | old for query, old in found]))
+                query, old = pairs >> 40, pairs & ((1 << 40) - 1)
+                old_signatures, old_sizes, _ = self.index.rows(old)
+                parts.append(self._verify(block[query], old, signatures[query], old_signatures, old_sizes))
+        return Verified.concatenate(parts)
+
+    def _verify(self, left: np.ndarray, right: np.ndarray, a: np.ndarray, b: np.ndarray,
+                size_b: np.ndarray) -> Verified:
+        """The pairs that are duplicates, by Jaccard similarity (strong) or only by containment (weak)."""
+        jaccard, containment = similarities(a, b, self._sizes[left], size_b)
+        strong = jaccard >= self.params.threshold
+        weak = ~strong & (containment >= self.params.containment)
+        keep = strong | weak
+        return Verified(left[keep], right[keep], containment[keep], strong[keep], weak[keep])
+
+    def _representatives(self, entries: Entries, labels: np.ndarray, lengths: np.ndarray,
+                         old_nodes: np.ndarray) -> Clusters:
+        """The kept member of each cluster: an indexed document if any, else the longest, ties by id."""
+        count = len(entries)
+        sizes = np.bincount(labels, minlength=len(labels))
+        representative = np.arange(count, dtype=np.int64)
+        grouped = np.flatnonzero(sizes[labels] > 1)
         members: dict[int, list[int]] = {}
-        for i in range(len(ids)):
-            members.setdefault(uf.find(i), []).append(i)
-        result: list[tuple[int, int]] = [(i, 1) for i in range(len(ids))]
+        for node in grouped.tolist():
+            members.setdefault(int(labels[node]), []).append(node)
         for group in members.values():
-            rep = min(group, key=lambda i: (-lengths[i], ids[i]))
-            for i in group:
-                result[i] = (rep, len(group))
-        return result
+            old = [int(old_nodes[node - count]) for node in group if node >= count]
+            if old:
+                assert self.index is not None
+                old_lengths = self.index.rows(np.asarray(old))[2]
+                best = min(range(len(old)), key=lambda k: (-int(old_lengths[k]), self.index.id(old[k])))
+                rep = -1 - old[best]
+            else:
+                rep = min(group, key=lambda n: (-int(lengths[n]), entries.ids[n]))
+            for node in group:
+                if node < count:
+                    representative[node] = rep
+        return Clusters(representative, sizes[labels[:count]])

@@ -69,6 +69,8 @@ class Document:
     similarity: float | None = None
     dropped: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # (MinHash signature, shingle-set size, exact key), set by dedup.SignForDedup, used by Deduplicate.
+    signature: tuple[Any, int, int] | None = field(default=None, repr=False)
     # (line, rule id or None) for every line the junk stage saw; used by `cleaner explain`.
     annotated: list[tuple[str, str | None]] = field(default_factory=list, repr=False)
 

@@ -19,7 +19,7 @@ import xxhash
 from . import __version__
 from .authoring import backtracking_errors
 from .checkpoint import CheckpointStore
-from .dedup import Deduplicate
+from .dedup import Deduplicate, SignForDedup
 from .document import Document
 from .encoding import Decode
 from .extract import ExtractHtml
@@ -47,7 +47,7 @@ def build_stages(settings: Settings, rules: list[Rule]) -> list[Stage]:
     if settings.mt:
         stages.append(ScoreMachineTranslation(settings))
     if settings.dedup:
-        stages.append(Deduplicate(settings))
+        stages += [SignForDedup(settings), Deduplicate(settings)]
     return stages
 
 

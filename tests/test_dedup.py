@@ -1,0 +1,192 @@
+"""Dedup: datasketch-compatible signatures, LSH candidates, verified clusters, determinism, the index."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from datasketch import MinHash, MinHashLSH
+
+from cleaner import dedup
+from cleaner.dedup import Deduplicate, band_keys, bucket_pairs, components
+from cleaner.document import Document
+from cleaner.minhash import SCHEME, Signer, normalise, shingle_hash, shingles
+from cleaner.settings import Settings
+
+OUTPUTS = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub" / "outputs"
+
+ARTICLE = (
+    "The river bridge in the old town reopened on Monday after eight months of repairs that cost the city "
+    "far more than planned. Engineers found corrosion in the steel beams under the deck, and the council "
+    "voted in March to replace them rather than patch them again. Residents who had walked an extra mile "
+    "to the ferry said the wait was worth it. The mayor cut a ribbon at nine in the morning and the first "
+    "buses crossed an hour later. Traffic on the ring road, which took most of the diverted cars, is "
+    "expected to return to normal by the end of the week, the transport office said in a statement."
+)
+BOILERPLATE = "Subscribe to our newsletter for the latest local news delivered to your inbox every morning."
+OTHER = (
+    "A new library opened in the north of the city on Saturday with a reading room for children, a "
+    "small cinema and a cafe run by volunteers. The building was once a textile mill and kept its brick "
+    "walls and tall windows. Librarians expect about a thousand visitors a day during the first month."
+)
+
+
+def _docs(texts: dict[str, str]) -> list[Document]:
+    return [Document(id=key, source=key, text=text) for key, text in texts.items()]
+
+
+def _run(texts: dict[str, str], **options) -> dict[str, Document]:
+    return {doc.id: doc for doc in Deduplicate(Settings(**options)).run(_docs(texts))}
+
+
+@pytest.mark.parametrize("num_perm, size", [(128, 5), (64, 3)])
+def test_signatures_equal_datasketch_minhash(num_perm: int, size: int) -> None:
+    texts = [ARTICLE, OTHER, "Ünïcödé Straße ÇA VA? 42 items_here", "two words", "", "  12 34 !! ", ARTICLE * 3]
+    signed = Signer(num_perm, size).sign(texts)
+    for text, signature, set_size in zip(texts, signed.signatures, signed.sizes, strict=True):
+        reference = MinHash(num_perm=num_perm, seed=1, hashfunc=shingle_hash)
+        grams = shingles(normalise(text), size)
+        reference.update_batch(grams)
+        assert reference.scheme == SCHEME
+        assert np.array_equal(reference.hashvalues, signature)
+        assert set_size == len(set(grams))
+    assert normalise("Ünïcödé Straße, ÇA VA? 42 items_here") == ["ünïcödé", "straße", "ça", "va", "items", "here"]
+
+
+def test_signatures_do_not_depend_on_batching() -> None:
+    texts = [ARTICLE, OTHER, "short", ARTICLE + " " + BOILERPLATE]
+    signer = Signer(128, 5)
+    together = signer.sign(texts)
+    for i, text in enumerate(texts):
+        alone = signer.sign([text])
+        assert np.array_equal(alone.signatures[0], together.signatures[i])
+        assert alone.keys[0] == together.keys[i] and alone.sizes[0] == together.sizes[i]
+
+
+def test_datasketch_lsh_takes_our_signatures_and_finds_our_candidates() -> None:
+    rng = random.Random(7)
+    words = ARTICLE.split()
+    texts = [" ".join(words[: 40 + rng.randrange(60)] + rng.sample(words, 5)) for _ in range(60)]
+    signer = Signer(128, 5)
+    signatures = signer.sign(texts).signatures
+    lsh = MinHashLSH(num_perm=128, params=(42, 3))
+    for i, signature in enumerate(signatures):
+        lsh.insert(i, signer.lean(signature))
+    theirs = {(min(i, j), max(i, j)) for i in range(len(texts))
+              for j in lsh.query(signer.lean(signatures[i])) if i != j}
+    ours = set()
+    for band in range(42):
+        left, right = bucket_pairs(band_keys(signatures, band, 3), np.arange(len(texts)), window=len(texts))
+        ours |= {(min(a, b), max(a, b)) for a, b in zip(left.tolist(), right.tolist(), strict=True)}
+    assert ours == theirs and ours
+
+
+def test_components_and_bucket_window() -> None:
+    labels = components(6, np.array([4, 1, 3]), np.array([5, 3, 0]))
+    assert labels.tolist() == [0, 0, 2, 0, 4, 4]
+    left, right = bucket_pairs(np.array([7, 7, 7, 7, 1], dtype=np.uint64), np.arange(5), window=2)
+    assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3)]
+
+
+def test_containment_pairs_do_not_bridge_clusters() -> None:
+    labels = np.array([0, 0, 2, 2, 4])  # clusters {0, 1} and {2, 3}, document 4 alone
+    key = np.arange(5)
+    left, right = dedup._attach(labels, np.array([4, 4, 1]), np.array([0, 2, 3]), np.array([0.9, 0.95, 0.9]), key)
+    assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(4, 2)]  # best container; 1-3 alone
+    left, right = dedup._attach(labels, np.array([0, 1]), np.array([2, 3]), np.array([0.9, 0.9]), key)
+    assert len(left) == 1 and labels[left[0]] != labels[right[0]]  # two documents on each side
+
+
+def test_article_plus_boilerplate_joins_by_containment() -> None:
+    out = _run({"a": ARTICLE, "b": ARTICLE + "\n\n" + BOILERPLATE + " " + OTHER[:150], "c": OTHER})
+    assert out["b"].dropped is None and out["b"].cluster_size == 2  # the longer text is kept
+    assert out["a"].dropped == "duplicate" and out["a"].duplicate_of == "b" and out["a"].cluster_id == "b"
+    assert out["a"].similarity >= 0.95
+    assert out["c"].dropped is None and out["c"].cluster_id == "c" and out["c"].cluster_size == 1
+
+
+def test_representative_is_longest_then_smallest_id_whatever_the_order() -> None:
+    texts = {f"d{i}": ARTICLE for i in (3, 1, 2)} | {"long": ARTICLE + " The end.", "x": OTHER}
+    expected = None
+    for seed in range(4):
+        items = list(texts.items())
+        random.Random(seed).shuffle(items)
+        out = _run(dict(items))
+        got = {key: (doc.cluster_id, doc.cluster_size, doc.dropped) for key, doc in out.items()}
+        assert got["long"] == ("long", 4, None) and got["d1"] == ("long", 4, "duplicate")
+        assert expected in (None, got)
+        expected = got
+    out = _run({f"d{i}": ARTICLE for i in (3, 1, 2)})
+    assert out["d1"].dropped is None and out["d2"].duplicate_of == "d1" and out["d2"].similarity == 1.0
+
+
+def test_clusters_do_not_depend_on_batch_size(monkeypatch) -> None:
+    rng = random.Random(3)
+    words = (ARTICLE + " " + OTHER).split()
+    texts = {f"n{i:03d}": " ".join(rng.sample(words, 60)) for i in range(40)}
+    texts |= {f"c{i:03d}": texts[f"n{i:03d}"] + " " + BOILERPLATE for i in range(0, 40, 3)}
+    big = {k: (d.cluster_id, d.dropped) for k, d in _run(texts).items()}
+    monkeypatch.setattr(dedup, "_BATCH_DOCS", 3)
+    assert {k: (d.cluster_id, d.dropped) for k, d in _run(texts).items()} == big
+    assert big["n003"] == ("c003", "duplicate")
+
+
+def test_documents_dropped_earlier_pass_through_untouched() -> None:
+    docs = _docs({"a": ARTICLE, "b": ARTICLE})
+    docs[1].drop("language")
+    out = list(Deduplicate(Settings()).run(docs))
+    assert [d.dropped for d in out] == [None, "language"] and out[1].cluster_id is None
+
+
+def test_index_removes_duplicates_of_earlier_runs(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    first = _run({"old/a": ARTICLE, "old/b": OTHER}, dedup_index=index)
+    assert all(doc.dropped is None for doc in first.values())
+    assert json.loads((index / "meta.json").read_text())["count"] == 2
+    second = _run({"new/a": ARTICLE + " " + BOILERPLATE, "new/c": ARTICLE.upper(), "new/z": BOILERPLATE * 3},
+                  dedup_index=index)
+    assert second["new/a"].dropped == "duplicate" and second["new/a"].duplicate_of == "old/a"
+    assert second["new/c"].duplicate_of == "old/a" and second["new/a"].cluster_size == 3
+    assert second["new/z"].dropped is None
+    assert json.loads((index / "meta.json").read_text())["count"] == 3
+    third = _run({"later/z": BOILERPLATE * 3}, dedup_index=index)
+    assert third["later/z"].duplicate_of == "new/z"
+    with pytest.raises(ValueError, match="built with"):
+        Deduplicate(Settings(dedup_index=index, num_perm=64, dedup_bands=16, dedup_rows=4))
+
+
+def test_cli_documents_the_band_formula_and_checks_parameters(tmp_path: Path) -> None:
+    help_text = subprocess.run([sys.executable, "-m", "cleaner", "clean", "--help"], capture_output=True,
+                               text=True).stdout
+    for option in ("--shingle-size", "--num-perm", "--bands", "--rows", "--index", "--dedup-containment",
+                   "1-(1-J^R)^B"):
+        assert option in help_text
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "cleaner", "clean", str(tmp_path / "a.txt"), "-o",
+                           str(tmp_path / "out"), "--bands", "50", "--rows", "3", "-q"], capture_output=True,
+                          text=True)
+    assert done.returncode == 2 and "--num-perm" in done.stderr
+
+
+@pytest.mark.skipif(not OUTPUTS.is_dir(), reason="../shared/data/extraction/scrapinghub/outputs is absent")
+def test_extractor_outputs_of_one_page_form_one_cluster() -> None:
+    texts = {}
+    for name in ("trafilatura", "go_trafilatura", "readability_js", "newspaper"):
+        data = json.loads((OUTPUTS / f"{name}.json").read_text(encoding="utf-8"))
+        data = data.get("output", data)
+        for key in sorted(data)[:25]:
+            body = (data[key] or {}).get("articleBody") or ""
+            if len(body) >= 200:
+                texts[f"{key}/{name}"] = body
+    out = _run(texts)
+    pages = {}
+    for doc_id, doc in out.items():
+        pages.setdefault(doc_id.split("/")[0], set()).add(doc.cluster_id.split("/")[0])
+    assert all(len(clusters) == 1 for clusters in pages.values())
+    assert len({c for clusters in pages.values() for c in clusters}) == len(pages)

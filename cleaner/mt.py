@@ -1,92 +1,189 @@
-"""Stage 5, machine translation: score paragraphs and documents for machine-translated text.
+"""Stage 5, machine translation: the probability that each paragraph and each document is machine-translated.
 
-This first scorer counts artifact evidence that fluent human writing rarely shows and
-cheap or round-trip machine translation often does, each with a weight:
+No translation model or network is used at run time: two logistic regressions shipped in
+`cleaner/models/mt.npz` (fitted by `scripts/train_mt.py`, see README.md) read the features of
+`cleaner/mtfeatures.py`:
 
-- a doubled word ("spoke spoke"), allowing the grammatical ones ("had had", "that that");
-- punctuation runs (". ,", "“,") and a sentence that starts with a lower-case verb
-  ("the State Department. said");
-- a modal followed by a participle instead of a base verb ("will obliged");
-- a place name doubled around another word ("Eastern Europe East");
-- a disclaimer of automatic translation, found by the junk rules (evidence
-  `machine-translation`) and counted for the whole document.
+- a style and fluency model (a native-English trigram model's view of the text, function words,
+  sentence length, lexical variety, punctuation, hashed word n-grams), fitted to tell machine from
+  human translation, the hard case of fluent neural MT;
+- an artifact model over the mistakes cheap or round-trip MT leaves (doubled words, ". ,", "will
+  obliged", "Eastern Europe East", ...), fitted on native text with such artifacts inserted.
 
-A paragraph's score is the noisy-or of its evidence. A document's score grows with the
-density of evidence per thousand words, so one typo in a long native article does not
-flag it, and a disclaimer flags it almost surely.
+A paragraph's score is the noisy-or of the two probabilities. A document's score combines the
+probability of the length-weighted mean of its paragraphs' style log-odds, the density of artifact
+evidence per thousand words (one typo does not flag a long native article), and a disclaimer of
+automatic translation removed by the junk rules (evidence `machine-translation`). Paragraph and
+document thresholds ship with the model, chosen on the dev split for a stated precision;
+`--mt-threshold` replaces both. Paragraphs are flagged only in flagged documents (in a native article
+a garbled sentence is a typo), each with its evidence: the artifacts found in it and the features
+that raised its score most. `--mt-action drop-paragraphs` moves flagged paragraphs to the audit.
 """
 
 from __future__ import annotations
 
+import json
 import math
-import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
 
-from .document import Document
+import numpy as np
+
+from .document import Document, Span
+from .mtfeatures import DENSE_NAMES, N_ARTIFACT, Featurizer, NgramLM, artifact_vector, find_artifacts, squares
 from .settings import Settings
 from .stage import DocumentStage
 
-_ALLOWED_DOUBLES = {"had", "that", "is", "very", "bye", "so", "no", "ha", "knock", "many", "far", "blah"}
-_BASE_ED_ING = {
-    "need", "feed", "proceed", "succeed", "exceed", "bleed", "speed", "breed", "heed", "seed",
-    "shed", "embed", "shred", "wed", "indeed", "bring", "sing", "ring", "swing", "sting",
-    "spring", "cling", "fling", "wring", "string", "bed", "red", "led", "sled", "thing",
-}
-
-EVIDENCE: list[tuple[str, float, re.Pattern[str]]] = [
-    ("doubled-word", 0.35, re.compile(r"\b([A-Za-z]{2,})\s+\1\b", re.IGNORECASE)),
-    ("punctuation-run", 0.4, re.compile(r"(?<!\.)[.!?]\s+[,;](?=\s)|\s[“”\"]\s*,\s|\s,\s")),
-    ("lowercase-sentence", 0.5, re.compile(r"\b\w{3,}\.\s+(?:said|says|added|told|noted|stated)\b")),
-    ("modal-participle", 0.5, re.compile(
-        r"\b(?:will|would|can|could|shall|should|may|might|must)\s+(?!be\b|have\b)([a-z]+(?:ed|ing))\b")),
-    ("doubled-name", 0.4, re.compile(r"\b([A-Z][a-z]{3,})[a-z]* [A-Z][a-z]+ \1\b")),
-]
+MODEL_FILE = "mt.npz"
 DISCLAIMER_WEIGHT = 0.95
-DENSITY_SCALE = 2.5  # evidence weight per thousand words that gives a score of 1 - 1/e
+DENSITY_SCALE = 2.5  # artifact probability mass per thousand words that gives a document 1 - 1/e
+STYLE_PRIOR_WORDS = 100  # style log-odds shrink by n / (n + this) for n words: short texts say little
+MIN_STYLE_WORDS = 8  # shorter paragraphs are menu items, captions, headings: no evidence of style
+FORGIVEN_ARTIFACTS = 1.0  # native writers leave the odd typo ("ready for for talks"): the first one is free
 
 
-def paragraph_evidence(paragraph: str) -> list[dict[str, object]]:
-    """Each artifact found in `paragraph`, with its kind, weight and the text that showed it."""
-    found = []
-    for kind, weight, pattern in EVIDENCE:
-        for match in pattern.finditer(paragraph):
-            if kind == "doubled-word" and match.group(1).lower() in _ALLOWED_DOUBLES:
-                continue
-            if kind == "modal-participle" and match.group(1) in _BASE_ED_ING:
-                continue
-            found.append({"kind": kind, "weight": weight, "text": match.group(0)})
-    return found
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
-def noisy_or(weights: list[float]) -> float:
-    return 1.0 - math.prod(1.0 - w for w in weights)
+@dataclass
+class ParagraphScore:
+    """A paragraph's style log-odds, artifact probability, combined score, length and evidence."""
+
+    style_logit: float
+    artifact: float
+    score: float
+    words: int
+    evidence: list[dict[str, Any]]
+
+
+class MTModel:
+    """The shipped classifiers: feature scaling, weights and the language model, from one `.npz`."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self.meta: dict[str, Any] = json.loads(str(arrays["meta"]))
+        self.mean = arrays["mean"]
+        self.scale = arrays["scale"]
+        self.w_dense = arrays["w_dense"]
+        self.w_hash: list[float] = arrays["w_hash"].tolist()  # a list: scalar look-ups are faster than numpy's
+        self.bias = float(arrays["bias"])
+        self.w_artifact = arrays["w_artifact"]
+        self.bias_artifact = float(arrays["bias_artifact"])
+        self.featurizer = Featurizer(NgramLM.from_arrays(arrays), self.meta["hash_bits"])
+        self.paragraph_threshold: float = self.meta["paragraph_threshold"]
+        self.document_threshold: float = self.meta["document_threshold"]
+
+    def paragraph(self, text: str, explain: bool = True) -> ParagraphScore:
+        """Score one paragraph; with `explain`, name its artifacts and the three features that raised it most.
+
+        Paragraphs under MIN_STYLE_WORDS words (menus, captions, headings) are scored by artifacts alone:
+        a fragment's style says nothing, and skipping it keeps the stage cheap on pages full of fragments.
+        """
+        words = len(text.split())
+        if words < MIN_STYLE_WORDS:
+            artifacts = find_artifacts(text)
+            artifact = sigmoid(float(np.dot(artifact_vector(artifacts), self.w_artifact)) + self.bias_artifact)
+            evidence = [{"kind": a["kind"], "text": a["text"]} for a in artifacts] if explain else []
+            return ParagraphScore(0.0, artifact, artifact, words, evidence)
+        feats = self.featurizer.features(text)
+        artifact = sigmoid(float(feats.dense[:N_ARTIFACT] @ self.w_artifact) + self.bias_artifact)
+        z = (feats.dense - self.mean) / self.scale
+        squares(z)
+        z[:N_ARTIFACT] = 0.0
+        contributions = z * self.w_dense
+        words_part = float(sum(self.w_hash[k] * v for k, v in feats.hashed.items()))
+        logit = float(contributions.sum()) + words_part + self.bias
+        score = 1.0 - (1.0 - sigmoid(logit)) * (1.0 - artifact)
+        evidence: list[dict[str, Any]] = []
+        if explain:
+            evidence = [{"kind": a["kind"], "text": a["text"]} for a in feats.artifacts]
+            evidence += [{"kind": "feature", "feature": DENSE_NAMES[i],
+                          "contribution": round(float(contributions[i]), 3)}
+                         for i in np.argsort(-contributions)[:3] if contributions[i] > 0]
+            if words_part > 0:
+                evidence.append({"kind": "feature", "feature": "word-ngrams", "contribution": round(words_part, 3)})
+        return ParagraphScore(logit, artifact, score, words, evidence)
+
+    def document(self, paragraphs: list[str], disclaimer: bool = False) -> float:
+        """The document score of `paragraphs` (see `document_score`)."""
+        return document_score([self.paragraph(p, explain=False) for p in paragraphs], disclaimer)
+
+
+@cache
+def load_model() -> MTModel:
+    """The model shipped in the package, loaded once per process."""
+    with resources.files("cleaner.models").joinpath(MODEL_FILE).open("rb") as handle, \
+            np.load(handle, allow_pickle=False) as data:
+        return MTModel({name: data[name] for name in data.files})
+
+
+def document_score(paragraphs: list[ParagraphScore], disclaimer: bool) -> float:
+    """Noisy-or of the style probability of the whole text, the artifact density, and a disclaimer.
+
+    The style part averages log-odds weighted by length over paragraphs of at least MIN_STYLE_WORDS
+    words (the model was fitted on sentences), shrunk for short documents, whose style says little; the
+    artifact part counts evidence per thousand words beyond one free typo, so an odd sentence in a
+    native article does not flag it while a short aggregator copy with three garbled sentences is flagged.
+    """
+    words = sum(p.words for p in paragraphs)
+    if not words:
+        return DISCLAIMER_WEIGHT if disclaimer else 0.0
+    sentences = [p for p in paragraphs if p.words >= MIN_STYLE_WORDS]
+    sentence_words = sum(p.words for p in sentences)
+    if sentences:
+        confidence = sentence_words / (sentence_words + STYLE_PRIOR_WORDS)
+        style = sigmoid(confidence * sum(p.style_logit * p.words for p in sentences) / sentence_words)
+    else:
+        style = 0.0
+    density = max(sum(p.artifact for p in paragraphs) - FORGIVEN_ARTIFACTS, 0.0) / max(words / 1000, 0.3)
+    keep = (1.0 - style) * math.exp(-density / DENSITY_SCALE) * (1.0 - DISCLAIMER_WEIGHT if disclaimer else 1.0)
+    return round(1.0 - keep, 4)
 
 
 class ScoreMachineTranslation(DocumentStage):
-    """Sets `mt_score`, `mt_flagged` and `mt_paragraphs`; drops flagged documents on `--mt-action drop`."""
+    """Sets `mt_score`, `mt_flagged` and `mt_paragraphs`; on `--mt-action` drop or drop-paragraphs, removes them."""
 
     name = "mt"
 
     def __init__(self, settings: Settings) -> None:
-        self.threshold = settings.mt_threshold
+        self.model = load_model()
+        self.paragraph_threshold = settings.mt_threshold or self.model.paragraph_threshold
+        self.document_threshold = settings.mt_threshold or self.model.document_threshold
         self.action = settings.mt_action
 
     def process(self, doc: Document) -> None:
-        total = 0.0
+        if doc.language not in (None, "en", "unknown"):
+            doc.mt_score, doc.mt_flagged, doc.mt_paragraphs = None, False, []  # the model reads English only
+            return
+        paragraphs = doc.paragraphs
+        scores = [self.model.paragraph(p, explain=False) for p in paragraphs]
+        disclaimer = any(span.evidence == "machine-translation" for span in doc.removed)
+        doc.mt_score = document_score(scores, disclaimer)
+        doc.mt_flagged = doc.mt_score >= self.document_threshold
         doc.mt_paragraphs = []
-        for index, paragraph in enumerate(doc.paragraphs):
-            evidence = paragraph_evidence(paragraph)
-            if not evidence:
-                continue
-            weights = [e["weight"] for e in evidence]
-            total += sum(weights)
-            score = round(noisy_or(weights), 4)
-            doc.mt_paragraphs.append({"paragraph": index, "score": score,
-                                      "flagged": score >= self.threshold, "evidence": evidence})
-        thousands = max(len(doc.text.split()) / 1000, 0.3)
-        score = 1.0 - math.exp(-(total / thousands) / DENSITY_SCALE)
-        if any(span.evidence == "machine-translation" for span in doc.removed):
-            score = noisy_or([score, DISCLAIMER_WEIGHT])
-        doc.mt_score = round(score, 4)
-        doc.mt_flagged = doc.mt_score >= self.threshold
+        for index, (text, score) in enumerate(zip(paragraphs, scores, strict=True)):
+            # in a document judged native, an odd paragraph is a typo or a quirk, not a translation
+            if doc.mt_flagged and score.score >= self.paragraph_threshold:
+                evidence = self.model.paragraph(text).evidence
+                doc.mt_paragraphs.append({"paragraph": index, "score": round(score.score, 4),
+                                          "flagged": True, "evidence": evidence})
         if doc.mt_flagged and self.action == "drop":
+            doc.drop("machine-translation")
+        elif doc.mt_paragraphs and self.action == "drop-paragraphs":
+            self._drop_paragraphs(doc, paragraphs)
+
+    @staticmethod
+    def _drop_paragraphs(doc: Document, paragraphs: list[str]) -> None:
+        """Move flagged paragraphs to the audit, as spans of the rule `machine-translation`."""
+        flagged = {p["paragraph"] for p in doc.mt_paragraphs}
+        kept_lines = [i for i, (_line, rule) in enumerate(doc.annotated) if rule is None]
+        for index in sorted(flagged):
+            line = kept_lines[index] + 1 if len(kept_lines) == len(paragraphs) else index + 1
+            doc.removed.append(Span("machine-translation", paragraphs[index], line, evidence="machine-translation"))
+            if len(kept_lines) == len(paragraphs):
+                doc.annotated[kept_lines[index]] = (paragraphs[index], "machine-translation")
+        doc.text = "\n\n".join(p for i, p in enumerate(paragraphs) if i not in flagged)
+        if not doc.text:
             doc.drop("machine-translation")

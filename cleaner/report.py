@@ -18,6 +18,7 @@ from typing import Any
 import xxhash
 
 from .document import Document
+from .mt import load_model
 from .rules import Rule, RuleError
 from .settings import Settings
 
@@ -124,8 +125,8 @@ class RunReport:
         if not self.settings.mt:
             return _empty_section("mt", "Machine-translation scores", "The MT stage was off (--no-mt).")
         action = "dropped" if self.settings.mt_action == "drop" else "flagged"
-        threshold = self.settings.mt_threshold
-        said = f"the threshold {threshold:g}" if threshold is not None else "the MT stage's threshold"
+        threshold = self.settings.mt_threshold or load_model().document_threshold  # None: the model's own
+        said = f"the threshold {threshold:g}"
         return ('<section id="mt"><h2>Machine-translation scores</h2>'
                 f'{histogram_svg(self.mt_bins, threshold, "chart-mt")}'
                 f'<p class="note">{self.mt_flagged:,} documents at or above {said} ({action}).</p></section>')

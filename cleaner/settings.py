@@ -20,7 +20,7 @@ class Settings:
     language_sample: int = 600
     mt: bool = True
     mt_action: str = "flag"
-    mt_threshold: float = 0.5
+    mt_threshold: float | None = None  # None: the thresholds shipped with the MT model
     dedup: bool = True
     dedup_threshold: float = 0.7
     dedup_action: str = "drop"  # "flag": keep duplicates, marked by cluster_id != id

@@ -103,7 +103,7 @@ def test_output_from_the_config_file(tmp_path: Path, monkeypatch) -> None:
     ("max_bytes = 1.5\n", 1, "max_bytes must be an integer, not float (1.5)"),
     ("lang = \"en\"\n", 1, "lang must be a list of strings, not str ('en')"),
     ("mt_threshold = 2\n", 1, "mt_threshold: must be in (0, 1]"),
-    ("mt_action = \"burn\"\n", 1, "mt_action must be one of flag, drop, not 'burn'"),
+    ("mt_action = \"burn\"\n", 1, "mt_action must be one of flag, drop, drop-paragraphs, not 'burn'"),
     ("preset = \"fast\"\n", 1, "preset must be one of pretraining, audit, not 'fast'"),
     ("[other]\nx = 1\n[tool.cleaner]\nx = 1\n", 4, "unknown option 'x'"),
     ("mt_threshold = \n", 1, "invalid TOML"),

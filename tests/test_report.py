@@ -9,6 +9,7 @@ from pathlib import Path
 from conftest import FIXTURES, SEEDS
 
 from cleaner.document import Document, Span
+from cleaner.mt import load_model
 from cleaner.pipeline import clean
 from cleaner.report import SAMPLE_SIZE, TOP_CLUSTERS, RunReport
 from cleaner.settings import Settings
@@ -48,7 +49,7 @@ def test_report_has_every_section_and_is_self_contained(run_clean) -> None:
     for chart in ("chart-documents", "chart-rules", "chart-clusters", "chart-languages", "chart-time"):
         assert _chart(html, chart).count('class="bar"') >= 1
     mt = _chart(html, "chart-mt")
-    assert 'class="threshold"' in mt and "threshold 0.5" in mt
+    assert 'class="threshold"' in mt and f"threshold {load_model().document_threshold:g}" in mt
     assert mt.count('class="bar"') == 20
     assert f"{run.stats['documents_in']:,}</b><span>documents in" in html
 
@@ -111,10 +112,10 @@ def test_report_of_the_same_input_in_another_order_has_the_same_sample(tmp_path:
     assert sample(a) == sample(b)
 
 
-def test_unset_mt_threshold_draws_no_line() -> None:
+def test_unset_mt_threshold_draws_the_models_threshold() -> None:
     report = RunReport(Settings(), [])
-    report.settings.mt_threshold = None  # a stage that chooses its own threshold
+    report.settings.mt_threshold = None  # the MT stage uses the threshold shipped with its model
     report.add(_doc(1))
     html = report.render({"documents_in": 1, "documents_out": 1, "dropped": {}, "errors": 0, "warnings": 0,
                           "rules": {}, "seconds": {}})
-    assert 'class="threshold"' not in html and "the MT stage's threshold" in html
+    assert 'class="threshold"' in html and f"the threshold {load_model().document_threshold:g}" in html

@@ -1,0 +1,296 @@
+"""Fit the machine-translation scorer and write it to cleaner/models/mt.npz.
+
+    pip install -e '.[train]' && python scripts/train_mt.py
+    python scripts/train_mt.py --thresholds-only   # keep the fitted weights, choose thresholds again
+
+Data: `../shared/data/mt/htmt/train/` (WMT08-18 news, German-English), read at run time; the
+language model behind the fluency features is trained on `org_en_*` (written in English). Two
+logistic regressions (scikit-learn), combined by noisy-or in `cleaner/mt.py`:
+
+- style and fluency: human translations `trans_en_*` (label 0: the hard negatives, since the target is
+  machine translation, not translationese) against DeepL and Google translations `org_de_*` of the same
+  German sentences (label 1), and native `org_en_*` (label 0) against its round-trip `trans_de_*`
+  (label 1). Without the native pair, plain native English scored as MT. Units are single sentences
+  and runs of 2-12 consecutive sentences (documents are in file order). Features are cross-fitted by
+  year: a unit of year Y is scored by a language model trained without year Y, so the classifier
+  learns how *unseen* native text looks; the shipped language model is trained on all years;
+- artifacts: counts of the artifact kinds, synthetic positives (native units corrupted with the
+  artifacts aggregator MT shows, `corrupt`) against every unit of train/ (native, human translation,
+  MT and round-trip MT, which neural MT leaves almost free of artifacts).
+
+Thresholds are chosen on `dev/` (sentences) and `docs-dev/` (documents): the lowest threshold whose
+precision reaches the stated precision on both engines, since a false positive throws away good native
+text. Nothing is fitted on dev. Deterministic: fixed seeds, sorted inputs.
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import sklearn
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.eval_mt import ENGINES, HTMT, split_set  # noqa: E402
+from cleaner.mt import MODEL_FILE, MTModel  # noqa: E402
+from cleaner.mtfeatures import (  # noqa: E402
+    DENSE_NAMES,
+    N_ARTIFACT,
+    N_DENSE,
+    Featurizer,
+    NgramLM,
+    artifact_vector,
+    find_artifacts,
+    squares,
+)
+
+VERSION = "mt-lr-2"
+SEED = 13
+PARAGRAPH_PRECISION = 0.8
+DOCUMENT_PRECISION = 0.9
+HASH_BITS = 16
+C = 0.5
+MAX_ITER = 300
+STYLE_KINDS = {"human-translation": 0, "native": 0, "mt-deepl": 1, "mt-google": 1, "round-trip": 1}
+FOLDS = 5
+CHUNK_SIZES = (2, 3, 4, 6, 8, 12)
+SYNTHETIC_SHARE = 0.3
+MT_SUFFIX = {"deepl": ".deepl.en", "google": ".txt.en.google"}
+
+
+def read_lines(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def year_of(path: Path) -> int:
+    return int(re.search(r"wmt(\d\d)", path.name).group(1))
+
+
+def train_files() -> list[tuple[Path, str]]:
+    """(file, kind) for every training file; human files are the same under both engines, so read once."""
+    files = []
+    for path in sorted((HTMT / "train" / "deepl").glob("*_en_*.txt")):
+        files.append((path, "native" if path.name.startswith("org_en") else "human-translation"))
+    for engine, suffix in MT_SUFFIX.items():
+        for path in sorted((HTMT / "train" / engine).glob(f"*{suffix}")):
+            files.append((path, "round-trip" if path.name.startswith("trans_de") else f"mt-{engine}"))
+    return files
+
+
+def units(lines: list[str], rng: random.Random) -> list[str]:
+    """Every sentence, plus the file cut into runs of consecutive sentences (paragraph and document sized)."""
+    out = list(lines)
+    i = 0
+    while i < len(lines):
+        size = rng.choice(CHUNK_SIZES)
+        out.append(" ".join(lines[i:i + size]))
+        i += size
+    return out
+
+
+# --- synthetic positives -------------------------------------------------------------------------
+
+_MODAL_BE = re.compile(r"\b(will|would|could|should|must|can|may|might) be (\w+ed)\b")
+_MODAL_VERB = re.compile(r"\b(will|would|could|should|must|can|may|might) ([a-z]{3,}[^ed\W])\b")
+_MID_FUNCTION = re.compile(r"(?<=[a-z,] )(the|of|and|to|for|with|from|in|on|at|by|that|this|its|their)(?= [a-z])")
+_COMMA = re.compile(r"(\w), (\w)")
+_SAID = re.compile(r"\b(\w{3,}) (said|says|added|told)\b")
+_NAME_PAIR = re.compile(r"\b([A-Z][a-z]{3,}) ([A-Z][a-z]+)\b")
+
+
+def corrupt(text: str, rng: random.Random) -> str | None:
+    """`text` with one or two artifacts of aggregator MT inserted, or None when none applies."""
+    def doubled(t: str) -> str | None:
+        words = list(re.finditer(r"\b[a-z]{3,}\b", t))
+        if not words:
+            return None
+        m = rng.choice(words)
+        return t[:m.end()] + " " + m.group(0) + t[m.end():]
+
+    def pattern_edit(pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> Callable[[str], str | None]:
+        def edit(t: str) -> str | None:
+            matches = list(pattern.finditer(t))
+            if not matches:
+                return None
+            m = rng.choice(matches)
+            return t[:m.start()] + repl(m) + t[m.end():]
+        return edit
+
+    def dangling(t: str) -> str | None:
+        names = re.findall(r"\b[A-Z][a-z]{3,}\b", t[1:])
+        return f"{t.rstrip()} {rng.choice(names)}." if names and t.rstrip().endswith(".") else None
+
+    edits = [
+        doubled,
+        pattern_edit(_COMMA, lambda m: f"{m.group(1)}{rng.choice(['. ,', ' ,', '. ;'])} {m.group(2)}"),
+        pattern_edit(_MODAL_BE, lambda m: f"{m.group(1)} {m.group(2)}"),
+        pattern_edit(_MODAL_VERB, lambda m: f"{m.group(1)} {m.group(2)}{rng.choice(['ed', 'ing'])}"),
+        pattern_edit(_MID_FUNCTION, lambda m: m.group(1).capitalize()),
+        pattern_edit(_NAME_PAIR, lambda m: f"{m.group(0)} {m.group(1)}"),
+        pattern_edit(_SAID, lambda m: f"{m.group(1)}. {m.group(2)}"),
+        dangling,
+    ]
+    rng.shuffle(edits)
+    changed = 0
+    wanted = rng.choice((1, 1, 2))
+    for edit in edits:
+        result = edit(text)
+        if result is not None:
+            text, changed = result, changed + 1
+            if changed == wanted:
+                break
+    return text if changed else None
+
+
+# --- fitting -------------------------------------------------------------------------------------
+
+def featurize(featurizer: Featurizer, texts: list[str]) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """Raw dense features and hashed word n-grams of `texts`, as matrices."""
+    dense = np.zeros((len(texts), N_DENSE))
+    rows, cols, vals = [], [], []
+    for i, text in enumerate(texts):
+        feats = featurizer.features(text)
+        dense[i] = feats.dense
+        rows.extend([i] * len(feats.hashed))
+        cols.extend(feats.hashed)
+        vals.extend(feats.hashed.values())
+    return dense, sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), featurizer.hash_size))
+
+
+def scale_dense(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scale per dense feature; the squared-LM block is filled after scaling, so it keeps (0, 1)."""
+    mean, scale = dense.mean(axis=0), dense.std(axis=0)
+    squared = [i for i, name in enumerate(DENSE_NAMES) if name.startswith("lm_sq:")]
+    mean[squared], scale[squared] = 0.0, 1.0
+    scale[scale < 1e-9] = 1.0
+    return mean, scale
+
+
+def choose_threshold(per_engine: list[tuple[np.ndarray, np.ndarray]], precision: float) -> float:
+    """The lowest threshold at which precision reaches `precision` on every engine (else the most precise)."""
+    candidates = np.unique(np.concatenate([scores for _, scores in per_engine]))
+    best, best_precision = float(candidates[-1]), 0.0
+    for t in candidates:
+        precisions = []
+        for labels, scores in per_engine:
+            flagged = scores >= t
+            precisions.append((labels[flagged] == 1).mean() if flagged.sum() >= 10 else 0.0)
+        if min(precisions) >= precision:
+            return float(t)
+        if min(precisions) > best_precision:
+            best, best_precision = float(t), min(precisions)
+    return best
+
+
+def choose_thresholds(arrays: dict[str, np.ndarray], meta: dict) -> None:
+    """Set the paragraph threshold on dev sentences, then the document threshold on docs-dev, in `meta`."""
+    model = MTModel({**arrays, "meta": np.array(json.dumps(meta))})
+    sentence_sets, document_sets = [], []
+    for engine in ENGINES:
+        texts_dev, labels_dev = split_set("dev", engine)
+        sentence_sets.append((labels_dev, np.array([model.paragraph(t, explain=False).score for t in texts_dev])))
+    meta["paragraph_threshold"] = choose_threshold(sentence_sets, PARAGRAPH_PRECISION)
+    for engine in ENGINES:
+        texts_dev, labels_dev = split_set("docs-dev", engine)
+        document_sets.append((labels_dev, np.array([model.document([t]) for t in texts_dev])))
+    meta["document_threshold"] = choose_threshold(document_sets, DOCUMENT_PRECISION)
+    print(f"thresholds: paragraph {meta['paragraph_threshold']:.4f}, document {meta['document_threshold']:.4f}")
+
+
+def rethreshold(out: Path) -> None:
+    """Choose the thresholds of the shipped model again (after a change to how scores combine), without refitting."""
+    with np.load(out, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files if name != "meta"}
+        meta = json.loads(str(data["meta"]))
+    choose_thresholds(arrays, meta)
+    np.savez_compressed(out, meta=np.array(json.dumps(meta)), **arrays)
+
+
+def main() -> int:
+    if not HTMT.is_dir():
+        print(f"htmt data not found at {HTMT}")
+        return 2
+    if sys.argv[1:] == ["--thresholds-only"]:
+        rethreshold(ROOT / "cleaner" / "models" / MODEL_FILE)
+        return 0
+    started = time.perf_counter()
+    rng = random.Random(SEED)
+    texts: list[str] = []
+    kinds: list[str] = []
+    years: list[int] = []
+    for path, kind in train_files():
+        for unit in units(read_lines(path), rng):
+            texts.append(unit)
+            kinds.append(kind)
+            years.append(year_of(path))
+            if kind == "native" and rng.random() < SYNTHETIC_SHARE:
+                corrupted = corrupt(unit, rng)
+                if corrupted is not None:
+                    texts.append(corrupted)
+                    kinds.append("synthetic")
+                    years.append(year_of(path))
+    print(f"{len(texts)} units: " + ", ".join(f"{k} {kinds.count(k)}" for k in sorted(set(kinds))))
+
+    native = {year_of(path): read_lines(path) for path, kind in train_files() if kind == "native"}
+    style_rows = [i for i, k in enumerate(kinds) if k in STYLE_KINDS]
+    fold_of = {year: i % FOLDS for i, year in enumerate(sorted(set(years)))}
+    dense = np.zeros((len(style_rows), N_DENSE))
+    hashed = sparse.lil_matrix((len(style_rows), 1 << HASH_BITS))
+    for fold in range(FOLDS):
+        # cross-fitted: a unit of year Y is scored by a language model that never saw year Y
+        lm = NgramLM.train(s for y, lines in sorted(native.items()) if fold_of[y] != fold for s in lines)
+        index = [j for j, i in enumerate(style_rows) if fold_of[years[i]] == fold]
+        dense[index], hashed[index] = featurize(Featurizer(lm, HASH_BITS), [texts[style_rows[j]] for j in index])
+        print(f"fold {fold}: {len(index)} units featurized ({time.perf_counter() - started:.0f}s)")
+    hashed = hashed.tocsr()
+    mean, scale = scale_dense(dense)
+    z = (dense - mean) / scale
+    squares(z)
+    z[:, :N_ARTIFACT] = 0.0  # artifacts are the other model's evidence; WMT text has too few to learn from
+    style = LogisticRegression(C=C, class_weight="balanced", max_iter=MAX_ITER, random_state=SEED)
+    style.fit(sparse.hstack([sparse.csr_matrix(z), hashed]).tocsr(), [STYLE_KINDS[kinds[i]] for i in style_rows])
+    print(f"style model fitted on {len(style_rows)} units ({time.perf_counter() - started:.0f}s)")
+
+    counts = np.array([artifact_vector(find_artifacts(t)) for t in texts])
+    artifact = LogisticRegression(C=1.0, max_iter=MAX_ITER, random_state=SEED)
+    artifact.fit(counts, [k == "synthetic" for k in kinds])
+    print(f"artifact model fitted on {len(texts)} units ({time.perf_counter() - started:.0f}s)")
+
+    lm = NgramLM.train(s for _, lines in sorted(native.items()) for s in lines)
+    w = style.coef_[0]
+    meta = {
+        "version": VERSION,
+        "training_data": "htmt train/ (WMT08-18 de-en news): style model on trans_en and org_en (human) vs org_de "
+                         f"DeepL+Google and trans_de round-trip (machine), {len(style_rows)} units; "
+                         f"artifact model on all {len(texts)} units incl. "
+                         f"{kinds.count('synthetic')} synthetic artifact positives; language model on org_en_wmt09-18",
+        "classifier": f"sklearn {sklearn.__version__} LogisticRegression: style C={C} balanced; artifacts C=1.0",
+        "hash_bits": HASH_BITS,
+        "feature_names": DENSE_NAMES,
+        "paragraph_threshold": 0.5,
+        "document_threshold": 0.5,
+        "threshold_rule": f"lowest threshold with precision >= {PARAGRAPH_PRECISION} (sentences) and "
+                          f">= {DOCUMENT_PRECISION} (documents) on both engines",
+    }
+    arrays = {"mean": mean, "scale": scale, "w_dense": w[:N_DENSE], "w_hash": w[N_DENSE:].astype(np.float32),
+              "bias": np.array(style.intercept_[0]), "w_artifact": artifact.coef_[0],
+              "bias_artifact": np.array(artifact.intercept_[0]), **lm.to_arrays()}
+
+    choose_thresholds(arrays, meta)
+    out = ROOT / "cleaner" / "models" / MODEL_FILE
+    np.savez_compressed(out, meta=np.array(json.dumps(meta)), **arrays)
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, {time.perf_counter() - started:.0f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -129,7 +129,8 @@ def main() -> int:
                     seconds, peak, _ = measure(command)
                     rows.append((f"datatrove: reader, Gopher, C4, MinHash x4, writer ({workers} worker)",
                                  seconds, peak, {}))
-        floor = {label.rsplit(" (", 1)[1]: seconds for label, seconds, _, _ in rows if label.startswith("floor")}
+        floor = {label.rsplit("(", 1)[1].rstrip(")"): seconds for label, seconds, _, _ in rows
+                 if label.startswith("floor")}
         print(f"\n{docs:,} documents, {mb:.1f} MB of text, {os.cpu_count()} CPUs\n")
         print(f"{'configuration':<62} {'docs/s':>9} {'MB/s':>7} {'peak MB':>8} {'seconds':>8}")
         for label, seconds, peak, _ in rows:
@@ -140,7 +141,7 @@ def main() -> int:
             shares = ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(stages.items(), key=lambda kv: -kv[1]))
             print(f"\nstage shares, {label}: {shares}")
         if floor:
-            print(f"\nfloor seconds by worker count: {floor}")
+            print("\nfloor seconds: " + ", ".join(f"{workers} {seconds:.1f}" for workers, seconds in floor.items()))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -65,6 +65,8 @@ def signature_seconds(docs: list[tuple[str, str, str]], settings: Settings) -> t
     """Seconds to sign every document, ours and the baseline's, timed batch by batch in turn so that
     a change of load on the machine hits both alike."""
     signer = Deduplicate(settings).signer
+    signer.sign(["warm up: numba loads its compiled code from its disk cache on the first call"])
+    baseline_signature("warm up too")
     texts = [text for _, _, text in docs]
     mine = theirs = 0.0
     for i in range(0, len(texts), dedup._BATCH_DOCS):
@@ -117,6 +119,8 @@ def main() -> int:
     print(f"ours: word {settings.shingle_size}-grams, {settings.num_perm} permutations, {settings.dedup_bands} "
           f"bands x {settings.dedup_rows} rows, Jaccard >= {settings.dedup_threshold} or containment >= "
           f"{settings.dedup_containment}")
+    compiled = Deduplicate(settings).signer.compiled
+    print(f"ours signs with {'compiled loops (numba)' if compiled else 'numpy only (numba not installed)'}")
     signing = signature_seconds(docs, settings)
     rows = []
     methods = (("ours (defaults)", lambda: ours(docs, settings)), ("datasketch baseline", lambda: baseline(docs)))

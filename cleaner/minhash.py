@@ -3,7 +3,11 @@
 Why not `datasketch.MinHash.update_batch` per document: it calls a Python hash function once
 per shingle, which costs far more than the permutations. Here a whole batch of texts becomes one
 array of code points, and every step after that (normalising, word hashing, n-gram hashing,
-permutations, minimum) is a numpy operation over the batch.
+permutations, minimum) is a numpy operation over the batch. With `numba` installed (the `fast`
+extra), the two steps that numpy needs many passes for run as compiled loops instead: word hashing
+(one pass over the code points instead of about ten) and the permutations (the minimum kept in a
+row per document instead of a permuted copy of every shingle). Same values either way; numba
+caches the compiled code on disk, so only the first run on a machine pays about 1.5 s to compile.
 
 The values are `datasketch`'s: the permutations are those of `MinHash(num_perm, seed)` in its
 default "affine32" scheme, applied to `shingle_hash` of each shingle. So
@@ -23,6 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
+
+try:  # optional (`pip install 'cleaner[fast]'`): compiled loops, the same values, about 3x faster signing
+    import numba
+except ImportError:  # pragma: no cover - the numpy path below computes the same values
+    numba = None
 
 SCHEME = "affine32"  # datasketch's default permutation scheme since 2.0
 EMPTY = np.uint32(0xFFFFFFFF)  # the value of a permutation that saw no shingle (datasketch's too)
@@ -60,6 +69,59 @@ def _fmix64_int(h: int) -> int:
     h ^= h >> 33
     h = (h * 0xC4CEB9FE1A85EC53) & _MASK64
     return h ^ (h >> 33)
+
+
+if numba is not None:
+    def _jit(function):
+        try:
+            return numba.njit(cache=True, nogil=True)(function)
+        except RuntimeError:  # pragma: no cover - no writable cache folder: compile in every process
+            return numba.njit(nogil=True)(function)
+
+    @_jit
+    def _fmix64_compiled(h):  # pragma: no cover - compiled
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xC4CEB9FE1A85EC53)
+        return h ^ (h >> np.uint64(33))
+
+    @_jit
+    def _words_compiled(codes, table, doc_starts, words, word_doc):  # pragma: no cover - compiled
+        """`Signer._words` in one pass over the code points: word hashes and their documents."""
+        base = np.uint64(_WORD_BASE)
+        count = 0
+        doc = 0
+        h = np.uint64(0)
+        power = np.uint64(1)
+        inside = False
+        last = doc_starts.shape[0] - 1
+        for i in range(codes.shape[0]):
+            letter = table[codes[i]]
+            if letter != 0:
+                if not inside:
+                    while doc < last and doc_starts[doc + 1] <= i:
+                        doc += 1
+                    inside, h, power = True, np.uint64(0), np.uint64(1)
+                h += np.uint64(letter) * power
+                power *= base
+            elif inside:
+                inside = False
+                words[count], word_doc[count] = _fmix64_compiled(h), doc
+                count += 1
+        if inside:
+            words[count], word_doc[count] = _fmix64_compiled(h), doc
+            count += 1
+        return count
+
+    @_jit
+    def _permute_compiled(hashes, owners, a, b, out):  # pragma: no cover - compiled
+        """`Signer._permute`: one pass over the shingles, the permutations in the inner loop."""
+        for i in range(hashes.shape[0]):
+            h = hashes[i]
+            row = out[owners[i]]
+            for p in range(a.shape[0]):
+                row[p] = min(row[p], np.uint32(a[p] * h + b[p]))
 
 
 @functools.lru_cache(maxsize=1)
@@ -124,7 +186,10 @@ class Signed:
 class Signer:
     """Computes MinHash signatures of word n-gram sets for batches of texts."""
 
-    def __init__(self, num_perm: int, shingle_size: int, seed: int = 1) -> None:
+    def __init__(self, num_perm: int, shingle_size: int, seed: int = 1, compiled: bool | None = None) -> None:
+        if compiled and numba is None:
+            raise ImportError("compiled signing needs numba (pip install 'cleaner[fast]')")
+        self.compiled = numba is not None if compiled is None else compiled  # False: numpy only
         self.num_perm = num_perm
         self.shingle_size = shingle_size
         self.seed = seed
@@ -148,16 +213,8 @@ class Signer:
     def sign(self, texts: list[str]) -> Signed:
         """Signatures, shingle-set sizes and exact keys of `texts`, all in one pass."""
         count = len(texts)
-        letters = _letters("\0".join(texts))
-        # Word hashes from prefix sums: sum(c_j * B**j) over a word, shifted back to its start.
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], (letters != 0).view(np.int8), [0]))))
-        starts, ends = edges[0::2], edges[1::2]
-        powers, inverse_powers = self._power_tables(len(letters) + 1)
-        prefix = np.zeros(len(letters) + 1, dtype=np.uint64)
-        np.cumsum(letters * powers[:len(letters)], out=prefix[1:])
-        words = _fmix64((prefix[ends] - prefix[starts]) * inverse_powers[starts])
         doc_starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-        word_doc = np.searchsorted(doc_starts, starts, "right") - 1
+        words, word_doc = self._words("\0".join(texts), doc_starts)
         words_per_doc = np.bincount(word_doc, minlength=count)
         keys = self._exact_keys(words, word_doc, words_per_doc)
         hashes, owners = self._shingle_hashes(words, word_doc, words_per_doc)
@@ -167,6 +224,24 @@ class Signer:
         hashes = _fmix32(unique.astype(np.uint32))
         sizes = np.bincount(owners, minlength=count)
         return Signed(self._permute(hashes, owners, count), sizes, keys)
+
+    def _words(self, text: str, doc_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The mixed hash of every word of `text` and the document (by start offset) it belongs to."""
+        if self.compiled:
+            codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            most = len(codes) // 2 + 1  # words are separated by at least one code point
+            words, word_doc = np.empty(most, dtype=np.uint64), np.empty(most, dtype=np.int64)
+            found = _words_compiled(codes, _letter_table(), doc_starts.astype(np.int64), words, word_doc)
+            return words[:found], word_doc[:found]
+        letters = _letters(text)
+        # Word hashes from prefix sums: sum(c_j * B**j) over a word, shifted back to its start.
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], (letters != 0).view(np.int8), [0]))))
+        starts, ends = edges[0::2], edges[1::2]
+        powers, inverse_powers = self._power_tables(len(letters) + 1)
+        prefix = np.zeros(len(letters) + 1, dtype=np.uint64)
+        np.cumsum(letters * powers[:len(letters)], out=prefix[1:])
+        words = _fmix64((prefix[ends] - prefix[starts]) * inverse_powers[starts])
+        return words, np.searchsorted(doc_starts, starts, "right") - 1
 
     def _exact_keys(self, words: np.ndarray, word_doc: np.ndarray, words_per_doc: np.ndarray) -> np.ndarray:
         """Position-keyed sum of word hashes: equal for equal word sequences."""
@@ -212,6 +287,9 @@ class Signer:
         reduction run along contiguous memory.
         """
         out = np.full((count, self.num_perm), EMPTY, dtype=np.uint32)
+        if self.compiled:
+            _permute_compiled(hashes, owners, self._a, self._b[:, 0], out)
+            return out
         for start in range(0, len(hashes), _CHUNK_COLUMNS):
             block = hashes[start:start + _CHUNK_COLUMNS]
             columns = self._buffer[:, :len(block)]

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 from datasketch import MinHash, MinHashLSH
 
-from cleaner import dedup
+from cleaner import dedup, minhash
 from cleaner.dedup import Deduplicate, band_keys, bucket_pairs, components
 from cleaner.document import Document
 from cleaner.minhash import SCHEME, Signer, normalise, shingle_hash, shingles
@@ -45,10 +45,15 @@ def _run(texts: dict[str, str], **options) -> dict[str, Document]:
     return {doc.id: doc for doc in Deduplicate(Settings(**options)).run(_docs(texts))}
 
 
+COMPILED = [False, pytest.param(True, marks=pytest.mark.skipif(minhash.numba is None, reason="numba absent"))]
+
+
+@pytest.mark.parametrize("compiled", COMPILED)
 @pytest.mark.parametrize("num_perm, size", [(128, 5), (64, 3)])
-def test_signatures_equal_datasketch_minhash(num_perm: int, size: int) -> None:
-    texts = [ARTICLE, OTHER, "Ünïcödé Straße ÇA VA? 42 items_here", "two words", "", "  12 34 !! ", ARTICLE * 3]
-    signed = Signer(num_perm, size).sign(texts)
+def test_signatures_equal_datasketch_minhash(num_perm: int, size: int, compiled: bool) -> None:
+    texts = [ARTICLE, OTHER, "Ünïcödé Straße ÇA VA? 42 items_here", "two words", "", "  12 34 !! ", ARTICLE * 3,
+             "nul\0inside", "\0", "end-"]
+    signed = Signer(num_perm, size, compiled=compiled).sign(texts)
     for text, signature, set_size in zip(texts, signed.signatures, signed.sizes, strict=True):
         reference = MinHash(num_perm=num_perm, seed=1, hashfunc=shingle_hash)
         grams = shingles(normalise(text), size)
@@ -57,6 +62,16 @@ def test_signatures_equal_datasketch_minhash(num_perm: int, size: int) -> None:
         assert np.array_equal(reference.hashvalues, signature)
         assert set_size == len(set(grams))
     assert normalise("Ünïcödé Straße, ÇA VA? 42 items_here") == ["ünïcödé", "straße", "ça", "va", "items", "here"]
+
+
+@pytest.mark.skipif(minhash.numba is None, reason="numba absent")
+def test_compiled_and_numpy_signatures_agree() -> None:
+    rng = random.Random(5)
+    pool = (ARTICLE + " " + OTHER + " Ünïcödé ΣΊΣΥΦΟΣ 漢字 テスト 42 x_y").split()
+    texts = [" ".join(rng.choices(pool, k=rng.randrange(0, 120))) for _ in range(50)] + ["", "\0\0", "a"]
+    fast, plain = Signer(128, 5, compiled=True).sign(texts), Signer(128, 5, compiled=False).sign(texts)
+    for field in ("signatures", "sizes", "keys"):
+        assert np.array_equal(getattr(fast, field), getattr(plain, field))
 
 
 def test_signatures_do_not_depend_on_batching() -> None:

@@ -136,7 +136,10 @@ class Pipeline:
 
     def _per_document(self, stages: list[DocumentStage], docs: Iterator[Document],
                       on_error: ErrorSink) -> Iterator[Document]:
-        with self.runner(stages) as runner:
+        """Stages after a corpus-wide one run in this process: they are light (dedup signing), and
+        shipping every document to the workers a second time cost 0.5 GB of peak memory at 2 workers
+        and saved no time in `benchmarks/run.py`."""
+        with BatchRunner(stages, workers=1) as runner:
             yield from self._documents(runner.map(docs), on_error)
         self.seconds.update(runner.seconds)
 

@@ -60,7 +60,10 @@ MIN_UNITS = 10
 # benchmark, F1 changes by under 0.01 between 0.4 and 0.5; the seeds' last paragraphs sit near 0.5).
 THRESHOLD = 0.4
 SHORT_WORDS = 12  # a line of at most this many words between two kept lines is kept
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)»]?\s+(?=[\"“‘(«]?[A-Z0-9À-ÖØ-Þ])")
+# A sentence ends at . ! ? … (and a closing quote) before a space and a capital or digit, or a
+# letter of a script without capitals (CJK, Hangul, Arabic, Hebrew, Thai, Indic), or after 。！？.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)»]?\s+(?=[\"“‘(«「]?[A-Z0-9À-ÖØ-ÞА-ЯЁΑ-Ω\u0590-\u06ff\u0900-\u0e7f"
+                           r"\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af])|(?<=[。！？])[」』”]?\s*(?=\S)")
 
 
 def units(lines: list[str]) -> list[tuple[int, str]]:
@@ -76,7 +79,38 @@ def units(lines: list[str]) -> list[tuple[int, str]]:
             out.append((i, line[start:match.start()].strip()))
             start = match.end()
         out.append((i, line[start:].strip()))
-    return [(i, text) for i, text in out if text]  # half-widths of the neighbourhoods the features are averaged over
+    return [(i, text) for i, text in out if text]
+
+
+# Rules that judge a line by its shape alone (long line without final punctuation, words seen
+# before, a "Latest News" heading above it). On whole flattened pages they also
+# claim body lines, so the classifier sees the lines they claimed, with the rule as a feature, and
+# gives one back when it is confident it belongs to the article (probability at least the
+# rule's `RESCUE`). Captions interleaved with a body (the seeds) look most like body lines, so
+# caption-shape gives a line back only at a high probability.
+SOFT_RULES = ("caption-shape", "repeated-paragraph", "link-farm")
+RESCUE = {"caption-shape": 0.9, "repeated-paragraph": 0.6, "link-farm": 0.6}
+
+
+def candidates(annotated: list[tuple[str, str | None]]) -> list[tuple[int, str, int]]:
+    """(index of the line in `annotated`, text, index of the soft rule that claimed it or -1) of the
+    units the classifier decides on: the units of the lines no rule claimed or a soft rule did."""
+    out: list[tuple[int, str, int]] = []
+    for i, (line, rule) in enumerate(annotated):
+        if rule is None or rule in SOFT_RULES:
+            soft = -1 if rule is None else SOFT_RULES.index(rule)
+            out.extend((i, text, soft) for _, text in units([line]))
+    return out
+
+
+def soft_flags(soft: list[int] | np.ndarray | None, count: int) -> np.ndarray:
+    """One column per soft rule: 1 where that rule claimed the unit."""
+    flags = np.zeros((count, len(SOFT_RULES)))
+    if soft is not None:
+        for row, index in enumerate(soft):
+            if index >= 0:
+                flags[row, index] = 1.0
+    return flags
 
 
 def _line_features(line: str, tokens: list[str]) -> list[float]:
@@ -108,16 +142,18 @@ def _line_features(line: str, tokens: list[str]) -> list[float]:
     ]
 
 
-LINE_FEATURES = 22
+LINE_FEATURES = 22 + len(SOFT_RULES)
 
 
-def features(lines: list[str]) -> np.ndarray:
-    """The first layer's feature matrix of a document's lines: each line's own features,
-    their means over windows of neighbours, position and repetition."""
+def features(lines: list[str], soft: list[int] | None = None) -> np.ndarray:
+    """The first layer's feature matrix of a document's lines: each line's own features (with
+    the soft rule that claimed it, if any), their means over windows of neighbours, position
+    and repetition."""
     if not lines:
         return np.zeros((0, _first_width()))
     tokens = [_TOKEN.findall(line) for line in lines]
     own = np.array([_line_features(line, toks) for line, toks in zip(lines, tokens, strict=True)], dtype=float)
+    own = np.hstack([own, soft_flags(soft, len(lines))])
     count = len(lines)
     counts = Counter(lines)
     position = np.arange(count, dtype=float) / max(1, count - 1)
@@ -223,37 +259,48 @@ class Layer:
 
 
 class LineModel:
-    """Two layers and the probability under which a line counts as boilerplate."""
+    """Two layers, the probability under which a line counts as boilerplate, and the (higher)
+    one over which a line a soft rule claimed is given back."""
 
-    def __init__(self, first: Layer, second: Layer, threshold: float = THRESHOLD, meta: dict[str, Any] | None = None):
+    def __init__(self, first: Layer, second: Layer, threshold: float = THRESHOLD, meta: dict[str, Any] | None = None,
+                 rescue: dict[str, float] | None = None):
         self.first, self.second, self.threshold = first, second, threshold
+        self.rescue = dict(RESCUE if rescue is None else rescue)
         self.meta = meta or {}
 
-    def probabilities(self, lines: list[str]) -> np.ndarray:
-        """Probability that each line belongs to the article."""
+    def probabilities(self, lines: list[str], soft: list[int] | None = None) -> np.ndarray:
+        """Probability that each line belongs to the article; `soft[i]` is the index in
+        `SOFT_RULES` of the rule that claimed line i, or -1."""
         if not lines:
             return np.zeros(0)
-        x = features(lines)
+        x = features(lines, soft)
         return self.second.predict(second_features(x, self.first.predict(x), word_counts(lines)))
 
-    def keep(self, lines: list[str]) -> list[bool]:
+    def keep(self, lines: list[str], soft: list[int] | None = None) -> list[bool]:
         """Whether to keep each line. As in jusText's context step, a short line between two kept
         lines is kept too: inside an article it is a subheading or a one-line paragraph."""
-        above = self.probabilities(lines) >= self.threshold
+        probs = self.probabilities(lines, soft)
+        flags = np.array(soft if soft is not None else [-1] * len(lines), dtype=int)
+        claimed = flags >= 0
+        needed = np.array([self.threshold] + [self.rescue.get(rule, 1.0) for rule in SOFT_RULES])
+        above = probs >= needed[flags + 1]
         keep = [bool(k) for k in above]
-        for i in range(1, len(lines) - 1):
-            if not above[i] and above[i - 1] and above[i + 1] and len(lines[i].split()) <= SHORT_WORDS:
+        shown = [i for i in range(len(lines)) if above[i] or not claimed[i]]  # what the rules left, and rescues
+        for before, i, after in zip(shown, shown[1:], shown[2:], strict=False):
+            if not above[i] and above[before] and above[after] and len(lines[i].split()) <= SHORT_WORDS:
                 keep[i] = True
         return keep
 
     @classmethod
     def fit(cls, documents: list[list[str]], labels: list[np.ndarray], l2: float = 1.0,
-            threshold: float = THRESHOLD) -> LineModel:
-        """Fit both layers on documents (lists of lines) with per-line labels (1 = article).
+            threshold: float = THRESHOLD, soft: list[list[int]] | None = None) -> LineModel:
+        """Fit both layers on documents (lists of lines) with per-line labels (1 = article) and,
+        optionally, the soft rule that claimed each line (see `probabilities`).
 
         Lines are weighted by their number of words (plus one), as the benchmark scores words.
         """
-        xs = [features(lines) for lines in documents]
+        softs = soft if soft is not None else [None] * len(documents)
+        xs = [features(lines, flags) for lines, flags in zip(documents, softs, strict=True)]
         x, y = np.vstack(xs), np.concatenate(labels).astype(float)
         weight = np.concatenate([[len(_TOKEN.findall(line)) + 1.0 for line in lines] for lines in documents])
         first = Layer.fit(x, y, weight, l2)
@@ -263,8 +310,8 @@ class LineModel:
         return cls(first, second, threshold)
 
     def save(self, path: Path) -> None:
-        data = {"format": 1, "threshold": self.threshold, "meta": self.meta,
-                "first": self.first.to_json(), "second": self.second.to_json()}
+        data = {"format": 2, "threshold": self.threshold, "rescue": self.rescue, "soft_rules": list(SOFT_RULES),
+                "meta": self.meta, "first": self.first.to_json(), "second": self.second.to_json()}
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
@@ -276,15 +323,17 @@ class LineModel:
             text = path.read_text(encoding="utf-8")
         data = json.loads(text)
         return cls(Layer.from_json(data["first"]), Layer.from_json(data["second"]), float(data["threshold"]),
-                   data.get("meta"))
+                   data.get("meta"), data.get("rescue"))
 
 
 class ClassifyLines(DocumentStage):
-    """Removes the lines of flattened text documents that the line model calls boilerplate.
+    """Removes the lines of flattened text documents that the line model calls boilerplate, and
+    gives back lines that only a soft (shape) rule removed when the model is confident they are
+    article.
 
-    Runs after the rules, on what they kept; HTML documents are left alone (trafilatura has
-    already chosen their main content), and so are documents of fewer than `MIN_UNITS` units.
-    Each removed line becomes a span with rule id
+    Runs after the rules, on the lines they kept and those the `SOFT_RULES` claimed; HTML documents
+    are left alone (trafilatura has already chosen their main content), and so are documents of
+    fewer than `MIN_UNITS` units. Each removed line becomes a span with rule id
     `line-classifier`; a document left with no line is dropped as `no-article`.
     """
 
@@ -296,34 +345,36 @@ class ClassifyLines(DocumentStage):
     def process(self, doc: Document) -> None:
         if doc.format != "text":
             return
-        lines = doc.paragraphs
-        pieces = units(lines)
+        annotated = doc.annotated or [(line, None) for line in doc.paragraphs]
+        pieces = candidates(annotated)
         if len(pieces) < MIN_UNITS:
             return
-        keep = self.model.keep([text for _, text in pieces])
-        if all(keep):
-            return
-        kept: list[list[str]] = [[] for _ in lines]
-        for (i, text), k in zip(pieces, keep, strict=True):
+        soft = [flag for _, _, flag in pieces]
+        keep = self.model.keep([text for _, text, _ in pieces], soft)
+        kept: dict[int, list[str]] = {}
+        dropped: list[Span] = []
+        for (i, text, flag), k in zip(pieces, keep, strict=True):
+            parts = kept.setdefault(i, [])
             if k:
-                kept[i].append(text)
-            else:
-                doc.removed.append(Span(RULE_ID, text, i + 1))
-        removed = {i for i, parts in enumerate(kept) if not parts}
-        doc.text = "\n\n".join(" ".join(parts) for parts in kept if parts)
-        _mark_annotated(doc, lines, removed)
+                parts.append(text)
+            elif flag < 0:
+                dropped.append(Span(RULE_ID, text, i + 1))
+        rescued = {i for i, (_, rule) in enumerate(annotated) if rule in SOFT_RULES and kept.get(i)}
+        if not dropped and not rescued:
+            return
+        if rescued:
+            doc.removed = [span for span in doc.removed
+                           if not (span.line - 1 in rescued and span.rule in SOFT_RULES)]
+            dropped += [Span(RULE_ID, text, i + 1) for i, text, flag in pieces if i in rescued
+                        and text not in kept[i]]
+        doc.removed += dropped
+        new = []
+        for i, (line, rule) in enumerate(annotated):
+            if i in rescued or (rule is None and kept.get(i)):
+                new.append((line, None))
+                continue
+            new.append((line, RULE_ID if rule is None else rule))
+        doc.annotated = new
+        doc.text = "\n\n".join(" ".join(kept[i]) for i, (_, rule) in enumerate(new) if rule is None)
         if not doc.text:
             doc.drop("no-article")
-
-
-def _mark_annotated(doc: Document, lines: list[str], removed: set[int]) -> None:
-    """Label the removed lines in `doc.annotated` (what `cleaner explain` prints)."""
-    if not doc.annotated:
-        doc.annotated = [(line, RULE_ID if i in removed else None) for i, line in enumerate(lines)]
-        return
-    kept_index = 0
-    for j, (line, rule) in enumerate(doc.annotated):
-        if rule is None:
-            if kept_index in removed:
-                doc.annotated[j] = (line, RULE_ID)
-            kept_index += 1

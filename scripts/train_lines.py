@@ -7,7 +7,8 @@ The data folder holds `ground-truth.json` ({key: {"articleBody": ...}}) and `dir
 ({"key", "text"}): each page flattened to text. A line is labelled article when most of its word
 4-grams (or, for lines under four words, its whole word sequence) occur in the gold body.
 Each line goes through the same stages as in `cleaner clean` first (decoding, the junk rules),
-so the model learns on what it will see. Cross-validation folds group the pages by key, so the
+so the model learns on what it will see: the lines the rules kept, and those only a shape rule
+(`cleaner.lines.SOFT_RULES`) claimed, with that rule as a feature. Cross-validation folds group the pages by key, so the
 flavours of one page (html_text, bs4) are never split between fitting and testing.
 """
 
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from cleaner.document import Document  # noqa: E402
 from cleaner.encoding import Decode  # noqa: E402
 from cleaner.junk import RemoveJunk  # noqa: E402
-from cleaner.lines import MODEL_FILE, LineModel, units  # noqa: E402
+from cleaner.lines import MODEL_FILE, LineModel, candidates  # noqa: E402
 from cleaner.rules import load_rules  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub"
@@ -86,10 +87,12 @@ def fold_of(key: str, folds: int = FOLDS) -> int:
 
 
 def fit(pages: list[tuple[str, str, Document]], gold: dict[str, str]) -> LineModel:
-    docs = [[text for _, text in units(doc.paragraphs)] for _, _, doc in pages if doc.dropped is None]
-    labels = [label_lines(lines, gold[key]) for lines, (key, _, _) in
-              zip(docs, [p for p in pages if p[2].dropped is None], strict=True)]
-    return LineModel.fit(docs, labels)
+    """A model fitted on the units the classifier sees in `pages` (see `cleaner.lines.candidates`)."""
+    kept = [(key, candidates(doc.annotated)) for key, _, doc in pages if doc.dropped is None]
+    docs = [[text for _, text, _ in pieces] for _, pieces in kept]
+    soft = [[flag for _, _, flag in pieces] for _, pieces in kept]
+    labels = [label_lines(lines, gold[key]) for lines, (key, _) in zip(docs, kept, strict=True)]
+    return LineModel.fit(docs, labels, soft=soft)
 
 
 def cross_validated_models(pages: list[tuple[str, str, Document]], gold: dict[str, str],

@@ -186,3 +186,11 @@ def test_corpus_boilerplate_threshold(tmp_path: Path, run_clean) -> None:
         (tmp_path / f"{i}.txt").write_text(f"Story number {i} is about the harbour and its {i} boats.\nShared line\n")
     run = run_clean(tmp_path, dedup=False, lines=False, boilerplate_min_docs=7)
     assert all("Shared line" in r["text"] for r in run.clean.values())
+
+
+def test_overlong_lines_in_scripts_without_latin_capitals_are_split() -> None:
+    line = " ".join(["Это первое предложение.", "Второе предложение здесь.", "엘제이의 리벤지인가.",
+                     "日本語の文です。次の文です。"] * 12)
+    pieces = [text for _, text in units([line])]
+    assert pieces[:5] == ["Это первое предложение.", "Второе предложение здесь.", "엘제이의 리벤지인가.",
+                          "日本語の文です。", "次の文です。"]

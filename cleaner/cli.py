@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -155,37 +156,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options that switch a Settings field off: `--no-junk` sets `junk=False`, and so on.
+_NEGATED = {"no_default_rules": "default_rules", "no_junk": "junk", "no_language": "language", "no_mt": "mt",
+            "no_dedup": "dedup", "no_lines": "lines", "no_boilerplate": "boilerplate"}
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings(
-        text_field=args.text_field,
-        max_bytes=args.max_bytes,
-        rule_paths=list(args.rules),
-        default_rules=not args.no_default_rules,
-        junk=not getattr(args, "no_junk", False),
-        language=not getattr(args, "no_language", False),
-        lang=list(getattr(args, "lang", [])),
-        mt=not getattr(args, "no_mt", False),
-        mt_action=getattr(args, "mt_action", "flag"),
-        mt_threshold=getattr(args, "mt_threshold", None),
-        dedup=not getattr(args, "no_dedup", False),
-        dedup_threshold=getattr(args, "dedup_threshold", 0.7),
-        dedup_containment=getattr(args, "dedup_containment", 0.85),
-        shingle_size=getattr(args, "shingle_size", 5),
-        num_perm=getattr(args, "num_perm", 128),
-        dedup_bands=getattr(args, "dedup_bands", 42),
-        dedup_rows=getattr(args, "dedup_rows", 3),
-        dedup_index=getattr(args, "dedup_index", None),
-        dedup_action=getattr(args, "dedup_action", "drop"),
-        workers=max(1, getattr(args, "workers", 1)),
-        resume=getattr(args, "resume", False),
-        shard_files=max(1, getattr(args, "shard_files", 256)),
-        engine=getattr(args, "engine", "local"),
-        ray_address=getattr(args, "ray_address", None),
-        lines=not getattr(args, "no_lines", False),
-        boilerplate=not getattr(args, "no_boilerplate", False),
-        boilerplate_min_docs=getattr(args, "boilerplate_min_docs", 5),
-        html_timeout=getattr(args, "html_timeout", 30.0),
-    )
+    """Settings from the options of a command: each dest that names a Settings field sets it.
+
+    Options a command does not have keep the Settings default, which is the single place defaults live.
+    """
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    given = vars(args)
+    values = {name: value for name, value in given.items() if name in fields}
+    values.update({field: not given[flag] for flag, field in _NEGATED.items() if flag in given})
+    values["rule_paths"] = list(given.get("rules", []))
+    for name in ("workers", "shard_files"):
+        if name in values:
+            values[name] = max(1, values[name])
+    return Settings(**values)
 
 
 def run_clean(args: argparse.Namespace, console: Console, settings: Settings) -> int:

@@ -49,6 +49,21 @@ def group_of(doc: Document) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else "."
 
 
+def line_keys(doc: Document) -> set[int]:
+    """The fingerprints of a document's lines: each counts once per document."""
+    group = group_of(doc)
+    return {fingerprint(group, line) for line in doc.paragraphs}
+
+
+def tally(counts: dict[int, int], found: dict[int, int]) -> None:
+    """Add `found` (fingerprint -> documents) to `counts`, forgetting single-document lines past `MAX_ENTRIES`."""
+    for key, number in found.items():
+        counts[key] = counts.get(key, 0) + number
+    if len(counts) > MAX_ENTRIES:
+        for key in [key for key, number in counts.items() if number <= 1]:
+            del counts[key]
+
+
 class RemoveBoilerplate(Stage):
     """Removes the lines that occur in at least `min_docs` documents of the same group."""
 
@@ -65,19 +80,16 @@ class RemoveBoilerplate(Stage):
                 pickle.dump(doc, spill, protocol=pickle.HIGHEST_PROTOCOL)
                 total += 1
                 if doc.dropped is None:
-                    group = group_of(doc)
-                    for key in {fingerprint(group, line) for line in doc.paragraphs}:
-                        counts[key] = counts.get(key, 0) + 1
-                    if len(counts) > MAX_ENTRIES:
-                        counts = {k: v for k, v in counts.items() if v > 1}
+                    tally(counts, dict.fromkeys(line_keys(doc), 1))
             spill.seek(0)
             for _ in range(total):
                 doc = pickle.load(spill)
                 if doc.dropped is None:
-                    self._clean(doc, counts)
+                    self.clean(doc, counts)
                 yield doc
 
-    def _clean(self, doc: Document, counts: dict[int, int]) -> None:
+    def clean(self, doc: Document, counts: dict[int, int]) -> None:
+        """Remove the document's recurring lines, given the counts of the whole corpus."""
         group = group_of(doc)
         lines = doc.paragraphs
         recurring = [counts.get(fingerprint(group, line), 0) >= self.min_docs for line in lines]

@@ -102,11 +102,12 @@ class Pipeline:
     def runner(self, stages: list[DocumentStage]) -> BatchRunner:
         return BatchRunner(stages, self.workers)
 
-    def finish(self, results: Iterable[Result], on_error: ErrorSink) -> Iterator[Document]:
-        """The stages after the prefix, over the prefix's results; error records go to `on_error`."""
+    def finish(self, results: Iterable[Result], on_error: ErrorSink,
+               stages: list[Stage] | None = None) -> Iterator[Document]:
+        """`stages` (default: those after the prefix) over the prefix's results; error records go to `on_error`."""
         stream: Iterator[Document] = self._documents(results, on_error)
         group: list[DocumentStage] = []
-        for stage in self.rest:
+        for stage in self.rest if stages is None else stages:
             if isinstance(stage, DocumentStage):
                 group.append(stage)
                 continue
@@ -211,18 +212,14 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
     started = time.perf_counter()
     rules, rule_errors = loaded_rules if loaded_rules is not None else load_run_rules(settings)
     pipeline = Pipeline(build_stages(settings, rules), settings)
-    store = CheckpointStore(outdir, run_fingerprint(settings, rules), settings.resume)
+    store = CheckpointStore(outdir, run_fingerprint(settings, rules), settings.resume) \
+        if settings.engine == "local" else None  # Ray retries failed tasks instead
     writer = Writer(outdir, RunReport(settings, rules, rule_errors))
     for err in rule_errors:
         writer.error(err.record())
+    shards = plan_shards(inputs, settings.shard_files)
 
-    def prefix_results(runner: BatchRunner) -> Iterator[Result]:
-        shards = plan_shards(inputs, settings.shard_files)
-        if settings.engine == "ray":
-            from .ray_engine import prefix_results as on_ray
-
-            yield from on_ray(shards, pipeline.prefix, settings, pipeline.seconds)
-            return
+    def local_results(runner: BatchRunner, store: CheckpointStore) -> Iterator[Result]:
         for shard in shards:
             saved = store.load(shard)
             if saved is None:
@@ -230,8 +227,14 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
                 saved = store.record(shard, runner.map(items))
             yield from saved
 
-    with pipeline.runner(pipeline.prefix if settings.engine == "local" else []) as runner:
-        for doc in pipeline.finish(prefix_results(runner), writer.error):
+    with pipeline.runner(pipeline.prefix if store is not None else []) as runner:
+        if store is None:
+            from .ray_engine import results as on_ray
+
+            results, rest = on_ray(shards, pipeline, settings)
+        else:
+            results, rest = local_results(runner, store), pipeline.rest
+        for doc in pipeline.finish(results, writer.error, rest):
             start = time.perf_counter()
             writer.document(doc)
             pipeline.seconds["write"] += time.perf_counter() - start
@@ -242,8 +245,9 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
         "seconds": {name: round(value, 4) for name, value in sorted(pipeline.seconds.items())},
         "total_seconds": round(time.perf_counter() - started, 4),
         "workers": settings.workers,
-        "resumed_shards": store.resumed,
+        "resumed_shards": store.resumed if store is not None else 0,
         "rule_errors": len(rule_errors),
     })
-    store.finish()
+    if store is not None:
+        store.finish()
     return stats

@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-j", "--workers", type=int, default=1, metavar="N",
                      help="processes for the per-document stages (default: 1); the output is identical for any N")
     run.add_argument("--engine", choices=("local", "ray"), default="local",
-                     help="run the per-document stages in local processes (default) or on Ray "
+                     help="run the stages in local processes (default) or as Ray Data steps on a Ray cluster "
                           "(pip install 'cleaner[ray]'); the output is identical")
     run.add_argument("--address", dest="ray_address", metavar="ADDRESS",
                      help="address of an existing Ray cluster (with --engine ray; default: start a local one)")
@@ -280,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("clean: at least one INPUT is required")
         if args.output is None:
             parser.error("clean: -o/--output OUTDIR is required (or `output` in the config file)")
+        if resolved.settings.resume and resolved.settings.engine == "ray":
+            parser.error("clean: --resume needs --engine local (Ray retries failed tasks; it keeps no checkpoints)")
     for path in getattr(args, "inputs", [getattr(args, "file", None)]):
         if path is not None and not path.exists() and not path.is_symlink():
             parser.error(f"input not found: {path}")

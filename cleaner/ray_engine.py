@@ -82,22 +82,32 @@ def _concat(tables: list[Table]) -> Table:
 
 
 class _ShardWorker:
-    """A Ray actor: the per-document stages, built once, applied to whole shards."""
+    """A Ray actor: the per-document stages, built once, applied to whole shards.
 
-    def __init__(self, stages: bytes, shards: bytes, text_field: str, max_bytes: int) -> None:
+    With corpus boilerplate on, it also counts in how many of the shard's documents each line
+    fingerprint occurs, for the driver to add up.
+    """
+
+    def __init__(self, stages: bytes, shards: bytes, text_field: str, max_bytes: int, count_lines: bool) -> None:
         self.stages: list[DocumentStage] = pickle.loads(stages)
         self.shards: list[Shard] = pickle.loads(shards)
         self.text_field = text_field
         self.max_bytes = max_bytes
+        self.count_lines = count_lines
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
-        out: dict[str, list[Any]] = {"shard": [], "results": [], "seconds": []}
+        out: dict[str, list[Any]] = {"shard": [], "results": [], "seconds": [], "counts": []}
         for index in batch["shard"]:
             items = list(self.shards[int(index)].read(self.text_field, self.max_bytes))
             results, seconds = process_batch(self.stages, items)
+            found: Counter[int] = Counter()
+            if self.count_lines:
+                for _, doc in _live(results):
+                    found.update(line_keys(doc))
             out["shard"].append(int(index))
             out["results"].append(_dumps(results))
             out["seconds"].append(_dumps(seconds))
+            out["counts"].append(_dumps(found))
         return out
 
 
@@ -106,17 +116,6 @@ def _live(results: list[Result]) -> Iterator[tuple[int, Document]]:
     for position, doc in enumerate(results):
         if isinstance(doc, Document) and doc.dropped is None:
             yield position, doc
-
-
-def _count_lines(batch: dict[str, Any]) -> dict[str, list[bytes]]:
-    """Per shard: in how many of its documents each line fingerprint occurs."""
-    counts = []
-    for results in batch["results"]:
-        found: Counter[int] = Counter()
-        for _, doc in _live(pickle.loads(results)):
-            found.update(line_keys(doc))
-        counts.append(_dumps(found))
-    return {"counts": counts}
 
 
 class _CorpusPass:
@@ -299,10 +298,10 @@ def _start(settings: Settings) -> Any:
             ray.init(address=settings.ray_address, **quiet)
         else:
             ray.init(num_cpus=settings.workers, include_dashboard=False, **quiet)
-    for handler in logging.getLogger("ray.data").handlers:  # Ray Data logs every execution plan
-        if type(handler) is logging.StreamHandler:
-            handler.setLevel(logging.WARNING)
     context = ray.data.DataContext.get_current()
+    for handler in logging.getLogger("ray.data").handlers:  # Ray Data logs every execution plan
+        if isinstance(handler, logging.StreamHandler):
+            handler.setLevel(logging.WARNING)
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
     return ray
@@ -311,9 +310,7 @@ def _start(settings: Settings) -> Any:
 def _clusters(ray: Any, docs: Any, stage: Deduplicate, parts: int) -> _Marks:
     """Steps 4-6: band keys, buckets, the two joins and verification on Ray; components on the driver."""
     params = stage.params
-    tables = docs.map_batches(lambda batch: _rows({int(s): pickle.loads(t) for s, t in
-                                                   zip(batch["shard"], batch["table"], strict=True)}),
-                              batch_size=16).materialize()
+    tables = docs.select_columns(["shard", "table"]).rename_columns({"shard": "part", "table": "blob"})
     bands = docs.select_columns(["table"]).map_batches(
         _band_rows, batch_size=16, fn_kwargs={"bands": params.bands, "rows": params.rows, "parts": parts})
     pairs = _grouped(bands, parts, _bucket_pairs)
@@ -340,14 +337,15 @@ def results(shards: list[Shard], pipeline: Pipeline, settings: Settings) -> tupl
     docs = docs.map_batches(
         _ShardWorker, batch_size=1, compute=pool,
         fn_constructor_kwargs={"stages": _dumps(pipeline.prefix), "shards": _dumps(shards),
-                               "text_field": settings.text_field, "max_bytes": settings.max_bytes})
+                               "text_field": settings.text_field, "max_bytes": settings.max_bytes,
+                               "count_lines": boilerplate is not None})
     marks = None
     if boilerplate is not None or dedup:
         counts: dict[int, int] = {}
         if boilerplate is not None:
             docs = docs.materialize()
             start = time.perf_counter()
-            for row in docs.select_columns(["results"]).map_batches(_count_lines, batch_size=1).iter_rows():
+            for row in docs.select_columns(["counts"]).iter_rows():
                 tally(counts, pickle.loads(row["counts"]))
             pipeline.seconds[boilerplate.name] += time.perf_counter() - start
         docs = docs.map_batches(_CorpusPass, batch_size=1, compute=pool,

@@ -27,27 +27,28 @@ def local_ray():
 def _planted(root: Path, count: int) -> Path:
     """Windows of the seeds' paragraphs with planted duplicates of every kind dedup knows.
 
-    Exact copies (exact-key groups), copies with a paragraph more (containment-only pairs, so
-    clusters join through `_attach`), and copies with words dropped (Jaccard pairs), a third of
-    them of the first document, so its buckets outgrow the comparison window.
+    Forty copies of the first document with one word dropped (its buckets outgrow the comparison
+    window), then exact copies (exact-key groups), copies with a paragraph more (containment-only
+    pairs, so clusters join through `_attach`) and copies with words dropped (Jaccard pairs).
     """
     rng = random.Random(7)
     paragraphs = [p for seed in sorted(SEEDS.glob("*.txt"))
                   for p in seed.read_text(encoding="utf-8").split("\n") if len(p.split()) > 8]
-    docs: list[list[str]] = []
-    for k in range(count):
+    first = paragraphs[:8]
+    docs = [first] + [[" ".join(w for i, w in enumerate(" ".join(first).split()) if i != 3 * k)] for k in range(40)]
+    while len(docs) < count:
         kind = rng.random()
-        if k and kind < 0.15:
+        if kind < 0.15:
             doc = list(rng.choice(docs))
-        elif k and kind < 0.35:
+        elif kind < 0.35:
             doc = [*rng.choice(docs), rng.choice(paragraphs)]
-        elif k and kind < 0.6:
-            original = docs[0] if rng.random() < 0.5 else rng.choice(docs)
-            doc = [" ".join(w for w in p.split() if rng.random() > 0.05) for p in original]
+        elif kind < 0.55:
+            doc = [" ".join(w for w in p.split() if rng.random() > 0.05) for p in rng.choice(docs)]
         else:
             start = rng.randrange(len(paragraphs) - 8)
             doc = paragraphs[start:start + rng.randint(3, 8)]
         docs.append(doc)
+    for k, doc in enumerate(docs):
         (root / f"doc{k:04d}.txt").write_text("\n\n".join(doc) + "\n", encoding="utf-8")
     return root
 

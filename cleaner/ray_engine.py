@@ -23,7 +23,7 @@ shuffles those rows on the cluster:
    `dedup._attach` and `Deduplicate._representatives`, the local engine's code. Why not distributed:
    the containment joins of `_attach` look at whole clusters at once (a document alone joins the one
    cluster that contains it best), which label propagation does not give; and the edge list is
-   small beside the corpus (duplicates only). Memory: about 40 bytes per edge and, per document in a
+   small beside the corpus (duplicates only). Memory: about 50 bytes per edge and, per document in a
    cluster, its signature (`--num-perm` x 4 bytes), id and 40 bytes.
 7. The driver reads the shards back in order, marks each clustered document with
    `Deduplicate._mark`, and writes. Rows come in shard order, so the output files are identical to
@@ -242,9 +242,17 @@ def _join_group(group: dict[str, np.ndarray], side: str, stage: Deduplicate) -> 
     rows = np.arange(len(at))
     stage._sizes = pairs["left_size"]  # `_verify` reads the left sizes by row
     found = stage._verify(rows, rows, pairs["left_sig"], pairs["right_sig"], pairs["right_size"])
-    edges = {name: column[found.left] for name, column in pairs.items()}
-    edges.update(containment=found.containment, strong=found.strong, weak=found.weak)
-    return _rows({0: edges})
+    edges = {"left": pairs["left"][found.left], "right": pairs["right"][found.left],
+             "containment": found.containment, "strong": found.strong, "weak": found.weak}
+    ends = {name: np.concatenate([pairs[f"{side}_{name}"][found.left] for side in ("left", "right")])
+            for name in _ATTRIBUTES}
+    return _rows({0: edges, 1: _unique_nodes({"entry": np.concatenate((edges["left"], edges["right"])), **ends})})
+
+
+def _unique_nodes(nodes: Table) -> Table:
+    """One row per entry, in entry order."""
+    _, first = np.unique(nodes["entry"], return_index=True)
+    return {name: column[first] for name, column in nodes.items()}
 
 
 def _grouped(dataset: Any, parts: int, fn: Callable[..., dict[str, np.ndarray]], **kwargs: Any) -> Any:
@@ -253,28 +261,29 @@ def _grouped(dataset: Any, parts: int, fn: Callable[..., dict[str, np.ndarray]],
 
 
 class _Marks:
-    """The clusters of the documents in verified edges, and how to mark any document with its cluster."""
+    """The clusters of the documents in verified edges, and how to mark any document with its cluster.
 
-    def __init__(self, stage: Deduplicate, edges: Table) -> None:
+    `nodes` holds the entries at the ends of the `edges`, each with its attributes.
+    """
+
+    def __init__(self, stage: Deduplicate, edges: Table, nodes: Table) -> None:
         self.stage = stage
         self.entries = Entries(stage.params.num_perm)
         if not edges:
             self.nodes = np.empty(0, dtype=np.int64)
             return
-        both = {name: np.concatenate((edges[f"left_{name}"], edges[f"right_{name}"])) for name in _ATTRIBUTES}
-        self.nodes, first = np.unique(np.concatenate((edges["left"], edges["right"])), return_index=True)
-        node = {name: column[first] for name, column in both.items()}
+        node = _unique_nodes(nodes)
+        self.nodes = node["entry"]
         for value in node["id"]:
             self.entries.ids.append(value)
         self.entries.signatures.extend(node["sig"])
         stage._sizes = node["size"].astype(np.int64)
         left, right = np.searchsorted(self.nodes, edges["left"]), np.searchsorted(self.nodes, edges["right"])
         strong, weak = edges["strong"], edges["weak"]
-        rank = {"entry": self.nodes, "id_hash": node["id_hash"], "length": node["length"]}
         count = len(self.nodes)
         labels = components(count, left[strong], right[strong])
         joined_left, joined_right = _attach(labels, left[weak], right[weak], edges["containment"][weak],
-                                            _canonical_rank(rank))
+                                            _canonical_rank(node))
         labels = components(count, np.concatenate((left[strong], joined_left)),
                             np.concatenate((right[strong], joined_right)))
         self.clusters = stage._representatives(self.entries, labels, node["length"], np.empty(0, np.int64))
@@ -301,7 +310,7 @@ def _start(settings: Settings) -> Any:
     context = ray.data.DataContext.get_current()
     for handler in logging.getLogger("ray.data").handlers:  # Ray Data logs every execution plan
         if isinstance(handler, logging.StreamHandler):
-            handler.setLevel(logging.WARNING)
+            handler.setLevel(logging.ERROR)
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
     return ray
@@ -316,7 +325,9 @@ def _clusters(ray: Any, docs: Any, stage: Deduplicate, parts: int) -> _Marks:
     pairs = _grouped(bands, parts, _bucket_pairs)
     left = _grouped(tables.union(pairs), parts, _join_group, side="left", stage=stage)
     edges = _grouped(tables.union(left), parts, _join_group, side="right", stage=stage)
-    return _Marks(stage, _concat([pickle.loads(row["blob"]) for row in edges.iter_rows()]))
+    found = [pickle.loads(row["blob"]) for row in edges.iter_rows()]
+    return _Marks(stage, _concat([table for table in found if "containment" in table]),
+                  _concat([table for table in found if "containment" not in table]))
 
 
 def results(shards: list[Shard], pipeline: Pipeline, settings: Settings) -> tuple[Iterator[Result], list[Stage]]:

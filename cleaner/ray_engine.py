@@ -44,7 +44,7 @@ import pickle
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,10 +52,12 @@ from .boilerplate import RemoveBoilerplate, line_keys, tally
 from .dedup import Deduplicate, Entries, Ids, SignForDedup, _attach, band_keys, bucket_pairs, components
 from .document import Document
 from .parallel import Result, process_batch
-from .pipeline import Pipeline
 from .read import Shard
 from .settings import Settings
 from .stage import DocumentStage, Stage
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 Table = dict[str, np.ndarray]  # columns of equal length: entries, pairs or edges
 _ATTRIBUTES = ("sig", "size", "length", "id_hash", "id")  # what a pair side carries once joined
@@ -155,15 +157,21 @@ class _CorpusPass:
         """The dedup entries of a shard's live documents, keyed `shard << 32 | position`."""
         assert self.sign is not None
         live = list(_live(docs))
-        signed = self.sign.signer.sign([doc.text for _, doc in live])
-        ids = Ids()
+        ids, signed = Ids(), []
         for _, doc in live:
+            self.sign.process(doc)
+            signed.append(doc.signature)
+            doc.signature = None  # the entry keeps it; documents go on without it, as from `Deduplicate`
             ids.append(doc.id)
-        return {"entry": (shard << 32) + np.array([p for p, _ in live], dtype=np.int64),
-                "id": np.array([doc.id for _, doc in live], dtype=object),
-                "length": np.array([len(doc.text) for _, doc in live], dtype=np.int64),
-                "id_hash": np.frombuffer(ids.hashes, dtype=np.uint64).copy(),
-                "size": signed.sizes, "exact": signed.keys, "sig": signed.signatures}
+        table = {"entry": (shard << 32) + np.array([p for p, _ in live], dtype=np.int64),
+                 "id": np.array([doc.id for _, doc in live], dtype=object),
+                 "length": np.array([len(doc.text) for _, doc in live], dtype=np.int64),
+                 "id_hash": np.frombuffer(ids.hashes, dtype=np.uint64).copy(),
+                 "size": np.array([size for _, size, _ in signed], dtype=np.int64),
+                 "exact": np.array([key for _, _, key in signed], dtype=np.uint64),
+                 "sig": np.array([signature for signature, _, _ in signed], dtype=np.uint32).reshape(
+                     len(signed), self.sign.signer.num_perm)}
+        return table
 
 
 def _band_rows(batch: dict[str, Any], bands: int, rows: int, parts: int) -> dict[str, np.ndarray]:

@@ -65,7 +65,7 @@ class Pipeline:
     records go to `errors` (the records of errors.jsonl) and the other records go on.
 
     The leading per-document stages (the `prefix`) do most of the work: they run in
-    `settings.workers` processes, and `clean` checkpoints their output per input shard.
+    `settings.workers` processes, and `clean` checkpoints their output per input shard (local engine).
     """
 
     def __init__(self, stages: list[Stage] | None = None, settings: Settings | None = None,
@@ -206,8 +206,9 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
     """Run `cleaner clean`: read `inputs`, write the output files to `outdir`, return the stats.
 
     `loaded_rules` is what `load_run_rules` returned, when the caller already loaded (and reported) them.
-    The per-document work is checkpointed per input shard in `outdir`, so an interrupted run
-    started again with `settings.resume` redoes only unfinished shards.
+    With the local engine the per-document work is checkpointed per input shard in `outdir`, so an
+    interrupted run started again with `settings.resume` redoes only unfinished shards. With
+    `settings.engine == "ray"` the stages run as Ray Data steps (`cleaner.ray_engine`), without checkpoints.
     """
     started = time.perf_counter()
     rules, rule_errors = loaded_rules if loaded_rules is not None else load_run_rules(settings)

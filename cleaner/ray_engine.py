@@ -17,7 +17,7 @@ shuffles those rows on the cluster:
    edges, and `dedup.bucket_pairs` pairs the heads as the local engine does (same canonical rank, same
    window).
 5. Verification: the candidate pairs meet the entries of their shards in two grouped shuffles (left
-   side, then right side: a hash join on the shard number), and `Deduplicate._verify` keeps the
+   side, then right side, grouped by shard number), and `Deduplicate._verify` keeps the
    duplicates. Exact duplicates have equal signatures, so they pass as Jaccard pairs.
 6. Clusters on the driver, over the verified edges and their endpoints only: `dedup.components`,
    `dedup._attach` and `Deduplicate._representatives`, the local engine's code. Why not distributed:
@@ -320,6 +320,9 @@ def _start(settings: Settings) -> Any:
         if isinstance(handler, logging.StreamHandler):
             handler.setLevel(logging.ERROR)
     context.execution_options.preserve_order = True
+    # Shuffles by sorting start no aggregator actors: dedup took half the time of the default
+    # hash shuffle on a 2-CPU instance.
+    context.shuffle_strategy = "sort_shuffle_pull_based"
     context.enable_progress_bars = False
     return ray
 

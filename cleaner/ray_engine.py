@@ -9,7 +9,7 @@ shuffles those rows on the cluster:
 2. Corpus boilerplate: each shard counts its line fingerprints (`boilerplate.line_keys`); the driver
    adds the counts up (`boilerplate.tally`, the same dictionary the local engine holds) and a second
    map removes the recurring lines with `RemoveBoilerplate.clean`.
-3. Dedup signing in the same map: `SignForDedup`'s signer over the shard's live documents gives each
+3. Dedup signing in the same map: `SignForDedup.process` over the shard's live documents gives each
    an entry (id, length, shingle-set size, exact key, signature) keyed `shard << 32 | position`, so
    the key order is the local engine's arrival order.
 4. Candidates: the band keys (`dedup.band_keys`) of every entry, grouped by a hash of (band, key) with
@@ -264,7 +264,7 @@ def _unique_nodes(nodes: Table) -> Table:
 
 
 def _grouped(dataset: Any, parts: int, fn: Callable[..., dict[str, np.ndarray]], **kwargs: Any) -> Any:
-    """`fn` over each group of rows of equal `part`, after a hash shuffle into `parts` partitions."""
+    """`fn` over each group of rows of equal `part`, after a shuffle into `parts` partitions."""
     return dataset.groupby("part", num_partitions=parts).map_groups(fn, batch_format="numpy", fn_kwargs=kwargs)
 
 
@@ -307,6 +307,7 @@ class _Marks:
 
 
 def _start(settings: Settings) -> Any:
+    """Ray, joined or started, with Ray Data set for this engine: rows in order, quiet, sort shuffles."""
     import ray  # an optional dependency: pip install cleaner[ray]
 
     if not ray.is_initialized():
@@ -327,7 +328,7 @@ def _start(settings: Settings) -> Any:
     return ray
 
 
-def _clusters(ray: Any, docs: Any, stage: Deduplicate, parts: int) -> _Marks:
+def _clusters(docs: Any, stage: Deduplicate, parts: int) -> _Marks:
     """Steps 4-6: band keys, buckets, the two joins and verification on Ray; components on the driver."""
     params = stage.params
     tables = docs.select_columns(["shard", "table"]).rename_columns({"shard": "part", "table": "blob"})
@@ -375,7 +376,7 @@ def results(shards: list[Shard], pipeline: Pipeline, settings: Settings) -> tupl
                                                        "sign": dedup[0] if dedup else None}).materialize()
         if dedup:
             start = time.perf_counter()
-            marks = _clusters(ray, docs, dedup[1], max(len(shards), settings.workers))
+            marks = _clusters(docs, dedup[1], max(len(shards), settings.workers))
             pipeline.seconds[dedup[1].name] += time.perf_counter() - start
     return _ordered(docs, boilerplate is not None or bool(dedup), marks, pipeline.seconds), rest
 

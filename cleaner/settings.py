@@ -22,13 +22,13 @@ class Settings:
     mt_action: str = "flag"
     mt_threshold: float | None = None  # None: the thresholds shipped with the MT model
     dedup: bool = True
-    dedup_threshold: float = 0.6
+    dedup_threshold: float = 0.7
     dedup_action: str = "drop"  # "flag": keep duplicates, marked by cluster_id != id
     shingle_size: int = 5
     num_perm: int = 128
     dedup_bands: int = 128
     dedup_rows: int = 1
-    dedup_containment: float = 0.85
+    dedup_containment: float = 0.75
     dedup_index: Path | None = None
     workers: int = 1
     engine: str = "local"

@@ -124,9 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--bands", type=_positive, default=Settings.dedup_bands, metavar="B", dest="dedup_bands",
                      help="LSH bands (default: %(default)s); two documents of Jaccard similarity J become "
                           "candidates with probability 1-(1-J^R)^B, so a near-duplicate is missed with "
-                          "probability (1-J^R)^B (B=128, R=1: J=0.1, an article that is a tenth of a page dump, "
-                          "1e-6) and unrelated pairs cost a comparison with 1-(1-J^R)^B (J=0.01: 72%%, "
-                          "bounded by the bucket window); B x R <= K")
+                          "probability (1-J^R)^B (B=64, R=2: J=0.3, 0.2%%; J=0.2, an article inside a page dump "
+                          "five times its size, 7%%) and unrelated pairs cost a comparison with 1-(1-J^R)^B "
+                          "(J=0.02: 2.5%%; with B=128, R=1 it would be 92%%); B x R <= K")
     run.add_argument("--rows", type=_positive, default=Settings.dedup_rows, metavar="R", dest="dedup_rows",
                      help="rows per LSH band (default: %(default)s)")
     run.add_argument("--index", type=Path, default=None, metavar="PATH", dest="dedup_index",

@@ -502,12 +502,12 @@ class Deduplicate(Stage):
 
     def _lsh_pairs(self, entries: Entries, members: np.ndarray, rank: np.ndarray) -> Verified:
         """Verified duplicate pairs among `members` (entry indices) found by LSH banding."""
-        pairs = []
+        unique = np.empty(0, np.int64)
         for band in range(self.params.bands):
             keys = entries.signatures.band_keys(band, self.params.rows)[members]
             a, b = bucket_pairs(keys, rank)
-            pairs.append((np.minimum(members[a], members[b]) << 32) | np.maximum(members[a], members[b]))
-        unique = np.unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
+            # made unique band by band: a near-duplicate pair turns up in most bands
+            unique = np.union1d(unique, (np.minimum(members[a], members[b]) << 32) | np.maximum(members[a], members[b]))
         left, right = unique >> 32, unique & 0xFFFFFFFF
         parts = [self._verify(left[start:start + _VERIFY_CHUNK], right[start:start + _VERIFY_CHUNK],
                               entries.signatures.take(left[start:start + _VERIFY_CHUNK]),

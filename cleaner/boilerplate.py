@@ -8,8 +8,9 @@ digits and spaces folded) occurs. The second pass reads the documents back and r
 lines found in at least `boilerplate_min_docs` documents of their group, as spans with rule
 id `corpus-boilerplate` (unless every line of the document recurs: then the document is the
 content, or a duplicate for the dedup stage, and stays whole). Memory holds one counter entry per distinct line; past
-`MAX_ENTRIES` the lines seen in a single document are forgotten (lossy counting), so it
-stays bounded on corpora of any size.
+`MAX_ENTRIES` (about 300 MB) the rarest lines are forgotten down to half of it (lossy counting:
+lines seen once, then twice, ..., never a line already in `boilerplate_min_docs` documents), so
+memory stays bounded on corpora of any size and the pruning runs rarely.
 """
 
 from __future__ import annotations
@@ -69,13 +70,21 @@ class RemoveBoilerplate(Stage):
                     for key in {fingerprint(group, line) for line in doc.paragraphs}:
                         counts[key] = counts.get(key, 0) + 1
                     if len(counts) > MAX_ENTRIES:
-                        counts = {k: v for k, v in counts.items() if v > 1}
+                        counts = self._forget_rarest(counts)
             spill.seek(0)
             for _ in range(total):
                 doc = pickle.load(spill)
                 if doc.dropped is None:
                     self._clean(doc, counts)
                 yield doc
+
+    def _forget_rarest(self, counts: dict[int, int]) -> dict[int, int]:
+        """The counts without the rarest lines, until half of MAX_ENTRIES remain or only boilerplate is left."""
+        for floor in range(1, self.min_docs):
+            counts = {k: v for k, v in counts.items() if v > floor}
+            if len(counts) <= MAX_ENTRIES // 2:
+                break
+        return counts
 
     def _clean(self, doc: Document, counts: dict[int, int]) -> None:
         group = group_of(doc)

@@ -8,8 +8,9 @@ digits and spaces folded) occurs. The second pass reads the documents back and r
 lines found in at least `boilerplate_min_docs` documents of their group, as spans with rule
 id `corpus-boilerplate` (unless every line of the document recurs: then the document is the
 content, or a duplicate for the dedup stage, and stays whole). Memory holds one counter entry per distinct line; past
-`MAX_ENTRIES` the lines seen in a single document are forgotten (lossy counting), so it
-stays bounded on corpora of any size.
+`MAX_ENTRIES` (about 300 MB) the rarest lines are forgotten down to half of it (lossy counting:
+lines seen once, then twice, ..., never a line already in `boilerplate_min_docs` documents), so
+memory stays bounded on corpora of any size and the pruning runs rarely.
 """
 
 from __future__ import annotations
@@ -55,13 +56,17 @@ def line_keys(doc: Document) -> set[int]:
     return {fingerprint(group, line) for line in doc.paragraphs}
 
 
-def tally(counts: dict[int, int], found: dict[int, int]) -> None:
-    """Add `found` (fingerprint -> documents) to `counts`, forgetting single-document lines past `MAX_ENTRIES`."""
+def tally(counts: dict[int, int], found: dict[int, int], min_docs: int) -> None:
+    """Add `found` (fingerprint -> documents) to `counts`; past `MAX_ENTRIES`, forget the rarest lines
+    down to half of it, but never a line already in `min_docs` documents."""
     for key, number in found.items():
         counts[key] = counts.get(key, 0) + number
     if len(counts) > MAX_ENTRIES:
-        for key in [key for key, number in counts.items() if number <= 1]:
-            del counts[key]
+        for floor in range(1, min_docs):
+            for key in [key for key, number in counts.items() if number <= floor]:
+                del counts[key]
+            if len(counts) <= MAX_ENTRIES // 2:
+                break
 
 
 class RemoveBoilerplate(Stage):
@@ -80,7 +85,7 @@ class RemoveBoilerplate(Stage):
                 pickle.dump(doc, spill, protocol=pickle.HIGHEST_PROTOCOL)
                 total += 1
                 if doc.dropped is None:
-                    tally(counts, dict.fromkeys(line_keys(doc), 1))
+                    tally(counts, dict.fromkeys(line_keys(doc), 1), self.min_docs)
             spill.seek(0)
             for _ in range(total):
                 doc = pickle.load(spill)

@@ -110,24 +110,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dedup-action", choices=("drop", "flag"), default="drop",
                      help="drop duplicates to removed.jsonl (default), or keep them flagged: a kept "
                           "duplicate's cluster_id is the id of its cluster's representative")
-    run.add_argument("--dedup-threshold", type=_threshold, default=0.7, metavar="J",
+    run.add_argument("--dedup-threshold", type=_threshold, default=Settings.dedup_threshold, metavar="J",
                      help="estimated Jaccard similarity of word 5-gram sets from which two documents "
-                          "are near-duplicates (default: 0.7)")
-    run.add_argument("--dedup-containment", type=_threshold, default=0.85, metavar="C",
+                          "are near-duplicates (default: %(default)s)")
+    run.add_argument("--dedup-containment", type=_threshold, default=Settings.dedup_containment, metavar="C",
                      help="estimated share of the smaller document's shingles found in the larger from which "
                           "two documents are near-duplicates, e.g. an article and the same article plus "
-                          "boilerplate (default: 0.85)")
-    run.add_argument("--shingle-size", type=_positive, default=5, metavar="N",
-                     help="words per shingle (default: 5)")
-    run.add_argument("--num-perm", type=_positive, default=128, metavar="K",
-                     help="MinHash permutations per document, 4 bytes each in memory (default: 128)")
-    run.add_argument("--bands", type=_positive, default=42, metavar="B", dest="dedup_bands",
-                     help="LSH bands (default: 42); two documents of Jaccard similarity J become candidates "
-                          "with probability 1-(1-J^R)^B, so a near-duplicate is missed with probability "
-                          "(1-J^R)^B (J=0.8: 1e-13; J=0.5: 0.4%%) and unrelated pairs cost a comparison with "
-                          "1-(1-J^R)^B (J=0.1: 4%%); B x R <= K")
-    run.add_argument("--rows", type=_positive, default=3, metavar="R", dest="dedup_rows",
-                     help="rows per LSH band (default: 3)")
+                          "boilerplate (default: %(default)s)")
+    run.add_argument("--shingle-size", type=_positive, default=Settings.shingle_size, metavar="N",
+                     help="words per shingle (default: %(default)s)")
+    run.add_argument("--num-perm", type=_positive, default=Settings.num_perm, metavar="K",
+                     help="MinHash permutations per document, 4 bytes each in memory (default: %(default)s)")
+    run.add_argument("--bands", type=_positive, default=Settings.dedup_bands, metavar="B", dest="dedup_bands",
+                     help="LSH bands (default: %(default)s); two documents of Jaccard similarity J become "
+                          "candidates with probability 1-(1-J^R)^B, so a near-duplicate is missed with "
+                          "probability (1-J^R)^B (B=64, R=2: J=0.3, 0.2%%; J=0.2, an article inside a page dump "
+                          "five times its size, 7%%) and unrelated pairs cost a comparison with 1-(1-J^R)^B "
+                          "(J=0.02: 2.5%%; with B=128, R=1 it would be 92%%); B x R <= K")
+    run.add_argument("--rows", type=_positive, default=Settings.dedup_rows, metavar="R", dest="dedup_rows",
+                     help="rows per LSH band (default: %(default)s)")
     run.add_argument("--index", type=Path, default=None, metavar="PATH", dest="dedup_index",
                      help="dedup index folder: documents duplicating any indexed document are dropped, "
                           "and the kept ones are added, so later runs dedup against this one")

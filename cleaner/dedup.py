@@ -310,33 +310,43 @@ class Verified:
 
 
 def _attach(labels: np.ndarray, left: np.ndarray, right: np.ndarray, containment: np.ndarray,
-            key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The containment-only pairs that may join clusters, so one document never bridges two clusters.
+            key: np.ndarray, size: np.ndarray, copies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The containment-only pairs that may join clusters, chosen so that no join bridges two clusters.
 
-    A document alone joins the one cluster that contains it best (highest containment, then the
-    partner first in `key` order); two clusters of several documents join when at least two
-    documents on each side take part in containment pairs between them.
+    In a pair, the document with fewer shingles (`size`, then `key`) is the contained one. A
+    contained cluster and a container cluster may join when either is a single document, or when
+    at least two documents on each side take part in containment pairs between them (a document
+    counts with its exact `copies`, which skip LSH). Of those
+    links, each container cluster keeps only its best contained cluster, and a document alone its
+    best partner (best: most documents taking part, then highest containment, then first in `key`
+    order). So two articles found in one page dump, or two pages of a site whose dumps share the
+    site's menus and differ only by their articles, are not joined through that dump.
     """
-    size = np.bincount(labels)
-    best: dict[int, tuple[tuple[float, int], int, int]] = {}
-    sides: dict[tuple[int, int], tuple[set[int], set[int], tuple[int, int]]] = {}
+    members = np.bincount(labels)
+    support: dict[tuple[int, int], tuple[set[int], set[int]]] = {}  # (contained, container) clusters
+    best: dict[tuple[int, int], tuple[float, int, int, int, int]] = {}  # -share, keys, documents
     for a, b, share in zip(left.tolist(), right.tolist(), containment.tolist(), strict=True):
-        ca, cb = int(labels[a]), int(labels[b])
-        if ca == cb:
+        inner, outer = (a, b) if (size[a], key[a]) <= (size[b], key[b]) else (b, a)
+        link = int(labels[inner]), int(labels[outer])
+        if link[0] == link[1]:
             continue
-        if size[ca] > 1 and size[cb] > 1:
-            (low, high), (low_doc, high_doc) = ((ca, cb), (a, b)) if ca < cb else ((cb, ca), (b, a))
-            first, second, _ = sides.setdefault((low, high), (set(), set(), (a, b)))
-            first.add(low_doc)
-            second.add(high_doc)
+        inside, around = support.setdefault(link, (set(), set()))
+        inside.add(inner)
+        around.add(outer)
+        best[link] = min(best.get(link, (1.0,)), (-share, int(key[inner]), int(key[outer]), inner, outer))
+    chosen: dict[int, tuple] = {}  # cluster -> (score, link) of its best link
+    deciders: dict[tuple[int, int], set[int]] = {}
+    for link, (inside, around) in support.items():
+        taking_part = min(int(copies[list(inside)].sum()), int(copies[list(around)].sum()))
+        if taking_part < 2 and members[link[0]] > 1 and members[link[1]] > 1:
             continue
-        for single, other in ((a, b), (b, a)):
-            if size[labels[single]] == 1:
-                score = (-share, int(key[other]))
-                if single not in best or score < best[single][0]:
-                    best[single] = (score, single, other)
-    joined = [(single, other) for _, single, other in best.values()]
-    joined += [edge for first, second, edge in sides.values() if len(first) >= 2 and len(second) >= 2]
+        deciders[link] = {link[1]} | {cluster for cluster in link if members[cluster] == 1}
+        score = (-taking_part, *best[link][:3])
+        for cluster in deciders[link]:
+            if cluster not in chosen or score < chosen[cluster][0]:
+                chosen[cluster] = (score, link)
+    joined = [best[link][3:] for link, clusters in sorted(deciders.items())
+              if all(chosen[cluster][1] == link for cluster in clusters)]
     if not joined:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     pairs = np.asarray(joined, dtype=np.int64)
@@ -474,6 +484,9 @@ class Deduplicate(Stage):
         found[1].right = count + old_local
         nodes = count + len(old_nodes)
         node_key = np.concatenate((position, count + np.arange(len(old_nodes))))
+        old_sizes = [self.index.rows(old_nodes)[1]] if self.index is not None and len(old_nodes) else []
+        node_size = np.concatenate((sizes, *old_sizes))
+        copies = np.maximum(np.bincount(group_head, minlength=nodes), 1)
         strong = [found[0].strong, found[1].strong]
         weak = [found[0].weak, found[1].weak]
         left.extend(pairs.left[mask] for pairs, mask in zip(found, strong, strict=True))
@@ -482,18 +495,19 @@ class Deduplicate(Stage):
         joined_left, joined_right = _attach(
             labels, np.concatenate([p.left[m] for p, m in zip(found, weak, strict=True)]),
             np.concatenate([p.right[m] for p, m in zip(found, weak, strict=True)]),
-            np.concatenate([p.containment[m] for p, m in zip(found, weak, strict=True)]), node_key)
+            np.concatenate([p.containment[m] for p, m in zip(found, weak, strict=True)]), node_key,
+            node_size, copies)
         labels = components(nodes, np.concatenate([*left, joined_left]), np.concatenate([*right, joined_right]))
         return self._representatives(entries, labels, lengths, old_nodes)
 
     def _lsh_pairs(self, entries: Entries, members: np.ndarray, rank: np.ndarray) -> Verified:
         """Verified duplicate pairs among `members` (entry indices) found by LSH banding."""
-        pairs = []
+        unique = np.empty(0, np.int64)
         for band in range(self.params.bands):
             keys = entries.signatures.band_keys(band, self.params.rows)[members]
             a, b = bucket_pairs(keys, rank)
-            pairs.append((np.minimum(members[a], members[b]) << 32) | np.maximum(members[a], members[b]))
-        unique = np.unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
+            # made unique band by band: a near-duplicate pair turns up in most bands
+            unique = np.union1d(unique, (np.minimum(members[a], members[b]) << 32) | np.maximum(members[a], members[b]))
         left, right = unique >> 32, unique & 0xFFFFFFFF
         parts = [self._verify(left[start:start + _VERIFY_CHUNK], right[start:start + _VERIFY_CHUNK],
                               entries.signatures.take(left[start:start + _VERIFY_CHUNK]),

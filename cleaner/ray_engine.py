@@ -206,7 +206,7 @@ def _bucket_pairs(group: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     the other members to the head, as the local engine's exact-key step does.
     """
     rows = _concat([pickle.loads(blob) for blob in group["blob"]])
-    left, right = [], []
+    left, right, copy = [], [], []  # copy: an edge from an exact copy to its group's head
     for band in np.unique(rows["band"]):
         mine = {name: column[rows["band"] == band] for name, column in rows.items()}
         rank = _canonical_rank(mine)
@@ -218,14 +218,16 @@ def _bucket_pairs(group: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             group_head = order[head][np.cumsum(head) - 1]
             left.append(mine["entry"][order[~head]])
             right.append(mine["entry"][group_head[~head]])
+            copy.append(np.ones(int((~head).sum()), dtype=bool))
         heads = order[head]
         a, b = bucket_pairs(mine["key"][heads], rank[heads])
         left.append(mine["entry"][heads[a]])
         right.append(mine["entry"][heads[b]])
+        copy.append(np.zeros(len(a), dtype=bool))
     if not left:
         return _rows({})
     first, second = np.concatenate(left), np.concatenate(right)
-    pairs = {"left": np.minimum(first, second), "right": np.maximum(first, second)}
+    pairs = {"left": np.minimum(first, second), "right": np.maximum(first, second), "copy": np.concatenate(copy)}
     return _rows(_split(pairs, pairs["left"] >> 32))
 
 
@@ -241,8 +243,8 @@ def _join_group(group: dict[str, np.ndarray], side: str, stage: Deduplicate) -> 
     if not pairs:
         return _rows({})
     if side == "left":
-        unique = np.unique(np.stack((pairs["left"], pairs["right"]), axis=1), axis=0)
-        pairs = {"left": unique[:, 0], "right": unique[:, 1]}
+        unique, first = np.unique(np.stack((pairs["left"], pairs["right"]), axis=1), axis=0, return_index=True)
+        pairs = {"left": unique[:, 0], "right": unique[:, 1], "copy": pairs["copy"][first]}
     at = np.searchsorted(entries["entry"], pairs[side])
     pairs.update({f"{side}_{name}": entries[name][at] for name in _ATTRIBUTES})
     if side == "left":
@@ -250,7 +252,7 @@ def _join_group(group: dict[str, np.ndarray], side: str, stage: Deduplicate) -> 
     rows = np.arange(len(at))
     stage._sizes = pairs["left_size"]  # `_verify` reads the left sizes by row
     found = stage._verify(rows, rows, pairs["left_sig"], pairs["right_sig"], pairs["right_size"])
-    edges = {"left": pairs["left"][found.left], "right": pairs["right"][found.left],
+    edges = {"left": pairs["left"][found.left], "right": pairs["right"][found.left], "copy": pairs["copy"][found.left],
              "containment": found.containment, "strong": found.strong, "weak": found.weak}
     ends = {name: np.concatenate([pairs[f"{side}_{name}"][found.left] for side in ("left", "right")])
             for name in _ATTRIBUTES}
@@ -266,6 +268,16 @@ def _unique_nodes(nodes: Table) -> Table:
 def _grouped(dataset: Any, parts: int, fn: Callable[..., dict[str, np.ndarray]], **kwargs: Any) -> Any:
     """`fn` over each group of rows of equal `part`, after a shuffle into `parts` partitions."""
     return dataset.groupby("part", num_partitions=parts).map_groups(fn, batch_format="numpy", fn_kwargs=kwargs)
+
+
+def _copies(count: int, left: np.ndarray, right: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Per node, the size of its group of exact copies if it heads one (first in `rank`), else 1, as locally."""
+    group = components(count, left, right)
+    order = np.lexsort((rank, group))
+    heads = order[np.r_[True, group[order][1:] != group[order][:-1]]] if count else order
+    copies = np.ones(count, dtype=np.int64)
+    copies[heads] = np.bincount(group, minlength=count)[group[heads]]
+    return copies
 
 
 class _Marks:
@@ -290,8 +302,10 @@ class _Marks:
         strong, weak = edges["strong"], edges["weak"]
         count = len(self.nodes)
         labels = components(count, left[strong], right[strong])
+        rank = _canonical_rank(node)
         joined_left, joined_right = _attach(labels, left[weak], right[weak], edges["containment"][weak],
-                                            _canonical_rank(node))
+                                            rank, node["size"], _copies(count, left[edges["copy"]],
+                                                                        right[edges["copy"]], rank))
         labels = components(count, np.concatenate((left[strong], joined_left)),
                             np.concatenate((right[strong], joined_right)))
         self.clusters = stage._representatives(self.entries, labels, node["length"], np.empty(0, np.int64))
@@ -369,7 +383,7 @@ def results(shards: list[Shard], pipeline: Pipeline, settings: Settings) -> tupl
             docs = docs.materialize()
             start = time.perf_counter()
             for row in docs.select_columns(["counts"]).iter_rows():
-                tally(counts, pickle.loads(row["counts"]))
+                tally(counts, pickle.loads(row["counts"]), boilerplate.min_docs)
             pipeline.seconds[boilerplate.name] += time.perf_counter() - start
         docs = docs.map_batches(_CorpusPass, batch_size=1, compute=pool,
                                 fn_constructor_kwargs={"boilerplate": boilerplate, "counts": counts,

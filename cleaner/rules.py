@@ -152,8 +152,9 @@ class Rule:
         need = self.spec.get("containment", 0.8)
         seen: set[tuple[str, ...]] = set()
         for i in open_:
-            mine = _shingles(lines[i], size)
-            if len(_words(lines[i])) >= min_words and len(mine & seen) >= need * len(mine):
+            words = _words(lines[i])
+            mine = _shingles(words, size)
+            if len(words) >= min_words and len(mine & seen) >= need * len(mine):
                 labels[i] = self
             else:
                 seen |= mine
@@ -184,9 +185,11 @@ def _stems(line: str) -> set[str]:
     return {_SUFFIX.sub("", w) for w in _words(line)}
 
 
-def _shingles(line: str, size: int) -> set[tuple[str, ...]]:
-    words = _words(line)
-    return {tuple(words[k:k + size]) for k in range(max(1, len(words) - size + 1))}
+def _shingles(words: list[str], size: int) -> set[tuple[str, ...]]:
+    """Word n-grams of `size` words; a line shorter than that is one n-gram of all its words."""
+    if len(words) < size:
+        return {tuple(words)}
+    return set(zip(*(words[k:] for k in range(size)), strict=False))
 
 
 def _compile(path: str, line: int, rule_id: str, what: str, pattern: Any, flags: int) -> re.Pattern[str]:

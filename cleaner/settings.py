@@ -26,9 +26,9 @@ class Settings:
     dedup_action: str = "drop"  # "flag": keep duplicates, marked by cluster_id != id
     shingle_size: int = 5
     num_perm: int = 128
-    dedup_bands: int = 42
-    dedup_rows: int = 3
-    dedup_containment: float = 0.85
+    dedup_bands: int = 64
+    dedup_rows: int = 2
+    dedup_containment: float = 0.7
     dedup_index: Path | None = None
     workers: int = 1
     engine: str = "local"

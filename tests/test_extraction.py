@@ -8,13 +8,16 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 from conftest import SEEDS
 from test_seeds import BODY
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from cleaner import extract
+from cleaner import boilerplate, extract
+from cleaner.document import Document
 from cleaner.lines import RULE_ID, LineModel, units
+from cleaner.settings import Settings
 
 BODY_PARAGRAPHS = [
     "The city council voted on Tuesday to rebuild the old harbour bridge, which has been closed since the storm.",
@@ -186,6 +189,26 @@ def test_corpus_boilerplate_threshold(tmp_path: Path, run_clean) -> None:
         (tmp_path / f"{i}.txt").write_text(f"Story number {i} is about the harbour and its {i} boats.\nShared line\n")
     run = run_clean(tmp_path, dedup=False, lines=False, boilerplate_min_docs=7)
     assert all("Shared line" in r["text"] for r in run.clean.values())
+
+
+def _letters(number: int) -> str:
+    """A word for a number without digits (the boilerplate fingerprint folds digits)."""
+    return "".join("abcdefghij"[int(d)] for d in str(number))
+
+
+def test_corpus_boilerplate_counts_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(boilerplate, "MAX_ENTRIES", 40)
+    stage = boilerplate.RemoveBoilerplate(Settings(boilerplate_min_docs=3))
+    footer = "Harbour Times is published by the Harbour Media Group in Portsmouth"
+    docs = [Document(id=f"news/{i}.txt", source=f"news/{i}.txt",
+                     text="\n\n".join([f"Unique line {_letters(i)} {_letters(j)} about the harbour." for j in range(12)]
+                                    + [footer]))
+            for i in range(30)]
+    table = dict.fromkeys(range(100), 1) | dict.fromkeys(range(100, 200), 2)
+    boilerplate.tally(table, dict.fromkeys(range(200, 230), 3), min_docs=3)
+    assert table == dict.fromkeys(range(200, 230), 3)  # lines already in 3 documents stay
+    out = list(stage.run(docs))
+    assert all(footer not in doc.text and "Unique line" in doc.text for doc in out)
 
 
 def test_overlong_lines_in_scripts_without_latin_capitals_are_split() -> None:

@@ -6,12 +6,14 @@ No translation model or network is used at run time: two logistic regressions sh
 
 - a style and fluency model (a native-English trigram model's view of the text, function words,
   sentence length, lexical variety, punctuation, hashed word n-grams), fitted to tell machine from
-  human translation, the hard case of fluent neural MT;
+  human translation, the hard case of fluent neural MT, and from native web news;
 - an artifact model over the mistakes cheap or round-trip MT leaves (doubled words, ". ,", "will
   obliged", "Eastern Europe East", ...), fitted on native text with such artifacts inserted.
 
-A paragraph's score is the noisy-or of the two probabilities. A document's score combines the
-probability of the length-weighted mean of its paragraphs' style log-odds, the density of artifact
+The style model reads sentences; the style evidence of a paragraph or a document is the sum of its
+sentences' log-odds over the root of their number (`style_evidence`). A paragraph's score is the
+noisy-or of its style and artifact probabilities. A document's score combines the probability of
+the style evidence of all its sentences, the density of artifact
 evidence per thousand words (one typo does not flag a long native article), and a disclaimer of
 automatic translation removed by the junk rules (evidence `machine-translation`). Paragraph and
 document thresholds ship with the model, chosen on the dev split for a stated precision;
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -32,15 +35,16 @@ from typing import Any
 import numpy as np
 
 from .document import Document, Span
-from .mtfeatures import DENSE_NAMES, N_ARTIFACT, Featurizer, NgramLM, artifact_vector, find_artifacts, squares
+from .mtfeatures import DENSE_NAMES, Featurizer, NgramLM, artifact_vector, find_artifacts, squares
 from .settings import Settings
 from .stage import DocumentStage
 
 MODEL_FILE = "mt.npz"
 DISCLAIMER_WEIGHT = 0.95
 DENSITY_SCALE = 2.5  # artifact probability mass per thousand words that gives a document 1 - 1/e
-STYLE_PRIOR_WORDS = 100  # style log-odds shrink by n / (n + this) for n words: short texts say little
-MIN_STYLE_WORDS = 8  # shorter paragraphs are menu items, captions, headings: no evidence of style
+MIN_STYLE_WORDS = 8  # shorter sentences are menu items, captions, headings: no evidence of style
+STYLE_PRIOR_SENTENCES = 4  # see `style_evidence`
+_SENTENCE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=[\"“‘']?[A-Z])")
 FORGIVEN_ARTIFACTS = 1.0  # native writers leave the odd typo ("ready for for talks"): the first one is free
 
 
@@ -48,11 +52,27 @@ def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of `text` long enough to show a style (at least MIN_STYLE_WORDS words)."""
+    return [s for s in _SENTENCE.split(text) if len(s.split()) >= MIN_STYLE_WORDS]
+
+
+def style_evidence(logits: list[float]) -> float:
+    """Log-odds of machine translation from the style log-odds of n sentences: their sum over the root of n + PRIOR.
+
+    Each sentence is weak evidence. A mean would not grow with the number of sentences, and a sum
+    would treat the sentences of one text as independent, which they are not; the sum over the root
+    of n grows as the standard error of a mean shrinks, so a long document is judged surely. PRIOR
+    counts as that many sentences of no evidence: one or two odd sentences do not flag a short text.
+    """
+    return sum(logits) / math.sqrt(len(logits) + STYLE_PRIOR_SENTENCES) if logits else 0.0
+
+
 @dataclass
 class ParagraphScore:
-    """A paragraph's style log-odds, artifact probability, combined score, length and evidence."""
+    """A paragraph's style log-odds per sentence, artifact probability, combined score, length and evidence."""
 
-    style_logit: float
+    style_logits: list[float]
     artifact: float
     score: float
     words: int
@@ -78,33 +98,36 @@ class MTModel:
     def paragraph(self, text: str, explain: bool = True) -> ParagraphScore:
         """Score one paragraph; with `explain`, name its artifacts and the three features that raised it most.
 
-        Paragraphs under MIN_STYLE_WORDS words (menus, captions, headings) are scored by artifacts alone:
-        a fragment's style says nothing, and skipping it keeps the stage cheap on pages full of fragments.
+        Artifacts are counted over the paragraph; style is read sentence by sentence (the model was
+        fitted on sentences), skipping sentences under MIN_STYLE_WORDS words: a fragment's style says
+        nothing, and skipping it keeps the stage cheap on pages full of menus and captions.
         """
-        words = len(text.split())
-        if words < MIN_STYLE_WORDS:
-            artifacts = find_artifacts(text)
-            artifact = sigmoid(float(np.dot(artifact_vector(artifacts), self.w_artifact)) + self.bias_artifact)
-            evidence = [{"kind": a["kind"], "text": a["text"]} for a in artifacts] if explain else []
-            return ParagraphScore(0.0, artifact, artifact, words, evidence)
-        feats = self.featurizer.features(text)
-        artifact = sigmoid(float(feats.dense[:N_ARTIFACT] @ self.w_artifact) + self.bias_artifact)
-        z = (feats.dense - self.mean) / self.scale
-        squares(z)
-        z[:N_ARTIFACT] = 0.0
-        contributions = z * self.w_dense
-        words_part = float(sum(self.w_hash[k] * v for k, v in feats.hashed.items()))
-        logit = float(contributions.sum()) + words_part + self.bias
-        score = 1.0 - (1.0 - sigmoid(logit)) * (1.0 - artifact)
+        artifacts = find_artifacts(text)
+        artifact = sigmoid(float(np.dot(artifact_vector(artifacts), self.w_artifact)) + self.bias_artifact)
+        logits: list[float] = []
+        contributions = np.zeros(len(DENSE_NAMES))
+        words_part = 0.0
+        for sentence in sentences(text):
+            feats = self.featurizer.features(sentence)
+            z = (feats.dense - self.mean) / self.scale
+            squares(z)
+            mine = z * self.w_dense
+            mine_words = float(sum(self.w_hash[k] * v for k, v in feats.hashed.items()))
+            logits.append(float(mine.sum()) + mine_words + self.bias)
+            contributions += mine
+            words_part += mine_words
+        score = 1.0 - (1.0 - sigmoid(style_evidence(logits))) * (1.0 - artifact) if logits else artifact
         evidence: list[dict[str, Any]] = []
         if explain:
-            evidence = [{"kind": a["kind"], "text": a["text"]} for a in feats.artifacts]
+            root = math.sqrt(max(len(logits), 1))
+            evidence = [{"kind": a["kind"], "text": a["text"]} for a in artifacts]
             evidence += [{"kind": "feature", "feature": DENSE_NAMES[i],
-                          "contribution": round(float(contributions[i]), 3)}
+                          "contribution": round(float(contributions[i]) / root, 3)}
                          for i in np.argsort(-contributions)[:3] if contributions[i] > 0]
             if words_part > 0:
-                evidence.append({"kind": "feature", "feature": "word-ngrams", "contribution": round(words_part, 3)})
-        return ParagraphScore(logit, artifact, score, words, evidence)
+                evidence.append({"kind": "feature", "feature": "word-ngrams",
+                                 "contribution": round(words_part / root, 3)})
+        return ParagraphScore(logits, artifact, score, len(text.split()), evidence)
 
     def document(self, paragraphs: list[str], disclaimer: bool = False) -> float:
         """The document score of `paragraphs` (see `document_score`)."""
@@ -120,23 +143,17 @@ def load_model() -> MTModel:
 
 
 def document_score(paragraphs: list[ParagraphScore], disclaimer: bool) -> float:
-    """Noisy-or of the style probability of the whole text, the artifact density, and a disclaimer.
+    """Noisy-or of the style evidence of all the document's sentences, the artifact density, and a disclaimer.
 
-    The style part averages log-odds weighted by length over paragraphs of at least MIN_STYLE_WORDS
-    words (the model was fitted on sentences), shrunk for short documents, whose style says little; the
-    artifact part counts evidence per thousand words beyond one free typo, so an odd sentence in a
-    native article does not flag it while a short aggregator copy with three garbled sentences is flagged.
+    The style part is `style_evidence` over every sentence of the document; the artifact part counts
+    evidence per thousand words beyond one free typo, so an odd sentence in a native article does not
+    flag it while a short aggregator copy with three garbled sentences is flagged.
     """
     words = sum(p.words for p in paragraphs)
     if not words:
         return DISCLAIMER_WEIGHT if disclaimer else 0.0
-    sentences = [p for p in paragraphs if p.words >= MIN_STYLE_WORDS]
-    sentence_words = sum(p.words for p in sentences)
-    if sentences:
-        confidence = sentence_words / (sentence_words + STYLE_PRIOR_WORDS)
-        style = sigmoid(confidence * sum(p.style_logit * p.words for p in sentences) / sentence_words)
-    else:
-        style = 0.0
+    logits = [logit for p in paragraphs for logit in p.style_logits]
+    style = sigmoid(style_evidence(logits)) if logits else 0.0
     density = max(sum(p.artifact for p in paragraphs) - FORGIVEN_ARTIFACTS, 0.0) / max(words / 1000, 0.3)
     keep = (1.0 - style) * math.exp(-density / DENSITY_SCALE) * (1.0 - DISCLAIMER_WEIGHT if disclaimer else 1.0)
     return round(1.0 - keep, 4)

@@ -1,16 +1,17 @@
 """Features of a paragraph for the machine-translation scorer, shared by run time and training.
 
-One function, `Featurizer.features`, turns a text into the vector the shipped classifier reads,
-so the training script (`scripts/train_mt.py`) and the pipeline can never disagree on a feature.
-Three families:
+Two functions turn a text into what the shipped classifiers read, so the training script
+(`scripts/train_mt.py`) and the pipeline can never disagree on a feature:
 
-- artifacts: counts of the mistakes cheap or round-trip machine translation leaves and fluent
-  writing rarely shows (doubled words, punctuation runs, modal + participle, ...);
-- fluency: word log-probabilities under a trigram language model trained on native English
-  (`NgramLM`), summarised by both tails, since neural MT is often *more* predictable than people;
-- style: function-word rates, sentence length, lexical variety, punctuation, and hashed word
-  unigrams and bigrams (their weights live in a hashed block of the weight vector). Hashed
-  character 3- and 4-grams were tried instead and lowered docs-dev ROC AUC, so they are not used.
+- `artifact_vector(find_artifacts(text))`, for the artifact model: counts of the mistakes cheap or
+  round-trip machine translation leaves and fluent writing rarely shows (doubled words,
+  punctuation runs, modal + participle, ...);
+- `Featurizer.features(text)`, for the style model, in two families. Fluency: word
+  log-probabilities under a trigram language model trained on native English (`NgramLM`),
+  summarised by both tails, since neural MT is often *more* predictable than people. Style:
+  function-word rates, sentence length, lexical variety, punctuation, and hashed word unigrams
+  and bigrams (their weights live in a hashed block of the weight vector). Hashed character 3-
+  and 4-grams were tried instead and lowered docs-dev ROC AUC, so they are not used.
 """
 
 from __future__ import annotations
@@ -182,11 +183,9 @@ LM_SUMMARY = ["lm_mean", "lm_std", "lm_min", "lm_p5", "lm_p10", "lm_p25", "lm_p5
               "uni_mean", "uni_p10", "uni_p90", "unseen_word", "unseen_bigram", "unseen_trigram"]
 SHAPE = ["log_tokens", "words_per_sentence", "type_token_ratio", "mattr", "word_length", "long_word_rate",
          "capitalised_rate", "number_rate", "contraction_rate"]
-DENSE_NAMES = ([f"artifact:{k}" for k in ARTIFACT_KINDS] + ["artifact:any"] + LM_SUMMARY
-               + [f"lm_sq:{n}" for n in LM_SUMMARY] + SHAPE
+DENSE_NAMES = (LM_SUMMARY + [f"lm_sq:{n}" for n in LM_SUMMARY] + SHAPE
                + [f"fw:{w}" for w in FUNCTION_WORDS] + [f"punct:{p}" for p in PUNCTUATION])
 N_DENSE = len(DENSE_NAMES)
-N_ARTIFACT = len(ARTIFACT_KINDS) + 1  # the artifact block leads the dense vector
 _LM_OFFSET = DENSE_NAMES.index("lm_mean")
 _SQ_OFFSET = DENSE_NAMES.index(f"lm_sq:{LM_SUMMARY[0]}")
 _SHAPE_OFFSET = DENSE_NAMES.index(SHAPE[0])
@@ -200,11 +199,10 @@ def _percentile(ordered: list[float], q: float) -> float:
 
 @dataclass
 class Features:
-    """The dense features of a text (raw, before scaling), its hashed word n-grams (L2-normalised), its artifacts."""
+    """A text's dense style and fluency features (raw, before scaling) and hashed word n-grams (L2-normalised)."""
 
     dense: np.ndarray
     hashed: dict[int, float]
-    artifacts: list[dict[str, str]]
 
 
 class Featurizer:
@@ -225,11 +223,8 @@ class Featurizer:
         return slot
 
     def features(self, text: str) -> Features:
-        """Every feature of `text`; see the module docstring for the families."""
+        """The fluency and style features of `text` (artifacts are a model of their own: `artifact_vector`)."""
         x = np.zeros(N_DENSE, dtype=np.float64)
-        artifacts = find_artifacts(text)
-        x[:N_ARTIFACT] = artifact_vector(artifacts)
-
         toks = tokens(text)
         words = [t for t in toks if t[0].isalpha()]
         n_tok = max(len(toks), 1)
@@ -268,7 +263,7 @@ class Featurizer:
         grams: Counter[int] = Counter(self._slot(t) for t in toks)
         grams.update(self._slot(f"{a} {b}") for a, b in zip(toks, toks[1:], strict=False))
         norm = math.sqrt(sum(c * c for c in grams.values())) or 1.0
-        return Features(x, {k: c / norm for k, c in grams.items()}, artifacts)
+        return Features(x, {k: c / norm for k, c in grams.items()})
 
 
 def artifact_vector(artifacts: list[dict[str, str]]) -> list[float]:

@@ -10,7 +10,9 @@ logistic regressions (scikit-learn), combined by noisy-or in `cleaner/mt.py`:
 - style and fluency: human translations `trans_en_*` (label 0: the hard negatives, since the target is
   machine translation, not translationese) against DeepL and Google translations `org_de_*` of the same
   German sentences (label 1), and native `org_en_*` (label 0) against its round-trip `trans_de_*`
-  (label 1). Without the native pair, plain native English scored as MT. Units are single sentences
+  (label 1). Without the native pair, plain native English scored as MT. The gold article bodies of
+  `../shared/data/extraction/scrapinghub/` (native news from many sites) are negatives too: without
+  them, fluent web news read sentence by sentence scored as MT. Units are single sentences
   and runs of 2-12 consecutive sentences (documents are in file order). Features are cross-fitted by
   year: a unit of year Y is scored by a language model trained without year Y, so the classifier
   learns how *unseen* native text looks; the shipped language model is trained on all years;
@@ -20,7 +22,8 @@ logistic regressions (scikit-learn), combined by noisy-or in `cleaner/mt.py`:
 
 Thresholds are chosen on `dev/` (sentences) and `docs-dev/` (documents): the lowest threshold whose
 precision reaches the stated precision on both engines, since a false positive throws away good native
-text. Nothing is fitted on dev. Deterministic: fixed seeds, sorted inputs.
+text. Nothing is fitted on dev. Documents are scored sentence by sentence (`cleaner.mt.style_evidence`).
+Deterministic: fixed seeds, sorted inputs.
 """
 from __future__ import annotations
 
@@ -41,10 +44,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.eval_mt import ENGINES, HTMT, split_set  # noqa: E402
-from cleaner.mt import MODEL_FILE, MTModel  # noqa: E402
+from cleaner.mt import _SENTENCE, MODEL_FILE, MTModel  # noqa: E402
 from cleaner.mtfeatures import (  # noqa: E402
     DENSE_NAMES,
-    N_ARTIFACT,
     N_DENSE,
     Featurizer,
     NgramLM,
@@ -53,18 +55,30 @@ from cleaner.mtfeatures import (  # noqa: E402
     squares,
 )
 
-VERSION = "mt-lr-2"
+VERSION = "mt-lr-3"
 SEED = 13
 PARAGRAPH_PRECISION = 0.8
-DOCUMENT_PRECISION = 0.9
+DOCUMENT_PRECISION = 0.8
 HASH_BITS = 16
 C = 0.5
 MAX_ITER = 300
-STYLE_KINDS = {"human-translation": 0, "native": 0, "mt-deepl": 1, "mt-google": 1, "round-trip": 1}
+STYLE_KINDS = {"human-translation": 0, "native": 0, "native-web": 0, "mt-deepl": 1, "mt-google": 1, "round-trip": 1}
+WEB_NEWS = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub" / "ground-truth.json"
 FOLDS = 5
 CHUNK_SIZES = (2, 3, 4, 6, 8, 12)
 SYNTHETIC_SHARE = 0.3
 MT_SUFFIX = {"deepl": ".deepl.en", "google": ".txt.en.google"}
+
+
+def web_news() -> list[list[str]]:
+    """The sentences of each gold article body of the scrapinghub benchmark: native news from many sites.
+
+    WMT news is one style of English; without web news among the negatives, fluent British and
+    American reporting scored like MT once documents were read sentence by sentence.
+    """
+    pages = json.loads(WEB_NEWS.read_text(encoding="utf-8"))
+    return [[s.strip() for line in pages[key]["articleBody"].splitlines() for s in _SENTENCE.split(line) if s.strip()]
+            for key in sorted(pages)]
 
 
 def read_lines(path: Path) -> list[str]:
@@ -175,6 +189,18 @@ def scale_dense(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, scale
 
 
+def fit_style(dense: np.ndarray, hashed: sparse.csr_matrix, labels: np.ndarray) -> dict[str, np.ndarray]:
+    """The style model's arrays (scaling, weights, bias) fitted on raw dense features and hashed n-grams."""
+    mean, scale = scale_dense(dense)
+    z = (dense - mean) / scale
+    squares(z)
+    style = LogisticRegression(C=C, class_weight="balanced", max_iter=MAX_ITER, random_state=SEED)
+    style.fit(sparse.hstack([sparse.csr_matrix(z), hashed]).tocsr(), labels)
+    w = style.coef_[0]
+    return {"mean": mean, "scale": scale, "w_dense": w[:N_DENSE], "w_hash": w[N_DENSE:].astype(np.float32),
+            "bias": np.array(style.intercept_[0])}
+
+
 def choose_threshold(per_engine: list[tuple[np.ndarray, np.ndarray]], precision: float) -> float:
     """The lowest threshold at which precision reaches `precision` on every engine (else the most precise)."""
     candidates = np.unique(np.concatenate([scores for _, scores in per_engine]))
@@ -238,26 +264,31 @@ def main() -> int:
                     texts.append(corrupted)
                     kinds.append("synthetic")
                     years.append(year_of(path))
+    pages: list[int | None] = [None] * len(texts)
+    for page, lines in enumerate(web_news()):  # pages in key order: page % FOLDS is its held-out fold
+        for unit in units(lines, rng):
+            texts.append(unit)
+            kinds.append("native-web")
+            years.append(0)  # not in the language model's data: featurized with the whole model
+            pages.append(page)
     print(f"{len(texts)} units: " + ", ".join(f"{k} {kinds.count(k)}" for k in sorted(set(kinds))))
 
     native = {year_of(path): read_lines(path) for path, kind in train_files() if kind == "native"}
+    lm = NgramLM.train(s for _, lines in sorted(native.items()) for s in lines)
     style_rows = [i for i, k in enumerate(kinds) if k in STYLE_KINDS]
-    fold_of = {year: i % FOLDS for i, year in enumerate(sorted(set(years)))}
+    fold_of = {year: i % FOLDS for i, year in enumerate(sorted(set(years) - {0}))} | {0: FOLDS}
     dense = np.zeros((len(style_rows), N_DENSE))
     hashed = sparse.lil_matrix((len(style_rows), 1 << HASH_BITS))
-    for fold in range(FOLDS):
+    for fold in range(FOLDS + 1):
         # cross-fitted: a unit of year Y is scored by a language model that never saw year Y
-        lm = NgramLM.train(s for y, lines in sorted(native.items()) if fold_of[y] != fold for s in lines)
+        fold_lm = lm if fold == FOLDS else NgramLM.train(
+            s for y, lines in sorted(native.items()) if fold_of[y] != fold for s in lines)
         index = [j for j, i in enumerate(style_rows) if fold_of[years[i]] == fold]
-        dense[index], hashed[index] = featurize(Featurizer(lm, HASH_BITS), [texts[style_rows[j]] for j in index])
+        dense[index], hashed[index] = featurize(Featurizer(fold_lm, HASH_BITS), [texts[style_rows[j]] for j in index])
         print(f"fold {fold}: {len(index)} units featurized ({time.perf_counter() - started:.0f}s)")
     hashed = hashed.tocsr()
-    mean, scale = scale_dense(dense)
-    z = (dense - mean) / scale
-    squares(z)
-    z[:, :N_ARTIFACT] = 0.0  # artifacts are the other model's evidence; WMT text has too few to learn from
-    style = LogisticRegression(C=C, class_weight="balanced", max_iter=MAX_ITER, random_state=SEED)
-    style.fit(sparse.hstack([sparse.csr_matrix(z), hashed]).tocsr(), [STYLE_KINDS[kinds[i]] for i in style_rows])
+    labels = np.array([STYLE_KINDS[kinds[i]] for i in style_rows])
+    style = fit_style(dense, hashed, labels)
     print(f"style model fitted on {len(style_rows)} units ({time.perf_counter() - started:.0f}s)")
 
     counts = np.array([artifact_vector(find_artifacts(t)) for t in texts])
@@ -265,12 +296,11 @@ def main() -> int:
     artifact.fit(counts, [k == "synthetic" for k in kinds])
     print(f"artifact model fitted on {len(texts)} units ({time.perf_counter() - started:.0f}s)")
 
-    lm = NgramLM.train(s for _, lines in sorted(native.items()) for s in lines)
-    w = style.coef_[0]
     meta = {
         "version": VERSION,
         "training_data": "htmt train/ (WMT08-18 de-en news): style model on trans_en and org_en (human) vs org_de "
-                         f"DeepL+Google and trans_de round-trip (machine), {len(style_rows)} units; "
+                         "DeepL+Google and trans_de round-trip (machine), plus the scrapinghub gold article bodies "
+                         f"(native web news, {kinds.count('native-web')} units); {len(style_rows)} units in all; "
                          f"artifact model on all {len(texts)} units incl. "
                          f"{kinds.count('synthetic')} synthetic artifact positives; language model on org_en_wmt09-18",
         "classifier": f"sklearn {sklearn.__version__} LogisticRegression: style C={C} balanced; artifacts C=1.0",
@@ -281,11 +311,22 @@ def main() -> int:
         "threshold_rule": f"lowest threshold with precision >= {PARAGRAPH_PRECISION} (sentences) and "
                           f">= {DOCUMENT_PRECISION} (documents) on both engines",
     }
-    arrays = {"mean": mean, "scale": scale, "w_dense": w[:N_DENSE], "w_hash": w[N_DENSE:].astype(np.float32),
-              "bias": np.array(style.intercept_[0]), "w_artifact": artifact.coef_[0],
-              "bias_artifact": np.array(artifact.intercept_[0]), **lm.to_arrays()}
+    arrays = {**style, "w_artifact": artifact.coef_[0], "bias_artifact": np.array(artifact.intercept_[0]),
+              **lm.to_arrays()}
 
     choose_thresholds(arrays, meta)
+    # Native web pages flagged when their page was left out of the fit: the false positives to expect
+    web_page = [pages[i] for i in style_rows]
+    news = web_news()
+    flagged = 0
+    for fold in range(FOLDS):
+        keep = np.array([page is None or page % FOLDS != fold for page in web_page])
+        held_out = MTModel({**arrays, **fit_style(dense[keep], hashed[keep], labels[keep]),
+                            "meta": np.array(json.dumps(meta))})
+        bodies = [body for page, body in enumerate(news) if page % FOLDS == fold]
+        flagged += sum(held_out.document(body) >= held_out.document_threshold for body in bodies)
+    meta["native_web_flagged_held_out"] = f"{flagged} of {len(news)} pages"
+    print(f"native web pages flagged when held out: {meta['native_web_flagged_held_out']}")
     out = ROOT / "cleaner" / "models" / MODEL_FILE
     np.savez_compressed(out, meta=np.array(json.dumps(meta)), **arrays)
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, {time.perf_counter() - started:.0f}s)")

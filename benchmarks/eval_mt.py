@@ -104,7 +104,7 @@ def main() -> int:
         for engine in ENGINES:
             texts, labels = split_set(split, engine)
             if split == "dev":
-                scores = np.array([model.paragraph(t, explain=False).score for t in texts])
+                scores = np.array([model.paragraph(t).score for t in texts])
             else:
                 scores = np.array([model.document([t]) for t in texts])
             m = metrics(labels, scores, threshold)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -70,13 +70,27 @@ def style_evidence(logits: list[float]) -> float:
 
 @dataclass
 class ParagraphScore:
-    """A paragraph's style log-odds per sentence, artifact probability, combined score, length and evidence."""
+    """A paragraph's style log-odds per sentence, artifact probability, combined score and length, with what
+    `evidence` names: its artifacts and each feature's share of its style evidence."""
 
     style_logits: list[float]
     artifact: float
     score: float
     words: int
-    evidence: list[dict[str, Any]]
+    artifacts: list[dict[str, str]] = field(default_factory=list)
+    contributions: np.ndarray | None = None  # per dense feature, on the scale of `style_evidence`
+    words_part: float = 0.0  # the hashed word n-grams' share, on the same scale
+
+    def evidence(self) -> list[dict[str, Any]]:
+        """The artifacts found, then the three features that raised the score most (built only when asked)."""
+        found: list[dict[str, Any]] = [{"kind": a["kind"], "text": a["text"]} for a in self.artifacts]
+        if self.contributions is not None:
+            shares = self.contributions
+            found += [{"kind": "feature", "feature": DENSE_NAMES[i], "contribution": round(float(shares[i]), 3)}
+                      for i in np.argsort(-shares)[:3] if shares[i] > 0]
+        if self.words_part > 0:
+            found.append({"kind": "feature", "feature": "word-ngrams", "contribution": round(self.words_part, 3)})
+        return found
 
 
 class MTModel:
@@ -95,8 +109,8 @@ class MTModel:
         self.paragraph_threshold: float = self.meta["paragraph_threshold"]
         self.document_threshold: float = self.meta["document_threshold"]
 
-    def paragraph(self, text: str, explain: bool = True) -> ParagraphScore:
-        """Score one paragraph; with `explain`, name its artifacts and the three features that raised it most.
+    def paragraph(self, text: str) -> ParagraphScore:
+        """Score one paragraph, keeping what its `evidence` needs.
 
         Artifacts are counted over the paragraph; style is read sentence by sentence (the model was
         fitted on sentences), skipping sentences under MIN_STYLE_WORDS words: a fragment's style says
@@ -116,22 +130,16 @@ class MTModel:
             logits.append(float(mine.sum()) + mine_words + self.bias)
             contributions += mine
             words_part += mine_words
-        score = 1.0 - (1.0 - sigmoid(style_evidence(logits))) * (1.0 - artifact) if logits else artifact
-        evidence: list[dict[str, Any]] = []
-        if explain:
-            root = math.sqrt(max(len(logits), 1))
-            evidence = [{"kind": a["kind"], "text": a["text"]} for a in artifacts]
-            evidence += [{"kind": "feature", "feature": DENSE_NAMES[i],
-                          "contribution": round(float(contributions[i]) / root, 3)}
-                         for i in np.argsort(-contributions)[:3] if contributions[i] > 0]
-            if words_part > 0:
-                evidence.append({"kind": "feature", "feature": "word-ngrams",
-                                 "contribution": round(words_part / root, 3)})
-        return ParagraphScore(logits, artifact, score, len(text.split()), evidence)
+        if not logits:
+            return ParagraphScore(logits, artifact, artifact, len(text.split()), artifacts)
+        root = math.sqrt(len(logits) + STYLE_PRIOR_SENTENCES)  # as in `style_evidence`
+        score = 1.0 - (1.0 - sigmoid(style_evidence(logits))) * (1.0 - artifact)
+        return ParagraphScore(logits, artifact, score, len(text.split()), artifacts, contributions / root,
+                              words_part / root)
 
     def document(self, paragraphs: list[str], disclaimer: bool = False) -> float:
         """The document score of `paragraphs` (see `document_score`)."""
-        return document_score([self.paragraph(p, explain=False) for p in paragraphs], disclaimer)
+        return document_score([self.paragraph(p) for p in paragraphs], disclaimer)
 
 
 @cache
@@ -175,17 +183,16 @@ class ScoreMachineTranslation(DocumentStage):
             doc.mt_score, doc.mt_flagged, doc.mt_paragraphs = None, False, []  # the model reads English only
             return
         paragraphs = doc.paragraphs
-        scores = [self.model.paragraph(p, explain=False) for p in paragraphs]
+        scores = [self.model.paragraph(p) for p in paragraphs]
         disclaimer = any(span.evidence == "machine-translation" for span in doc.removed)
         doc.mt_score = document_score(scores, disclaimer)
         doc.mt_flagged = doc.mt_score >= self.document_threshold
         doc.mt_paragraphs = []
-        for index, (text, score) in enumerate(zip(paragraphs, scores, strict=True)):
+        for index, score in enumerate(scores):
             # in a document judged native, an odd paragraph is a typo or a quirk, not a translation
             if doc.mt_flagged and score.score >= self.paragraph_threshold:
-                evidence = self.model.paragraph(text).evidence
                 doc.mt_paragraphs.append({"paragraph": index, "score": round(score.score, 4),
-                                          "flagged": True, "evidence": evidence})
+                                          "flagged": True, "evidence": score.evidence()})
         if doc.mt_flagged and self.action == "drop":
             doc.drop("machine-translation")
         elif doc.mt_paragraphs and self.action == "drop-paragraphs":

@@ -223,7 +223,7 @@ def choose_thresholds(arrays: dict[str, np.ndarray], meta: dict) -> None:
     sentence_sets, document_sets = [], []
     for engine in ENGINES:
         texts_dev, labels_dev = split_set("dev", engine)
-        sentence_sets.append((labels_dev, np.array([model.paragraph(t, explain=False).score for t in texts_dev])))
+        sentence_sets.append((labels_dev, np.array([model.paragraph(t).score for t in texts_dev])))
     meta["paragraph_threshold"] = choose_threshold(sentence_sets, PARAGRAPH_PRECISION)
     for engine in ENGINES:
         texts_dev, labels_dev = split_set("docs-dev", engine)
@@ -264,8 +264,9 @@ def main() -> int:
                     texts.append(corrupted)
                     kinds.append("synthetic")
                     years.append(year_of(path))
+    news = web_news()
     pages: list[int | None] = [None] * len(texts)
-    for page, lines in enumerate(web_news()):  # pages in key order: page % FOLDS is its held-out fold
+    for page, lines in enumerate(news):  # pages in key order: page % FOLDS is its held-out fold
         for unit in units(lines, rng):
             texts.append(unit)
             kinds.append("native-web")
@@ -317,7 +318,6 @@ def main() -> int:
     choose_thresholds(arrays, meta)
     # Native web pages flagged when their page was left out of the fit: the false positives to expect
     web_page = [pages[i] for i in style_rows]
-    news = web_news()
     flagged = 0
     for fold in range(FOLDS):
         keep = np.array([page is None or page % FOLDS != fold for page in web_page])

@@ -56,10 +56,10 @@ def test_features_are_deterministic_and_complete() -> None:
 
 def test_style_is_read_sentence_by_sentence_and_grows_with_their_number() -> None:
     model = load_model()
-    two = model.paragraph(f"{NATIVE} {NATIVE}", explain=False)
+    two = model.paragraph(f"{NATIVE} {NATIVE}")
     assert len(two.style_logits) == 2 and two.style_logits[0] == pytest.approx(two.style_logits[1])
     assert style_evidence([0.3] * 5) == pytest.approx(0.5) and style_evidence([]) == 0.0
-    assert model.paragraph("Home | News | Sport", explain=False).style_logits == []  # a fragment has no style
+    assert model.paragraph("Home | News | Sport").style_logits == []  # a fragment has no style
 
 
 def test_shipped_model_names_its_version_data_and_thresholds() -> None:
@@ -73,13 +73,13 @@ def test_artifacts_raise_a_paragraph_and_are_its_evidence() -> None:
     model = load_model()
     native, garbled = model.paragraph(NATIVE), model.paragraph(GARBLED)
     assert garbled.score > native.score and garbled.artifact > 0.9 > 0.1 > native.artifact
-    shown = {e["kind"] for e in garbled.evidence}
+    shown = {e["kind"] for e in garbled.evidence()}
     assert {"punctuation-run", "modal-participle", "doubled-word"} <= shown
 
 
 def test_document_score_forgives_one_artifact_and_trusts_a_disclaimer() -> None:
     def para(artifact: float, words: int = 300) -> ParagraphScore:
-        return ParagraphScore(style_logits=[-3.0], artifact=artifact, score=artifact, words=words, evidence=[])
+        return ParagraphScore(style_logits=[-3.0], artifact=artifact, score=artifact, words=words)
 
     clean = document_score([para(0.0)] * 3, False)
     assert document_score([para(0.95)] + [para(0.0)] * 2, False) == pytest.approx(clean, abs=1e-3)

@@ -422,15 +422,15 @@ class Deduplicate(Stage):
 
     def _spill(self, batch: list[Document], spill, entries: Entries, entry_of: array) -> None:
         live = [doc for doc in batch if doc.dropped is None]
-        if live and all(doc.signature is not None for doc in live):  # signed by `SignForDedup`
+        unsigned = [doc for doc in live if doc.signature is None]  # none when `SignForDedup` ran before
+        if unsigned:
+            signed = self.signer.sign([doc.text for doc in unsigned])
+            for doc, signature, size, key in zip(unsigned, signed.signatures, signed.sizes, signed.keys, strict=True):
+                doc.signature = (signature, int(size), int(key))
+        if live:
             entries.signatures.extend(np.stack([doc.signature[0] for doc in live]))
             entries.sizes.append(np.array([doc.signature[1] for doc in live], dtype=np.int64))
             entries.keys.append(np.array([doc.signature[2] for doc in live], dtype=np.uint64))
-        else:
-            signed = self.signer.sign([doc.text for doc in live])
-            entries.signatures.extend(signed.signatures)
-            entries.sizes.append(signed.sizes)
-            entries.keys.append(signed.keys)
         for doc in batch:
             doc.signature = None
             pickle.dump(doc, spill, protocol=pickle.HIGHEST_PROTOCOL)

@@ -4,7 +4,8 @@ Menus, footers, disclaimers and "Source: Read Full Article" lines repeat on ever
 site whatever the rules say. The first pass streams the documents to a spill file (as the
 dedup stage does) while counting, per group (the page's host name when known, else the
 input folder), in how many documents each line fingerprint (xxhash of the line, lower-cased,
-digits and spaces folded) occurs. The second pass reads the documents back and removes the
+digits and spaces folded; computed beforehand by `FingerprintLines`, a per-document stage that
+runs in the worker processes) occurs. The second pass reads the documents back and removes the
 lines found in at least `boilerplate_min_docs` documents of their group, as spans with rule
 id `corpus-boilerplate` (unless every line of the document recurs: then the document is the
 content, or a duplicate for the dedup stage, and stays whole). Memory holds one counter entry per distinct line; past
@@ -25,7 +26,7 @@ import xxhash
 
 from .document import Document, Span
 from .settings import Settings
-from .stage import Stage
+from .stage import DocumentStage, Stage
 
 RULE_ID = "corpus-boilerplate"
 MAX_ENTRIES = 4_000_000
@@ -50,10 +51,13 @@ def group_of(doc: Document) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else "."
 
 
-def line_keys(doc: Document) -> set[int]:
-    """The fingerprints of a document's lines: each counts once per document."""
-    group = group_of(doc)
-    return {fingerprint(group, line) for line in doc.paragraphs}
+def line_keys(doc: Document) -> list[int]:
+    """The fingerprints of a document's lines (its paragraphs), in order: those `FingerprintLines`
+    stored in the document, else computed now."""
+    if doc.line_keys is None:
+        group = group_of(doc)
+        doc.line_keys = [fingerprint(group, line) for line in doc.paragraphs]
+    return doc.line_keys
 
 
 def tally(counts: dict[int, int], found: dict[int, int], min_docs: int) -> None:
@@ -67,6 +71,16 @@ def tally(counts: dict[int, int], found: dict[int, int], min_docs: int) -> None:
                 del counts[key]
             if len(counts) <= MAX_ENTRIES // 2:
                 break
+
+
+class FingerprintLines(DocumentStage):
+    """Fingerprints the lines where the per-document stages run (worker processes, Ray), so the
+    corpus-wide pass of `RemoveBoilerplate`, which runs in one process, only counts and looks up."""
+
+    name = "boilerplate-keys"
+
+    def process(self, doc: Document) -> None:
+        line_keys(doc)
 
 
 class RemoveBoilerplate(Stage):
@@ -85,7 +99,7 @@ class RemoveBoilerplate(Stage):
                 pickle.dump(doc, spill, protocol=pickle.HIGHEST_PROTOCOL)
                 total += 1
                 if doc.dropped is None:
-                    tally(counts, dict.fromkeys(line_keys(doc), 1), self.min_docs)
+                    tally(counts, dict.fromkeys(line_keys(doc), 1), self.min_docs)  # once per document
             spill.seek(0)
             for _ in range(total):
                 doc = pickle.load(spill)
@@ -95,14 +109,16 @@ class RemoveBoilerplate(Stage):
 
     def clean(self, doc: Document, counts: dict[int, int]) -> None:
         """Remove the document's recurring lines, given the counts of the whole corpus."""
-        group = group_of(doc)
+        keys = line_keys(doc)
+        doc.line_keys = None  # derived from the text, which may change now: not carried further
         lines = doc.paragraphs
-        recurring = [counts.get(fingerprint(group, line), 0) >= self.min_docs for line in lines]
+        recurring = [counts.get(key, 0) >= self.min_docs for key in keys]
         if not any(recurring) or all(recurring):
             return  # a document made only of recurring lines is content (or a duplicate), not boilerplate
         removed = {line for line, flag in zip(lines, recurring, strict=True) if flag}
         doc.removed.extend(Span(RULE_ID, line, number)
                            for number, (line, flag) in enumerate(zip(lines, recurring, strict=True), start=1) if flag)
         doc.text = "\n\n".join(line for line, flag in zip(lines, recurring, strict=True) if not flag)
+        doc.signature = None  # signed before this stage: dedup signs the new text again
         doc.annotated = [(line, RULE_ID if rule is None and line in removed else rule)
                          for line, rule in doc.annotated]

@@ -366,7 +366,8 @@ class SignForDedup(DocumentStage):
 
     Signing is the costly part of deduplication and needs only the document itself, so it runs
     where the per-document stages run: in the worker processes (`--workers`) or on Ray
-    (`--engine ray`). `Deduplicate` then only groups, verifies and clusters.
+    (`--engine ray`), before corpus boilerplate, which clears the signature of the few documents
+    it changes. `Deduplicate` then signs only those, and groups, verifies and clusters.
     """
 
     name = "dedup-sign"
@@ -422,7 +423,7 @@ class Deduplicate(Stage):
 
     def _spill(self, batch: list[Document], spill, entries: Entries, entry_of: array) -> None:
         live = [doc for doc in batch if doc.dropped is None]
-        unsigned = [doc for doc in live if doc.signature is None]  # none when `SignForDedup` ran before
+        unsigned = [doc for doc in live if doc.signature is None]  # changed after `SignForDedup`, or not signed
         if unsigned:
             signed = self.signer.sign([doc.text for doc in unsigned])
             for doc, signature, size, key in zip(unsigned, signed.signatures, signed.sizes, signed.keys, strict=True):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any
 
 
@@ -41,6 +42,9 @@ class Span:
         return out
 
 
+_span_values = attrgetter(*(f.name for f in fields(Span)))  # a span's fields, in order, as a tuple
+
+
 @dataclass
 class Document:
     """A document between reading and writing.
@@ -71,8 +75,18 @@ class Document:
     warnings: list[str] = field(default_factory=list)
     # (MinHash signature, shingle-set size, exact key), set by dedup.SignForDedup, used by Deduplicate.
     signature: tuple[Any, int, int] | None = field(default=None, repr=False)
+    # Fingerprints of the paragraphs, set by boilerplate.FingerprintLines, used by RemoveBoilerplate.
+    line_keys: list[int] | None = field(default=None, repr=False)
     # (line, rule id or None) for every line the junk stage saw; used by `cleaner explain`.
     annotated: list[tuple[str, str | None]] = field(default_factory=list, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Spans travel as plain tuples: pickled as objects, the hundred spans of a flattened page cost
+        more than the rest of the document on its way from a worker process and through spill files."""
+        return {**self.__dict__, "removed": [_span_values(span) for span in self.removed]}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, removed=[Span(*values) for values in state["removed"]])
 
     def drop(self, reason: str) -> None:
         if self.dropped is None:

@@ -18,7 +18,7 @@ import xxhash
 
 from . import __version__
 from .authoring import backtracking_errors
-from .boilerplate import RemoveBoilerplate
+from .boilerplate import FingerprintLines, RemoveBoilerplate
 from .checkpoint import CheckpointStore
 from .dedup import Deduplicate, SignForDedup
 from .document import Document
@@ -50,10 +50,12 @@ def build_stages(settings: Settings, rules: list[Rule]) -> list[Stage]:
         stages.append(DetectLanguage(settings))
     if settings.mt:
         stages.append(ScoreMachineTranslation(settings))
-    if settings.junk and settings.boilerplate:
-        stages.append(RemoveBoilerplate(settings))
     if settings.dedup:
-        stages += [SignForDedup(settings), Deduplicate(settings)]
+        stages.append(SignForDedup(settings))  # in the workers; boilerplate unsigns the documents it changes
+    if settings.junk and settings.boilerplate:
+        stages += [FingerprintLines(), RemoveBoilerplate(settings)]
+    if settings.dedup:
+        stages.append(Deduplicate(settings))
     return stages
 
 

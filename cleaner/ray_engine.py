@@ -6,10 +6,12 @@ shuffles those rows on the cluster:
 1. Per-document stages: a pool of actors holding the compiled stages reads each shard's files and
    runs them (the same `process_batch` as the local engine). The shard's results stay in the object
    store, pickled, one row per shard.
-2. Corpus boilerplate: each shard counts its line fingerprints (`boilerplate.line_keys`); the driver
-   adds the counts up (`boilerplate.tally`, the same dictionary the local engine holds) and a second
-   map removes the recurring lines with `RemoveBoilerplate.clean`.
-3. Dedup signing in the same map: `SignForDedup.process` over the shard's live documents gives each
+2. Corpus boilerplate: each shard counts its line fingerprints (`boilerplate.line_keys`, stored by
+   the per-document stage `FingerprintLines`); the driver adds the counts up (`boilerplate.tally`,
+   the same dictionary the local engine holds) and a second map removes the recurring lines with
+   `RemoveBoilerplate.clean`.
+3. Dedup entries in the same map: signed in step 1 (`SignForDedup` is a per-document stage; the
+   documents boilerplate changed are signed again here), the shard's live documents give each
    an entry (id, length, shingle-set size, exact key, signature) keyed `shard << 32 | position`, so
    the key order is the local engine's arrival order.
 4. Candidates: the band keys (`dedup.band_keys`) of every entry, grouped by a hash of (band, key) with
@@ -105,7 +107,7 @@ class _ShardWorker:
             found: Counter[int] = Counter()
             if self.count_lines:
                 for _, doc in _live(results):
-                    found.update(line_keys(doc))
+                    found.update(set(line_keys(doc)))
             out["shard"].append(int(index))
             out["results"].append(_dumps(results))
             out["seconds"].append(_dumps(seconds))
@@ -159,7 +161,8 @@ class _CorpusPass:
         live = list(_live(docs))
         ids, signed = Ids(), []
         for _, doc in live:
-            self.sign.process(doc)
+            if doc.signature is None:  # changed by boilerplate after signing
+                self.sign.process(doc)
             signed.append(doc.signature)
             doc.signature = None  # the entry keeps it; documents go on without it, as from `Deduplicate`
             ids.append(doc.id)
@@ -364,8 +367,8 @@ def results(shards: list[Shard], pipeline: Pipeline, settings: Settings) -> tupl
     ray = _start(settings)
     rest = list(pipeline.rest)
     boilerplate = rest.pop(0) if rest and isinstance(rest[0], RemoveBoilerplate) else None
-    dedup = rest[:2] if len(rest) == 2 and isinstance(rest[0], SignForDedup) and \
-        isinstance(rest[1], Deduplicate) and rest[1].index is None else []
+    dedup = rest if len(rest) == 1 and isinstance(rest[0], Deduplicate) and rest[0].index is None else []
+    sign = next((stage for stage in pipeline.prefix if isinstance(stage, SignForDedup)), None)
     rest = rest[len(dedup):]
     if not shards:
         return iter(()), rest
@@ -387,11 +390,11 @@ def results(shards: list[Shard], pipeline: Pipeline, settings: Settings) -> tupl
             pipeline.seconds[boilerplate.name] += time.perf_counter() - start
         docs = docs.map_batches(_CorpusPass, batch_size=1, compute=pool,
                                 fn_constructor_kwargs={"boilerplate": boilerplate, "counts": counts,
-                                                       "sign": dedup[0] if dedup else None}).materialize()
+                                                       "sign": sign if dedup else None}).materialize()
         if dedup:
             start = time.perf_counter()
-            marks = _clusters(docs, dedup[1], max(len(shards), settings.workers))
-            pipeline.seconds[dedup[1].name] += time.perf_counter() - start
+            marks = _clusters(docs, dedup[0], max(len(shards), settings.workers))
+            pipeline.seconds[dedup[0].name] += time.perf_counter() - start
     return _ordered(docs, boilerplate is not None or bool(dedup), marks, pipeline.seconds), rest
 
 

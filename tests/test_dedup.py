@@ -236,3 +236,24 @@ def test_extractor_outputs_of_one_page_form_one_cluster() -> None:
         pages.setdefault(doc_id.split("/")[0], set()).add(doc.cluster_id.split("/")[0])
     assert all(len(clusters) == 1 for clusters in pages.values())
     assert len({c for clusters in pages.values() for c in clusters}) == len(pages)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_documents_changed_by_boilerplate_are_signed_again(tmp_path: Path, run_clean, workers: int) -> None:
+    """Signing runs before corpus boilerplate; pages that lose lines must be deduplicated as they are
+    written. Here two pages carry one article under two different long footers: not duplicates as read,
+    exact copies once the footers (each on five pages) are gone."""
+    words = (ARTICLE + " " + OTHER).split()
+
+    def random_text(seed: int, count: int) -> str:
+        return " ".join(random.Random(seed).choices(words, k=count))
+
+    footers = [[random_text(100 * site + line, 25) for line in range(6)] for site in (1, 2)]
+    for site, footer in enumerate(footers):
+        for i in range(5):
+            body = ARTICLE if i == 0 else random_text(10 * site + i, 80)
+            (tmp_path / f"{site}-{i}.txt").write_text("\n\n".join([body, *footer]) + "\n")
+    run = run_clean(tmp_path, lines=False, boilerplate_min_docs=5, workers=workers)
+    assert not any(line in record["text"] for record in run.clean.values() for footer in footers for line in footer)
+    duplicates = [record for record in run.removed.values() if record["reason"] == "duplicate"]
+    assert [(r["id"], r["duplicate_of"], r["similarity"]) for r in duplicates] == [("1-0.txt", "0-0.txt", 1.0)]

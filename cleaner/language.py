@@ -7,14 +7,28 @@ as accurate on articles and keeps long documents cheap.
 
 from __future__ import annotations
 
-from langdetect import DetectorFactory, detect_langs
+from functools import cache
+
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
 from .document import Document
 from .settings import Settings
 from .stage import DocumentStage
 
-DetectorFactory.seed = 0
+# langdetect averages random walks over the sample's n-grams; it makes 7 by default, which were
+# 75% of the stage's time. With 3, the language of 2,219 windows of the extraction benchmark's
+# articles (8 languages) agreed with langdetect's on the whole article as often (2,198 against 2,200).
+TRIALS = 3
+
+
+@cache
+def _factory() -> DetectorFactory:
+    """langdetect's language profiles, loaded once per process, with a fixed seed."""
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.set_seed(0)
+    return factory
 
 
 def sample(text: str, limit: int) -> str:
@@ -23,6 +37,18 @@ def sample(text: str, limit: int) -> str:
         return text
     cut = text.rfind("\n\n", 0, limit)
     return text[: cut if cut > limit // 2 else limit]
+
+
+def detect(text: str) -> tuple[str, float]:
+    """The most probable language of `text` and its probability; ("unknown", 0.0) without letters."""
+    detector = _factory().create()
+    detector.n_trial = TRIALS
+    detector.append(text)
+    try:
+        best = detector.get_probabilities()[0]
+    except LangDetectException:
+        return "unknown", 0.0
+    return best.lang, round(best.prob, 4)
 
 
 class DetectLanguage(DocumentStage):
@@ -35,11 +61,6 @@ class DetectLanguage(DocumentStage):
         self.limit = settings.language_sample
 
     def process(self, doc: Document) -> None:
-        DetectorFactory.seed = 0
-        try:
-            best = detect_langs(sample(doc.text, self.limit))[0]
-            doc.language, doc.language_prob = best.lang, round(best.prob, 4)
-        except LangDetectException:
-            doc.language, doc.language_prob = "unknown", 0.0
+        doc.language, doc.language_prob = detect(sample(doc.text, self.limit))
         if self.keep and doc.language not in self.keep:
             doc.drop("language")

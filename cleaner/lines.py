@@ -106,10 +106,11 @@ def _split_menu_prefix(sentence: str) -> list[str]:
 # before, a "Latest News" heading above it). On whole flattened pages they also
 # claim body lines, so the classifier sees the lines they claimed, with the rule as a feature, and
 # gives one back when it is confident it belongs to the article (probability at least the
-# rule's `RESCUE`). Captions interleaved with a body (the seeds) look most like body lines, so
-# caption-shape gives a line back only at a high probability.
+# rule's `RESCUE`). Captions interleaved with a body (the seeds) look most like body lines: the
+# trees give the seeds' captions 0.87 to 1.0, as much as the body lines among them, so
+# caption-shape is only a feature and gives no line back.
 SOFT_RULES = ("caption-shape", "repeated-paragraph", "link-farm")
-RESCUE = {"caption-shape": 0.9, "repeated-paragraph": 0.6, "link-farm": 0.6}
+RESCUE = {"repeated-paragraph": 0.6, "link-farm": 0.6}
 
 
 def candidates(annotated: list[tuple[str, str | None]]) -> list[tuple[int, str, int]]:
@@ -369,7 +370,8 @@ class LineModel:
         """Whether to keep each line: lines over the threshold inside the main block (see
         `main_block`, here on the final probabilities and the threshold). As in jusText's context
         step, a short line between two kept lines is kept too: inside an article it is a subheading
-        or a one-line paragraph."""
+        or a one-line paragraph; so is a short line after the last kept one when the rules left
+        nothing after it: the article's closing sentence, before a footer they removed."""
         probs, words = self._scores(lines, soft)
         flags = np.array(soft if soft is not None else [-1] * len(lines), dtype=int)
         claimed = flags >= 0
@@ -379,8 +381,9 @@ class LineModel:
         above[:start] = above[end:] = False
         keep = [bool(k) for k in above]
         shown = [i for i in range(len(lines)) if above[i] or not claimed[i]]  # what the rules left, and rescues
-        for before, i, after in zip(shown, shown[1:], shown[2:], strict=False):
-            if not above[i] and above[before] and above[after] and len(lines[i].split()) <= SHORT_WORDS:
+        for before, i, after in zip(shown, shown[1:], [*shown[2:], None], strict=False):
+            if (not above[i] and above[before] and (after is None or above[after])
+                    and len(lines[i].split()) <= SHORT_WORDS):
                 keep[i] = True
         return keep
 

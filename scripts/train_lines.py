@@ -87,8 +87,9 @@ def fold_of(key: str, folds: int = FOLDS) -> int:
 
 
 def fit(pages: list[tuple[str, str, Document]], gold: dict[str, str]) -> LineModel:
-    """A model fitted on the units the classifier sees in `pages` (see `cleaner.lines.candidates`)."""
-    kept = [(key, candidates(doc.annotated)) for key, _, doc in pages if doc.dropped is None]
+    """A model fitted on the units the classifier sees in `pages` (see `cleaner.lines.candidates`),
+    menu prefixes left on (see `cleaner.lines.MENU_PREFIX_WORDS`)."""
+    kept = [(key, candidates(doc.annotated, cut_menus=False)) for key, _, doc in pages if doc.dropped is None]
     docs = [[text for _, text, _ in pieces] for _, pieces in kept]
     soft = [[flag for _, _, flag in pieces] for _, pieces in kept]
     labels = [label_lines(lines, gold[key]) for lines, (key, _) in zip(docs, kept, strict=True)]

@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import xxhash
@@ -67,27 +68,49 @@ def find_artifacts(text: str) -> list[dict[str, str]]:
 # --- tokens and the language model -----------------------------------------------------------------
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+(?:[.,]\d+)*|[^\w\s]")
-_NUMBER = re.compile(r"\d")
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
+_MASK = (1 << 63) - 1
+_MIX = 0x9E3779B97F4A7C15  # odd: the golden-ratio constant of Fibonacci hashing
 
 
 def tokens(text: str) -> list[str]:
     """Lower-cased word and punctuation tokens; numbers become `<num>`, curly apostrophes straight."""
-    out = []
-    for tok in _TOKEN.findall(text.lower().replace("’", "'")):
-        out.append("<num>" if _NUMBER.match(tok) else tok)
-    return out
+    return ["<num>" if tok[0].isdecimal() else tok for tok in _TOKEN.findall(text.lower().replace("’", "'"))]
 
 
-def ngram_key(gram: tuple[str, ...]) -> int:
-    """A stable 63-bit key of an n-gram, so n-gram tables ship as two numpy arrays instead of strings."""
-    return xxhash.xxh64_intdigest("\x1f".join(gram).encode()) >> 1
+def word_tokens(toks: list[str]) -> list[str]:
+    """The words among `tokens`: no numbers or punctuation."""
+    return [t for t in toks if t[0].isalpha()]
+
+
+def word_key(word: str) -> int:
+    """A stable 63-bit hash of a word; n-gram keys are built from these by `ngram_key`."""
+    return xxhash.xxh64_intdigest(word.encode()) >> 1
+
+
+def ngram_key(prefix: int, word: int) -> int:
+    """The 63-bit key of an n-gram from its prefix's key and its last word's: integer arithmetic, not hashing
+    a joined string, because the stage computes two keys per token. Multiplying by an odd constant is a
+    bijection modulo 2**63, so distinct n-grams collide only by chance."""
+    return ((prefix * _MIX) ^ word) & _MASK
+
+
+class LMScores(NamedTuple):
+    """Per-token log10 probabilities (interpolated; unigram alone), unseen counts, and the keys of each token and
+    of the bigram it ends (reused as the hashed word n-grams)."""
+
+    logp: list[float]
+    unilogp: list[float]
+    unseen_word: int
+    unseen_bigram: int
+    unseen_trigram: int
+    keys: list[int]
 
 
 class NgramLM:
     """A word trigram model with fixed interpolation weights, small enough to ship.
 
-    Unigrams are kept by word; bigram and trigram counts by hashed key. Probabilities interpolate
+    Unigrams are kept by word; bigram and trigram counts by key (`ngram_key`). Probabilities interpolate
     trigram, bigram and add-one unigram estimates; the model only needs to rank fluent against
     odd word sequences, not to be the best possible language model.
     """
@@ -100,6 +123,17 @@ class NgramLM:
         self.trigrams = trigrams
         self.total = sum(unigrams.values())
         self.vocab = len(unigrams) + 1
+        self._words: dict[str, tuple[int, int, float]] = {}
+
+    def word(self, word: str) -> tuple[int, int, float]:
+        """A word's count, key and unigram log10 probability, cached: news reuses its words."""
+        known = self._words.get(word)
+        if known is None:
+            count = self.unigrams.get(word, 0)
+            known = (count, word_key(word), math.log10((count + 1) / (self.total + self.vocab)))
+            if len(self._words) < 500_000:
+                self._words[word] = known
+        return known
 
     @classmethod
     def train(cls, sentences: Iterable[str], min_trigram: int = 2) -> NgramLM:
@@ -111,9 +145,11 @@ class NgramLM:
             toks = [BOS, BOS, *tokens(sentence), EOS]
             uni.update(toks[2:])
             uni[BOS] += 1
+            keys = [word_key(t) for t in toks]
             for i in range(2, len(toks)):
-                bi[ngram_key((toks[i - 1], toks[i]))] += 1
-                tri[ngram_key((toks[i - 2], toks[i - 1], toks[i]))] += 1
+                bigram = ngram_key(keys[i - 1], keys[i])
+                bi[bigram] += 1
+                tri[ngram_key(ngram_key(keys[i - 2], keys[i - 1]), keys[i])] += 1
         return cls(dict(uni), dict(bi), {k: c for k, c in tri.items() if c >= min_trigram})
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -135,30 +171,34 @@ class NgramLM:
             dict(zip(arrays["lm_trigram_keys"].tolist(), arrays["lm_trigram_counts"].tolist(), strict=True)),
         )
 
-    def scores(self, toks: list[str]) -> tuple[list[float], list[float], int, int, int]:
-        """Per-token log10 probabilities (interpolated; unigram alone) and the unseen word, bigram, trigram counts."""
+    def scores(self, toks: list[str]) -> LMScores:
+        """Score `toks` (see `LMScores`) in one pass; `ngram_key` and `word` are inlined: this loop is the stage's
+        hottest."""
         l3, l2, l1 = self.LAMBDAS
-        seq = [BOS, BOS, *toks, EOS]
-        logp, unilogp = [], []
+        denom = self.total + self.vocab
+        log10, mix, mask = math.log10, _MIX, _MASK
+        bigrams, trigrams, cached = self.bigrams, self.trigrams, self._words.get
+        logp, unilogp, keys = [], [], []
         unseen_word = unseen_bi = unseen_tri = 0
-        uni, bigrams, trigrams = self.unigrams, self.bigrams, self.trigrams
-        cvw = 0  # the count of the previous bigram, which is the context of the next trigram
-        for i in range(2, len(seq)):
-            u, v, w = seq[i - 2], seq[i - 1], seq[i]
-            cw = uni.get(w, 0)
-            cv = uni.get(v, 0)
-            p1 = (cw + 1) / (self.total + self.vocab)
-            cuv = cvw if u != BOS else cv
-            cvw = bigrams.get(ngram_key((v, w)), 0)
+        cv, kv, _ = self.word(BOS)
+        kuv = ngram_key(kv, kv)
+        cvw = cv  # the count of the previous bigram, which is the context of the next trigram
+        for position, tok in enumerate([*toks, EOS]):
+            cw, kw, uni = cached(tok) or self.word(tok)
+            cuv = cvw if position > 1 else cv
+            kvw = ((kv * mix) ^ kw) & mask
+            cvw = bigrams.get(kvw, 0)
+            cuvw = trigrams.get(((kuv * mix) ^ kw) & mask, 0)
             p2 = cvw / cv if cv else 0.0
-            cuvw = trigrams.get(ngram_key((u, v, w)), 0)
-            p3 = min(cuvw / cuv, 1.0) if cuv else 0.0
+            p3 = (cuvw / cuv if cuvw < cuv else 1.0) if cuv else 0.0
             unseen_word += cw == 0
             unseen_bi += cvw == 0
             unseen_tri += cuvw == 0
-            logp.append(math.log10(l3 * p3 + l2 * p2 + l1 * p1))
-            unilogp.append(math.log10(p1))
-        return logp, unilogp, unseen_word, unseen_bi, unseen_tri
+            logp.append(log10(l3 * p3 + l2 * p2 + l1 * (cw + 1) / denom))
+            unilogp.append(uni)
+            keys += (kw, kvw)
+            cv, kv, kuv = cw, kw, kvw
+        return LMScores(logp, unilogp, unseen_word, unseen_bi, unseen_tri, keys)
 
 
 # --- style ----------------------------------------------------------------------------------------
@@ -176,6 +216,7 @@ FUNCTION_WORDS = [
     "therefore", "thus", "meanwhile", "according", "said", "says",
 ]
 _FW_INDEX = {w: i for i, w in enumerate(FUNCTION_WORDS)}
+FUNCTION_WORD_SET = frozenset(FUNCTION_WORDS)
 PUNCTUATION = [",", ";", ":", "-", "–", "(", "\"", "'", "?", "!"]
 _SENTENCE_END = re.compile(r"[.!?][\"”’']?\s+(?=[\"“‘']?[A-Z])")
 
@@ -188,9 +229,7 @@ DENSE_NAMES = (LM_SUMMARY + [f"lm_sq:{n}" for n in LM_SUMMARY] + SHAPE
 N_DENSE = len(DENSE_NAMES)
 _LM_OFFSET = DENSE_NAMES.index("lm_mean")
 _SQ_OFFSET = DENSE_NAMES.index(f"lm_sq:{LM_SUMMARY[0]}")
-_SHAPE_OFFSET = DENSE_NAMES.index(SHAPE[0])
-_FW_OFFSET = DENSE_NAMES.index(f"fw:{FUNCTION_WORDS[0]}")
-_PUNCT_OFFSET = DENSE_NAMES.index(f"punct:{PUNCTUATION[0]}")
+_NO_SQUARES = [0.0] * len(LM_SUMMARY)
 
 
 def _percentile(ordered: list[float], q: float) -> float:
@@ -201,8 +240,9 @@ def _percentile(ordered: list[float], q: float) -> float:
 class Features:
     """A text's dense style and fluency features (raw, before scaling) and hashed word n-grams (L2-normalised)."""
 
-    dense: np.ndarray
+    dense: list[float]  # the squared-LM block is zero until the features are scaled (`squares`)
     hashed: dict[int, float]
+    words: list[str]  # the word tokens, for the document's lexical features
 
 
 class Featurizer:
@@ -211,59 +251,50 @@ class Featurizer:
     def __init__(self, lm: NgramLM, hash_bits: int = 16) -> None:
         self.lm = lm
         self.hash_size = 1 << hash_bits
-        self._cache: dict[str, int] = {}
-
-    def _slot(self, gram: str) -> int:
-        """The hashed column of a word or word pair; cached, since news reuses its words."""
-        slot = self._cache.get(gram)
-        if slot is None:
-            slot = xxhash.xxh32_intdigest(gram.encode()) % self.hash_size
-            if len(self._cache) < 500_000:
-                self._cache[gram] = slot
-        return slot
 
     def features(self, text: str) -> Features:
-        """The fluency and style features of `text` (artifacts are a model of their own: `artifact_vector`)."""
-        x = np.zeros(N_DENSE, dtype=np.float64)
+        """The fluency and style features of `text` (artifacts are a model of their own: `artifact_vector`).
+
+        Plain Python lists, not numpy: a sentence is small, and the model scales a whole batch at once.
+        """
         toks = tokens(text)
-        words = [t for t in toks if t[0].isalpha()]
+        words = word_tokens(toks)
         n_tok = max(len(toks), 1)
         n_words = max(len(words), 1)
-        logp, unilogp, unseen_word, unseen_bi, unseen_tri = self.lm.scores(toks)
+        logp, unilogp, unseen_word, unseen_bi, unseen_tri, keys = self.lm.scores(toks)
+        n = len(logp)
         ordered = sorted(logp)
-        mean = sum(logp) / len(logp)
+        mean = sum(logp) / n
         uni_ordered = sorted(unilogp)
-        summary = [
-            mean, math.sqrt(sum((v - mean) ** 2 for v in logp) / len(logp)), ordered[0], _percentile(ordered, 0.05),
+        lm = [
+            mean, math.sqrt(sum([(v - mean) ** 2 for v in logp]) / n), ordered[0], _percentile(ordered, 0.05),
             _percentile(ordered, 0.10), _percentile(ordered, 0.25), _percentile(ordered, 0.5),
             _percentile(ordered, 0.75), _percentile(ordered, 0.9), ordered[-1],
-            sum(unilogp) / len(unilogp), _percentile(uni_ordered, 0.1), _percentile(uni_ordered, 0.9),
-            unseen_word / len(logp), unseen_bi / len(logp), unseen_tri / len(logp),
+            sum(unilogp) / n, _percentile(uni_ordered, 0.1), _percentile(uni_ordered, 0.9),
+            unseen_word / n, unseen_bi / n, unseen_tri / n,
         ]
-        x[_LM_OFFSET:_LM_OFFSET + len(LM_SUMMARY)] = summary
-
-        sentences = max(len(_SENTENCE_END.findall(text)) + 1, 1)
+        sentences = len(_SENTENCE_END.findall(text)) + 1
         raw_words = text.split()
         window = words[:50]
         shape = [
             math.log(n_tok), len(words) / sentences, len(set(words)) / n_words,
             len(set(window)) / max(len(window), 1), sum(map(len, words)) / n_words,
-            sum(len(w) > 8 for w in words) / n_words,
-            sum(w[:1].isupper() for w in raw_words[1:]) / max(len(raw_words) - 1, 1),
-            toks.count("<num>") / n_tok, sum("'" in w for w in words) / n_words,
+            len([w for w in words if len(w) > 8]) / n_words,
+            len([w for w in raw_words[1:] if w[:1].isupper()]) / max(len(raw_words) - 1, 1),
+            toks.count("<num>") / n_tok, len([w for w in words if "'" in w]) / n_words,
         ]
-        x[_SHAPE_OFFSET:_SHAPE_OFFSET + len(SHAPE)] = shape
-        for w in words:
-            index = _FW_INDEX.get(w)
+        function_words = [0.0] * len(FUNCTION_WORDS)
+        for index in map(_FW_INDEX.get, words):
             if index is not None:
-                x[_FW_OFFSET + index] += 1.0 / n_words
-        for i, mark in enumerate(PUNCTUATION):
-            x[_PUNCT_OFFSET + i] = text.count(mark) / n_tok
+                function_words[index] += 1.0 / n_words
+        punctuation = [text.count(mark) / n_tok for mark in PUNCTUATION]
 
-        grams: Counter[int] = Counter(self._slot(t) for t in toks)
-        grams.update(self._slot(f"{a} {b}") for a, b in zip(toks, toks[1:], strict=False))
-        norm = math.sqrt(sum(c * c for c in grams.values())) or 1.0
-        return Features(x, {k: c / norm for k, c in grams.items()})
+        # the word n-grams' columns are the language model's keys folded: no second hashing per token
+        size = self.hash_size
+        grams = Counter([k % size for k in keys])
+        norm = math.sqrt(sum([c * c for c in grams.values()])) or 1.0
+        dense = lm + _NO_SQUARES + shape + function_words + punctuation
+        return Features(dense, {k: c / norm for k, c in grams.items()}, words)
 
 
 def artifact_vector(artifacts: list[dict[str, str]]) -> list[float]:

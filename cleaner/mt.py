@@ -138,7 +138,7 @@ class MTModel:
         self.mean = arrays["mean"]
         self.scale = arrays["scale"]
         self.w_dense = arrays["w_dense"]
-        self.w_hash: list[float] = arrays["w_hash"].tolist()  # a list: scalar look-ups are faster than numpy's
+        self.w_hash = arrays["w_hash"].astype(np.float64)
         self.bias = float(arrays["bias"])
         self.w_artifact: list[float] = arrays["w_artifact"].tolist()
         self.bias_artifact = float(arrays["bias_artifact"])
@@ -161,13 +161,14 @@ class MTModel:
         would otherwise exceed the arithmetic.
         """
         split = [sentences(text) for text in texts]
-        feats = [self.featurizer.features(s) for group in split for s in group]
-        if feats:
-            z = (np.array([f.dense for f in feats]) - self.mean) / self.scale
+        flat = [s for group in split for s in group]
+        if flat:
+            feats = self.featurizer.features(flat)
+            z = (feats.dense - self.mean) / self.scale
             squares(z)
             parts = z * self.w_dense
-            w_hash = self.w_hash
-            words_parts = [sum(map(mul, map(w_hash.__getitem__, f.hashed), f.hashed.values())) for f in feats]
+            words_parts = np.bincount(feats.rows, weights=self.w_hash[feats.columns] * feats.values,
+                                      minlength=len(flat)).tolist()
             logits = (parts.sum(axis=1) + words_parts + self.bias).tolist()
         scores, start = [], 0
         for text, group in zip(texts, split, strict=True):
@@ -183,7 +184,7 @@ class MTModel:
             words_part = sum(words_parts[start:stop]) / math.sqrt(len(mine) + STYLE_PRIOR_SENTENCES)
             scores.append(ParagraphScore(mine, artifact, score, len(text.split()), artifacts, parts=parts[start:stop],
                                          words_part=words_part,
-                                         sentence_words=[f.words for f in feats[start:stop]]))
+                                         sentence_words=feats.words[start:stop]))
             start = stop
         return scores
 

@@ -177,16 +177,14 @@ def corrupt(text: str, rng: random.Random) -> str | None:
 # --- fitting -------------------------------------------------------------------------------------
 
 def featurize(featurizer: Featurizer, texts: list[str]) -> tuple[np.ndarray, sparse.csr_matrix]:
-    """Raw dense features and hashed word n-grams of `texts`, as matrices."""
-    dense = np.zeros((len(texts), N_DENSE))
-    rows, cols, vals = [], [], []
-    for i, text in enumerate(texts):
-        feats = featurizer.features(text)
-        dense[i] = feats.dense
-        rows.extend([i] * len(feats.hashed))
-        cols.extend(feats.hashed)
-        vals.extend(feats.hashed.values())
-    return dense, sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), featurizer.hash_size))
+    """Raw dense features and hashed word n-grams of `texts`, as matrices (featurized in batches, as the stage does)."""
+    batches = [featurizer.features(texts[start:start + 1000]) for start in range(0, len(texts), 1000)]
+    offsets = np.cumsum([0] + [len(b.dense) for b in batches])
+    rows = np.concatenate([b.rows + offset for b, offset in zip(batches, offsets, strict=False)])
+    hashed = sparse.csr_matrix((np.concatenate([b.values for b in batches]),
+                                (rows, np.concatenate([b.columns for b in batches]))),
+                               shape=(len(texts), featurizer.hash_size))
+    return np.vstack([b.dense for b in batches]), hashed
 
 
 def scale_dense(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

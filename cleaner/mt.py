@@ -1,21 +1,23 @@
 """Stage 5, machine translation: the probability that each paragraph and each document is machine-translated.
 
-No translation model or network is used at run time: two logistic regressions shipped in
+No translation model or network is used at run time: three logistic regressions shipped in
 `cleaner/models/mt.npz` (fitted by `scripts/train_mt.py`, see README.md) read the features of
 `cleaner/mtfeatures.py`:
 
 - a style and fluency model (a native-English trigram model's view of the text, function words,
   sentence length, lexical variety, punctuation, hashed word n-grams), fitted to tell machine from
   human translation, the hard case of fluent neural MT, and from native web news;
+- a document combiner over the style evidence of a document's sentences and what no single sentence
+  shows (`document_features`: lexical variety, repeated content words, variation of sentence length);
 - an artifact model over the mistakes cheap or round-trip MT leaves (doubled words, ". ,", "will
   obliged", "Eastern Europe East", ...), fitted on native text with such artifacts inserted.
 
 The style model reads sentences; the style evidence of a paragraph or a document is the sum of its
 sentences' log-odds over the root of their number (`style_evidence`). A paragraph's score is the
-noisy-or of its style and artifact probabilities. A document's score combines the probability of
-the style evidence of all its sentences, the density of artifact
-evidence per thousand words (one typo does not flag a long native article), and a disclaimer of
-automatic translation removed by the junk rules (evidence `machine-translation`). Paragraph and
+noisy-or of its style and artifact probabilities. A document's score combines the combiner's
+probability, the density of artifact evidence per thousand words (one typo does not flag a long
+native article), and a disclaimer of automatic translation removed by the junk rules (evidence
+`machine-translation`). Paragraph and
 document thresholds ship with the model, chosen on the dev split for a stated precision;
 `--mt-threshold` replaces both. Paragraphs are flagged only in flagged documents (in a native article
 a garbled sentence is a typo), each with its evidence: the artifacts found in it and the features

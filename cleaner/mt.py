@@ -1,21 +1,23 @@
 """Stage 5, machine translation: the probability that each paragraph and each document is machine-translated.
 
-No translation model or network is used at run time: two logistic regressions shipped in
+No translation model or network is used at run time: three logistic regressions shipped in
 `cleaner/models/mt.npz` (fitted by `scripts/train_mt.py`, see README.md) read the features of
 `cleaner/mtfeatures.py`:
 
 - a style and fluency model (a native-English trigram model's view of the text, function words,
   sentence length, lexical variety, punctuation, hashed word n-grams), fitted to tell machine from
   human translation, the hard case of fluent neural MT, and from native web news;
+- a document combiner over the style evidence of a document's sentences and what no single sentence
+  shows (`document_features`: lexical variety, repeated content words, variation of sentence length);
 - an artifact model over the mistakes cheap or round-trip MT leaves (doubled words, ". ,", "will
   obliged", "Eastern Europe East", ...), fitted on native text with such artifacts inserted.
 
 The style model reads sentences; the style evidence of a paragraph or a document is the sum of its
 sentences' log-odds over the root of their number (`style_evidence`). A paragraph's score is the
-noisy-or of its style and artifact probabilities. A document's score combines the probability of
-the style evidence of all its sentences, the density of artifact
-evidence per thousand words (one typo does not flag a long native article), and a disclaimer of
-automatic translation removed by the junk rules (evidence `machine-translation`). Paragraph and
+noisy-or of its style and artifact probabilities. A document's score combines the combiner's
+probability, the density of artifact evidence per thousand words (one typo does not flag a long
+native article), and a disclaimer of automatic translation removed by the junk rules (evidence
+`machine-translation`). Paragraph and
 document thresholds ship with the model, chosen on the dev split for a stated precision;
 `--mt-threshold` replaces both. Paragraphs are flagged only in flagged documents (in a native article
 a garbled sentence is a typo), each with its evidence: the artifacts found in it and the features
@@ -30,12 +32,21 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from operator import mul
 from typing import Any
 
 import numpy as np
 
 from .document import Document, Span
-from .mtfeatures import DENSE_NAMES, Featurizer, NgramLM, artifact_vector, find_artifacts, squares
+from .mtfeatures import (
+    DENSE_NAMES,
+    FUNCTION_WORD_SET,
+    Featurizer,
+    NgramLM,
+    artifact_vector,
+    find_artifacts,
+    squares,
+)
 from .settings import Settings
 from .stage import DocumentStage
 
@@ -68,6 +79,33 @@ def style_evidence(logits: list[float]) -> float:
     return sum(logits) / math.sqrt(len(logits) + STYLE_PRIOR_SENTENCES) if logits else 0.0
 
 
+DOCUMENT_FEATURES = ["style_evidence", "lexical_variety", "repeated_content_words", "sentence_length_variation"]
+VARIETY_WINDOW = 100  # words: type/token ratio is read on windows of a fixed length, so it does not fall with length
+
+
+def document_features(logits: list[float], sentence_words: list[list[str]]) -> list[float]:
+    """What the document combiner reads: the style evidence of the sentences, then what no single sentence shows:
+    lexical variety (moving-window type/token ratio), the share of content words that an earlier sentence
+    already used, and the variation of sentence length (a translator keeps the source's sentences)."""
+    words = [w for sentence in sentence_words for w in sentence]
+    if len(words) <= VARIETY_WINDOW:
+        variety = len(set(words)) / max(len(words), 1)
+    else:
+        starts = range(0, len(words) - VARIETY_WINDOW + 1, 10)
+        variety = sum(len(set(words[i:i + VARIETY_WINDOW])) for i in starts) / (len(starts) * VARIETY_WINDOW)
+    seen: set[str] = set()
+    repeated = content = 0
+    for sentence in sentence_words:
+        mine = [w for w in sentence if len(w) > 3 and w not in FUNCTION_WORD_SET]
+        repeated += len([w for w in mine if w in seen])
+        content += len(mine)
+        seen.update(mine)
+    lengths = [len(sentence) for sentence in sentence_words]
+    mean = sum(lengths) / max(len(lengths), 1)
+    spread = math.sqrt(sum([(n - mean) ** 2 for n in lengths]) / max(len(lengths), 1))
+    return [style_evidence(logits), variety, repeated / max(content, 1), spread / max(mean, 1.0)]
+
+
 @dataclass
 class ParagraphScore:
     """A paragraph's style log-odds per sentence, artifact probability, combined score and length, with what
@@ -78,14 +116,15 @@ class ParagraphScore:
     score: float
     words: int
     artifacts: list[dict[str, str]] = field(default_factory=list)
-    contributions: np.ndarray | None = None  # per dense feature, on the scale of `style_evidence`
-    words_part: float = 0.0  # the hashed word n-grams' share, on the same scale
+    parts: np.ndarray | None = None  # per sentence and dense feature, its term of the style log-odds
+    sentence_words: list[list[str]] = field(default_factory=list)  # of the sentences read for style
+    words_part: float = 0.0  # the hashed word n-grams' share, on the scale of `style_evidence`
 
     def evidence(self) -> list[dict[str, Any]]:
         """The artifacts found, then the three features that raised the score most (built only when asked)."""
         found: list[dict[str, Any]] = [{"kind": a["kind"], "text": a["text"]} for a in self.artifacts]
-        if self.contributions is not None:
-            shares = self.contributions
+        if self.parts is not None:
+            shares = self.parts.sum(axis=0) / math.sqrt(len(self.parts) + STYLE_PRIOR_SENTENCES)
             found += [{"kind": "feature", "feature": DENSE_NAMES[i], "contribution": round(float(shares[i]), 3)}
                       for i in np.argsort(-shares)[:3] if shares[i] > 0]
         if self.words_part > 0:
@@ -101,45 +140,87 @@ class MTModel:
         self.mean = arrays["mean"]
         self.scale = arrays["scale"]
         self.w_dense = arrays["w_dense"]
-        self.w_hash: list[float] = arrays["w_hash"].tolist()  # a list: scalar look-ups are faster than numpy's
+        self.w_hash = arrays["w_hash"].astype(np.float64)
         self.bias = float(arrays["bias"])
-        self.w_artifact = arrays["w_artifact"]
+        self.w_artifact: list[float] = arrays["w_artifact"].tolist()
         self.bias_artifact = float(arrays["bias_artifact"])
+        self.no_artifact = sigmoid(self.bias_artifact)
+        self.doc_mean: list[float] = arrays["doc_mean"].tolist()
+        self.doc_scale: list[float] = arrays["doc_scale"].tolist()
+        self.w_doc: list[float] = arrays["w_doc"].tolist()
+        self.bias_doc = float(arrays["bias_doc"])
         self.featurizer = Featurizer(NgramLM.from_arrays(arrays), self.meta["hash_bits"])
         self.paragraph_threshold: float = self.meta["paragraph_threshold"]
         self.document_threshold: float = self.meta["document_threshold"]
 
-    def paragraph(self, text: str) -> ParagraphScore:
-        """Score one paragraph, keeping what its `evidence` needs.
+    def paragraphs(self, texts: list[str]) -> list[ParagraphScore]:
+        """Score paragraphs, keeping what their `evidence` needs.
 
-        Artifacts are counted over the paragraph; style is read sentence by sentence (the model was
+        Artifacts are counted over each paragraph; style is read sentence by sentence (the model was
         fitted on sentences), skipping sentences under MIN_STYLE_WORDS words: a fragment's style says
-        nothing, and skipping it keeps the stage cheap on pages full of menus and captions.
+        nothing, and skipping it keeps the stage cheap on pages full of menus and captions. The
+        sentences of all the paragraphs are scaled and weighed as one matrix: numpy's cost per call
+        would otherwise exceed the arithmetic.
         """
-        artifacts = find_artifacts(text)
-        artifact = sigmoid(float(np.dot(artifact_vector(artifacts), self.w_artifact)) + self.bias_artifact)
-        logits: list[float] = []
-        contributions = np.zeros(len(DENSE_NAMES))
-        words_part = 0.0
-        for sentence in sentences(text):
-            feats = self.featurizer.features(sentence)
+        split = [sentences(text) for text in texts]
+        flat = [s for group in split for s in group]
+        if flat:
+            feats = self.featurizer.features(flat)
             z = (feats.dense - self.mean) / self.scale
             squares(z)
-            mine = z * self.w_dense
-            mine_words = float(sum(self.w_hash[k] * v for k, v in feats.hashed.items()))
-            logits.append(float(mine.sum()) + mine_words + self.bias)
-            contributions += mine
-            words_part += mine_words
-        if not logits:
-            return ParagraphScore(logits, artifact, artifact, len(text.split()), artifacts)
-        root = math.sqrt(len(logits) + STYLE_PRIOR_SENTENCES)  # as in `style_evidence`
-        score = 1.0 - (1.0 - sigmoid(style_evidence(logits))) * (1.0 - artifact)
-        return ParagraphScore(logits, artifact, score, len(text.split()), artifacts, contributions / root,
-                              words_part / root)
+            parts = z * self.w_dense
+            words_parts = np.bincount(feats.rows, weights=self.w_hash[feats.columns] * feats.values,
+                                      minlength=len(flat)).tolist()
+            logits = (parts.sum(axis=1) + words_parts + self.bias).tolist()
+        scores, start = [], 0
+        for text, group in zip(texts, split, strict=True):
+            artifacts = find_artifacts(text)
+            artifact = (sigmoid(sum(map(mul, artifact_vector(artifacts), self.w_artifact)) + self.bias_artifact)
+                        if artifacts else self.no_artifact)
+            stop = start + len(group)
+            if stop == start:
+                scores.append(ParagraphScore([], artifact, artifact, len(text.split()), artifacts))
+                continue
+            mine = logits[start:stop]
+            score = 1.0 - (1.0 - sigmoid(style_evidence(mine))) * (1.0 - artifact)
+            words_part = sum(words_parts[start:stop]) / math.sqrt(len(mine) + STYLE_PRIOR_SENTENCES)
+            scores.append(ParagraphScore(mine, artifact, score, len(text.split()), artifacts, parts=parts[start:stop],
+                                         words_part=words_part,
+                                         sentence_words=feats.words[start:stop]))
+            start = stop
+        return scores
+
+    def paragraph(self, text: str) -> ParagraphScore:
+        """The score of one paragraph (see `paragraphs`)."""
+        return self.paragraphs([text])[0]
 
     def document(self, paragraphs: list[str], disclaimer: bool = False) -> float:
         """The document score of `paragraphs` (see `document_score`)."""
-        return document_score([self.paragraph(p) for p in paragraphs], disclaimer)
+        return self.document_score(self.paragraphs(paragraphs), disclaimer)
+
+    def document_style(self, paragraphs: list[ParagraphScore]) -> float:
+        """The probability that a document is machine-translated from the style of its sentences (the combiner)."""
+        logits = [logit for p in paragraphs for logit in p.style_logits]
+        if not logits:
+            return 0.0
+        features = document_features(logits, [words for p in paragraphs for words in p.sentence_words])
+        return sigmoid(self.bias_doc + sum((f - m) / s * w for f, m, s, w in zip(
+            features, self.doc_mean, self.doc_scale, self.w_doc, strict=True)))
+
+    def document_score(self, paragraphs: list[ParagraphScore], disclaimer: bool) -> float:
+        """Noisy-or of the style of all the document's sentences, the artifact density, and a disclaimer.
+
+        The style part is the document combiner over every sentence of the document (`document_style`); the
+        artifact part counts evidence per thousand words beyond one free typo, so an odd sentence in a native
+        article does not flag it while a short aggregator copy with three garbled sentences is flagged.
+        """
+        words = sum(p.words for p in paragraphs)
+        if not words:
+            return DISCLAIMER_WEIGHT if disclaimer else 0.0
+        style = self.document_style(paragraphs)
+        density = max(sum(p.artifact for p in paragraphs) - FORGIVEN_ARTIFACTS, 0.0) / max(words / 1000, 0.3)
+        keep = (1.0 - style) * math.exp(-density / DENSITY_SCALE) * (1.0 - DISCLAIMER_WEIGHT if disclaimer else 1.0)
+        return round(1.0 - keep, 4)
 
 
 @cache
@@ -148,23 +229,6 @@ def load_model() -> MTModel:
     with resources.files("cleaner.models").joinpath(MODEL_FILE).open("rb") as handle, \
             np.load(handle, allow_pickle=False) as data:
         return MTModel({name: data[name] for name in data.files})
-
-
-def document_score(paragraphs: list[ParagraphScore], disclaimer: bool) -> float:
-    """Noisy-or of the style evidence of all the document's sentences, the artifact density, and a disclaimer.
-
-    The style part is `style_evidence` over every sentence of the document; the artifact part counts
-    evidence per thousand words beyond one free typo, so an odd sentence in a native article does not
-    flag it while a short aggregator copy with three garbled sentences is flagged.
-    """
-    words = sum(p.words for p in paragraphs)
-    if not words:
-        return DISCLAIMER_WEIGHT if disclaimer else 0.0
-    logits = [logit for p in paragraphs for logit in p.style_logits]
-    style = sigmoid(style_evidence(logits)) if logits else 0.0
-    density = max(sum(p.artifact for p in paragraphs) - FORGIVEN_ARTIFACTS, 0.0) / max(words / 1000, 0.3)
-    keep = (1.0 - style) * math.exp(-density / DENSITY_SCALE) * (1.0 - DISCLAIMER_WEIGHT if disclaimer else 1.0)
-    return round(1.0 - keep, 4)
 
 
 class ScoreMachineTranslation(DocumentStage):
@@ -183,9 +247,9 @@ class ScoreMachineTranslation(DocumentStage):
             doc.mt_score, doc.mt_flagged, doc.mt_paragraphs = None, False, []  # the model reads English only
             return
         paragraphs = doc.paragraphs
-        scores = [self.model.paragraph(p) for p in paragraphs]
+        scores = self.model.paragraphs(paragraphs)
         disclaimer = any(span.evidence == "machine-translation" for span in doc.removed)
-        doc.mt_score = document_score(scores, disclaimer)
+        doc.mt_score = self.model.document_score(scores, disclaimer)
         doc.mt_flagged = doc.mt_score >= self.document_threshold
         doc.mt_paragraphs = []
         for index, score in enumerate(scores):

@@ -6,7 +6,7 @@ Two functions turn a text into what the shipped classifiers read, so the trainin
 - `artifact_vector(find_artifacts(text))`, for the artifact model: counts of the mistakes cheap or
   round-trip machine translation leaves and fluent writing rarely shows (doubled words,
   punctuation runs, modal + participle, ...);
-- `Featurizer.features(text)`, for the style model, in two families. Fluency: word
+- `Featurizer.features(texts)`, for the style model, in two families. Fluency: word
   log-probabilities under a trigram language model trained on native English (`NgramLM`),
   summarised by both tails, since neural MT is often *more* predictable than people. Style:
   function-word rates, sentence length, lexical variety, punctuation, and hashed word unigrams
@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import xxhash
@@ -67,39 +68,94 @@ def find_artifacts(text: str) -> list[dict[str, str]]:
 # --- tokens and the language model -----------------------------------------------------------------
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+(?:[.,]\d+)*|[^\w\s]")
-_NUMBER = re.compile(r"\d")
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
+_MASK = (1 << 63) - 1
+_MIX = 0x9E3779B97F4A7C15  # odd: the golden-ratio constant of Fibonacci hashing
 
 
 def tokens(text: str) -> list[str]:
     """Lower-cased word and punctuation tokens; numbers become `<num>`, curly apostrophes straight."""
-    out = []
-    for tok in _TOKEN.findall(text.lower().replace("’", "'")):
-        out.append("<num>" if _NUMBER.match(tok) else tok)
-    return out
+    return ["<num>" if tok[0].isdecimal() else tok for tok in _TOKEN.findall(text.lower().replace("’", "'"))]
 
 
-def ngram_key(gram: tuple[str, ...]) -> int:
-    """A stable 63-bit key of an n-gram, so n-gram tables ship as two numpy arrays instead of strings."""
-    return xxhash.xxh64_intdigest("\x1f".join(gram).encode()) >> 1
+def word_tokens(toks: list[str]) -> list[str]:
+    """The words among `tokens`: no numbers or punctuation."""
+    return [t for t in toks if t[0].isalpha()]
+
+
+def word_key(word: str) -> int:
+    """A stable 63-bit hash of a word; n-gram keys are built from these by `ngram_key`."""
+    return xxhash.xxh64_intdigest(word.encode()) >> 1
+
+
+def ngram_key(prefix: int, word: int) -> int:
+    """The 63-bit key of an n-gram from its prefix's key and its last word's: integer arithmetic, not hashing
+    a joined string, because the stage computes two keys per token. Multiplying by an odd constant is a
+    bijection modulo 2**63, so distinct n-grams collide only by chance."""
+    return ((prefix * _MIX) ^ word) & _MASK
+
+
+class LMScores(NamedTuple):
+    """A batch of sentences scored by `NgramLM.scores`: per predicted token (each sentence's tokens, then its end,
+    sentence after sentence) its log10 probability (interpolated; unigram alone), whether its word, bigram and
+    trigram are unseen, and the keys of its word and of the bigram it ends (reused as the hashed word n-grams);
+    `starts` indexes each sentence's first token."""
+
+    logp: np.ndarray
+    unilogp: np.ndarray
+    unseen: np.ndarray  # (tokens, 3) booleans: word, bigram, trigram
+    keys: np.ndarray  # (tokens, 2) word key, bigram key
+    starts: np.ndarray
+
+
+def _sorted_counts(counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.array(sorted(counts), dtype=np.uint64)
+    return keys, np.array([counts[k] for k in keys.tolist()], dtype=np.int64)
+
+
+def _look_up(keys: np.ndarray, counts: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The counts of the `wanted` keys in sorted `keys` (0 when absent)."""
+    if not len(keys):
+        return np.zeros(len(wanted), dtype=np.int64)
+    index = np.searchsorted(keys, wanted)
+    index[index == len(keys)] = 0
+    return np.where(keys[index] == wanted, counts[index], 0)
+
+
+def _mix(prefix: np.ndarray, word: np.ndarray) -> np.ndarray:
+    """`ngram_key` over arrays: uint64 products wrap modulo 2**64, whose low 63 bits are those of the exact product."""
+    return ((prefix * np.uint64(_MIX)) ^ word) & np.uint64(_MASK)
 
 
 class NgramLM:
     """A word trigram model with fixed interpolation weights, small enough to ship.
 
-    Unigrams are kept by word; bigram and trigram counts by hashed key. Probabilities interpolate
-    trigram, bigram and add-one unigram estimates; the model only needs to rank fluent against
-    odd word sequences, not to be the best possible language model.
+    Unigrams are kept by word; bigram and trigram counts as sorted key and count arrays (`ngram_key`),
+    looked up for a whole batch of sentences at once. Probabilities interpolate trigram, bigram and
+    add-one unigram estimates; the model only needs to rank fluent against odd word sequences, not to
+    be the best possible language model.
     """
 
     LAMBDAS = (0.5, 0.35, 0.15)  # trigram, bigram, unigram
 
-    def __init__(self, unigrams: dict[str, int], bigrams: dict[int, int], trigrams: dict[int, int]) -> None:
+    def __init__(self, unigrams: dict[str, int], bigrams: tuple[np.ndarray, np.ndarray],
+                 trigrams: tuple[np.ndarray, np.ndarray]) -> None:
         self.unigrams = unigrams
         self.bigrams = bigrams
         self.trigrams = trigrams
         self.total = sum(unigrams.values())
         self.vocab = len(unigrams) + 1
+        self._words: dict[str, tuple[int, int, float]] = {}
+
+    def word(self, word: str) -> tuple[int, int, float]:
+        """A word's count, key and unigram log10 probability, cached: news reuses its words."""
+        known = self._words.get(word)
+        if known is None:
+            count = self.unigrams.get(word, 0)
+            known = (count, word_key(word), math.log10((count + 1) / (self.total + self.vocab)))
+            if len(self._words) < 500_000:
+                self._words[word] = known
+        return known
 
     @classmethod
     def train(cls, sentences: Iterable[str], min_trigram: int = 2) -> NgramLM:
@@ -111,54 +167,62 @@ class NgramLM:
             toks = [BOS, BOS, *tokens(sentence), EOS]
             uni.update(toks[2:])
             uni[BOS] += 1
+            keys = [word_key(t) for t in toks]
             for i in range(2, len(toks)):
-                bi[ngram_key((toks[i - 1], toks[i]))] += 1
-                tri[ngram_key((toks[i - 2], toks[i - 1], toks[i]))] += 1
-        return cls(dict(uni), dict(bi), {k: c for k, c in tri.items() if c >= min_trigram})
+                bi[ngram_key(keys[i - 1], keys[i])] += 1
+                tri[ngram_key(ngram_key(keys[i - 2], keys[i - 1]), keys[i])] += 1
+        return cls(dict(uni), _sorted_counts(bi), _sorted_counts({k: c for k, c in tri.items() if c >= min_trigram}))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         words = sorted(self.unigrams)
         return {
             "lm_words": np.array(words),
             "lm_word_counts": np.array([self.unigrams[w] for w in words], dtype=np.uint32),
-            "lm_bigram_keys": np.array(sorted(self.bigrams), dtype=np.uint64),
-            "lm_bigram_counts": np.array([self.bigrams[k] for k in sorted(self.bigrams)], dtype=np.uint32),
-            "lm_trigram_keys": np.array(sorted(self.trigrams), dtype=np.uint64),
-            "lm_trigram_counts": np.array([self.trigrams[k] for k in sorted(self.trigrams)], dtype=np.uint32),
+            "lm_bigram_keys": self.bigrams[0],
+            "lm_bigram_counts": self.bigrams[1].astype(np.uint32),
+            "lm_trigram_keys": self.trigrams[0],
+            "lm_trigram_counts": self.trigrams[1].astype(np.uint32),
         }
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> NgramLM:
         return cls(
             dict(zip(arrays["lm_words"].tolist(), arrays["lm_word_counts"].tolist(), strict=True)),
-            dict(zip(arrays["lm_bigram_keys"].tolist(), arrays["lm_bigram_counts"].tolist(), strict=True)),
-            dict(zip(arrays["lm_trigram_keys"].tolist(), arrays["lm_trigram_counts"].tolist(), strict=True)),
+            (arrays["lm_bigram_keys"], arrays["lm_bigram_counts"].astype(np.int64)),
+            (arrays["lm_trigram_keys"], arrays["lm_trigram_counts"].astype(np.int64)),
         )
 
-    def scores(self, toks: list[str]) -> tuple[list[float], list[float], int, int, int]:
-        """Per-token log10 probabilities (interpolated; unigram alone) and the unseen word, bigram, trigram counts."""
+    def scores(self, sentences: list[list[str]]) -> LMScores:
+        """Score a batch of token lists (see `LMScores`): one dictionary look-up per token in Python, the rest
+        as array operations over the whole batch, since per-token Python was the stage's main cost."""
+        cached, word = self._words.get, self.word
+        predicted = [tok for toks in sentences for tok in (*toks, EOS)]
+        counts, keys, unilogp = zip(*[cached(tok) or word(tok) for tok in predicted], strict=True)
+        cw = np.array(counts, dtype=np.int64)
+        kw = np.array(keys, dtype=np.uint64)
+        lengths = np.array([len(toks) + 1 for toks in sentences])
+        starts = np.cumsum(lengths) - lengths
+        position = np.arange(len(cw)) - np.repeat(starts, lengths)
+        bos_count, bos_key, _ = word(BOS)
+
+        def previous(values: np.ndarray, first: int | np.ndarray) -> np.ndarray:
+            shifted = np.empty_like(values)
+            shifted[1:] = values[:-1]
+            shifted[starts] = first
+            return shifted
+
+        cv, kv = previous(cw, bos_count), previous(kw, np.uint64(bos_key))
+        kvw = _mix(kv, kw)
+        cvw = _look_up(*self.bigrams, kvw)
+        cuvw = _look_up(*self.trigrams, _mix(previous(kvw, np.uint64(ngram_key(bos_key, bos_key))), kw))
+        cuv = np.where(position > 1, previous(cvw, 0), cv)  # the count of the context bigram
         l3, l2, l1 = self.LAMBDAS
-        seq = [BOS, BOS, *toks, EOS]
-        logp, unilogp = [], []
-        unseen_word = unseen_bi = unseen_tri = 0
-        uni, bigrams, trigrams = self.unigrams, self.bigrams, self.trigrams
-        cvw = 0  # the count of the previous bigram, which is the context of the next trigram
-        for i in range(2, len(seq)):
-            u, v, w = seq[i - 2], seq[i - 1], seq[i]
-            cw = uni.get(w, 0)
-            cv = uni.get(v, 0)
-            p1 = (cw + 1) / (self.total + self.vocab)
-            cuv = cvw if u != BOS else cv
-            cvw = bigrams.get(ngram_key((v, w)), 0)
-            p2 = cvw / cv if cv else 0.0
-            cuvw = trigrams.get(ngram_key((u, v, w)), 0)
-            p3 = min(cuvw / cuv, 1.0) if cuv else 0.0
-            unseen_word += cw == 0
-            unseen_bi += cvw == 0
-            unseen_tri += cuvw == 0
-            logp.append(math.log10(l3 * p3 + l2 * p2 + l1 * p1))
-            unilogp.append(math.log10(p1))
-        return logp, unilogp, unseen_word, unseen_bi, unseen_tri
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p2 = np.where(cv > 0, cvw / cv, 0.0)
+            p3 = np.where(cuv > 0, np.minimum(cuvw / cuv, 1.0), 0.0)
+        logp = np.log10(l3 * p3 + l2 * p2 + l1 * (cw + 1) / (self.total + self.vocab))
+        unseen = np.stack([cw == 0, cvw == 0, cuvw == 0], axis=1)
+        return LMScores(logp, np.array(unilogp), unseen, np.stack([kw, kvw], axis=1), starts)
 
 
 # --- style ----------------------------------------------------------------------------------------
@@ -176,6 +240,7 @@ FUNCTION_WORDS = [
     "therefore", "thus", "meanwhile", "according", "said", "says",
 ]
 _FW_INDEX = {w: i for i, w in enumerate(FUNCTION_WORDS)}
+FUNCTION_WORD_SET = frozenset(FUNCTION_WORDS)
 PUNCTUATION = [",", ";", ":", "-", "–", "(", "\"", "'", "?", "!"]
 _SENTENCE_END = re.compile(r"[.!?][\"”’']?\s+(?=[\"“‘']?[A-Z])")
 
@@ -188,21 +253,40 @@ DENSE_NAMES = (LM_SUMMARY + [f"lm_sq:{n}" for n in LM_SUMMARY] + SHAPE
 N_DENSE = len(DENSE_NAMES)
 _LM_OFFSET = DENSE_NAMES.index("lm_mean")
 _SQ_OFFSET = DENSE_NAMES.index(f"lm_sq:{LM_SUMMARY[0]}")
-_SHAPE_OFFSET = DENSE_NAMES.index(SHAPE[0])
-_FW_OFFSET = DENSE_NAMES.index(f"fw:{FUNCTION_WORDS[0]}")
-_PUNCT_OFFSET = DENSE_NAMES.index(f"punct:{PUNCTUATION[0]}")
+_NO_SQUARES = [0.0] * len(LM_SUMMARY)
 
 
-def _percentile(ordered: list[float], q: float) -> float:
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+def _lm_summary(lm: LMScores) -> np.ndarray:
+    """The `LM_SUMMARY` block of each sentence of a scored batch, as one matrix: segment sums and sorts, no loop."""
+    starts = lm.starts
+    n = np.diff(np.append(starts, len(lm.logp)))
+    sentence = np.repeat(np.arange(len(starts)), n)
+    mean = np.add.reduceat(lm.logp, starts) / n
+    std = np.sqrt(np.add.reduceat((lm.logp - mean[sentence]) ** 2, starts) / n)
+    ordered = lm.logp[np.lexsort((lm.logp, sentence))]
+    uni_ordered = lm.unilogp[np.lexsort((lm.unilogp, sentence))]
+
+    def percentile(values: np.ndarray, q: float) -> np.ndarray:
+        return values[starts + np.minimum(n - 1, (q * n).astype(np.int64))]
+
+    unseen = np.add.reduceat(lm.unseen.astype(np.int64), starts, axis=0) / n[:, None]
+    return np.column_stack([
+        mean, std, ordered[starts], *(percentile(ordered, q) for q in (0.05, 0.10, 0.25, 0.5, 0.75, 0.9)),
+        ordered[starts + n - 1], np.add.reduceat(lm.unilogp, starts) / n, percentile(uni_ordered, 0.1),
+        percentile(uni_ordered, 0.9), unseen,
+    ])
 
 
 @dataclass
 class Features:
-    """A text's dense style and fluency features (raw, before scaling) and hashed word n-grams (L2-normalised)."""
+    """The features of a batch of texts: dense style and fluency features (raw, before scaling), a row per text;
+    hashed word n-grams, L2-normalised per text, as sparse (row, column, value) triplets; each text's words."""
 
     dense: np.ndarray
-    hashed: dict[int, float]
+    rows: np.ndarray
+    columns: np.ndarray
+    values: np.ndarray
+    words: list[list[str]]
 
 
 class Featurizer:
@@ -211,59 +295,46 @@ class Featurizer:
     def __init__(self, lm: NgramLM, hash_bits: int = 16) -> None:
         self.lm = lm
         self.hash_size = 1 << hash_bits
-        self._cache: dict[str, int] = {}
 
-    def _slot(self, gram: str) -> int:
-        """The hashed column of a word or word pair; cached, since news reuses its words."""
-        slot = self._cache.get(gram)
-        if slot is None:
-            slot = xxhash.xxh32_intdigest(gram.encode()) % self.hash_size
-            if len(self._cache) < 500_000:
-                self._cache[gram] = slot
-        return slot
+    def features(self, texts: list[str]) -> Features:
+        """The fluency and style features of `texts` (artifacts are a model of their own: `artifact_vector`).
 
-    def features(self, text: str) -> Features:
-        """The fluency and style features of `text` (artifacts are a model of their own: `artifact_vector`)."""
-        x = np.zeros(N_DENSE, dtype=np.float64)
-        toks = tokens(text)
-        words = [t for t in toks if t[0].isalpha()]
-        n_tok = max(len(toks), 1)
-        n_words = max(len(words), 1)
-        logp, unilogp, unseen_word, unseen_bi, unseen_tri = self.lm.scores(toks)
-        ordered = sorted(logp)
-        mean = sum(logp) / len(logp)
-        uni_ordered = sorted(unilogp)
-        summary = [
-            mean, math.sqrt(sum((v - mean) ** 2 for v in logp) / len(logp)), ordered[0], _percentile(ordered, 0.05),
-            _percentile(ordered, 0.10), _percentile(ordered, 0.25), _percentile(ordered, 0.5),
-            _percentile(ordered, 0.75), _percentile(ordered, 0.9), ordered[-1],
-            sum(unilogp) / len(unilogp), _percentile(uni_ordered, 0.1), _percentile(uni_ordered, 0.9),
-            unseen_word / len(logp), unseen_bi / len(logp), unseen_tri / len(logp),
-        ]
-        x[_LM_OFFSET:_LM_OFFSET + len(LM_SUMMARY)] = summary
-
-        sentences = max(len(_SENTENCE_END.findall(text)) + 1, 1)
-        raw_words = text.split()
-        window = words[:50]
-        shape = [
-            math.log(n_tok), len(words) / sentences, len(set(words)) / n_words,
-            len(set(window)) / max(len(window), 1), sum(map(len, words)) / n_words,
-            sum(len(w) > 8 for w in words) / n_words,
-            sum(w[:1].isupper() for w in raw_words[1:]) / max(len(raw_words) - 1, 1),
-            toks.count("<num>") / n_tok, sum("'" in w for w in words) / n_words,
-        ]
-        x[_SHAPE_OFFSET:_SHAPE_OFFSET + len(SHAPE)] = shape
-        for w in words:
-            index = _FW_INDEX.get(w)
-            if index is not None:
-                x[_FW_OFFSET + index] += 1.0 / n_words
-        for i, mark in enumerate(PUNCTUATION):
-            x[_PUNCT_OFFSET + i] = text.count(mark) / n_tok
-
-        grams: Counter[int] = Counter(self._slot(t) for t in toks)
-        grams.update(self._slot(f"{a} {b}") for a, b in zip(toks, toks[1:], strict=False))
-        norm = math.sqrt(sum(c * c for c in grams.values())) or 1.0
-        return Features(x, {k: c / norm for k, c in grams.items()})
+        The language model and the hashed n-grams are computed for the whole batch at once; the shape,
+        function-word and punctuation features are plain Python lists, cheaper than numpy for one sentence.
+        """
+        all_tokens = [tokens(text) for text in texts]
+        lm = self.lm.scores(all_tokens)
+        rows, all_words = [], []
+        for text, toks, summary in zip(texts, all_tokens, _lm_summary(lm).tolist(), strict=True):
+            words = word_tokens(toks)
+            all_words.append(words)
+            n_tok = max(len(toks), 1)
+            n_words = max(len(words), 1)
+            sentences = len(_SENTENCE_END.findall(text)) + 1
+            raw_words = text.split()
+            window = words[:50]
+            shape = [
+                math.log(n_tok), len(words) / sentences, len(set(words)) / n_words,
+                len(set(window)) / max(len(window), 1), sum(map(len, words)) / n_words,
+                len([w for w in words if len(w) > 8]) / n_words,
+                len([w for w in raw_words[1:] if w[:1].isupper()]) / max(len(raw_words) - 1, 1),
+                toks.count("<num>") / n_tok, len([w for w in words if "'" in w]) / n_words,
+            ]
+            function_words = [0.0] * len(FUNCTION_WORDS)
+            for index in map(_FW_INDEX.get, words):
+                if index is not None:
+                    function_words[index] += 1.0 / n_words
+            rows.append(summary + _NO_SQUARES + shape + function_words
+                        + [text.count(mark) / n_tok for mark in PUNCTUATION])
+        # the word n-grams' columns are the language model's word and bigram keys folded: no second hashing
+        per_text = np.diff(np.append(lm.starts, len(lm.keys))) * 2
+        cells = np.repeat(np.arange(len(texts)), per_text) * self.hash_size + (lm.keys % np.uint64(self.hash_size)
+                                                                               ).astype(np.int64).ravel()
+        cells, counts = np.unique(cells, return_counts=True)
+        text_of = cells // self.hash_size
+        norms = np.sqrt(np.bincount(text_of, weights=counts.astype(np.float64) ** 2, minlength=len(texts)))
+        return Features(np.array(rows, dtype=np.float64).reshape(len(texts), N_DENSE), text_of,
+                        cells % self.hash_size, counts / norms[text_of], all_words)
 
 
 def artifact_vector(artifacts: list[dict[str, str]]) -> list[float]:

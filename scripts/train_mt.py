@@ -4,8 +4,8 @@
     python scripts/train_mt.py --thresholds-only   # keep the fitted weights, choose thresholds again
 
 Data: `../shared/data/mt/htmt/train/` (WMT08-18 news, German-English), read at run time; the
-language model behind the fluency features is trained on `org_en_*` (written in English). Two
-logistic regressions (scikit-learn), combined by noisy-or in `cleaner/mt.py`:
+language model behind the fluency features is trained on `org_en_*` (written in English). Three
+logistic regressions (scikit-learn), combined in `cleaner/mt.py`:
 
 - style and fluency: human translations `trans_en_*` (label 0: the hard negatives, since the target is
   machine translation, not translationese) against DeepL and Google translations `org_de_*` of the same
@@ -16,14 +16,19 @@ logistic regressions (scikit-learn), combined by noisy-or in `cleaner/mt.py`:
   and runs of 2-12 consecutive sentences (documents are in file order). Features are cross-fitted by
   year: a unit of year Y is scored by a language model trained without year Y, so the classifier
   learns how *unseen* native text looks; the shipped language model is trained on all years;
+- the document combiner, over `cleaner.mt.document_features` (the style evidence of the sentences,
+  lexical variety, repeated content words, variation of sentence length) of pseudo-documents: runs of
+  DOCUMENT_SIZES consecutive training sentences of one file, and each web page whole. Their sentences
+  are read with out-of-fold log-odds: the style model is refitted five times, each time without a fold
+  (a fifth of the WMT years and of the web pages), so the combiner sees how the style model judges
+  text it was not fitted on. The same five fits give the held-out check of native web pages flagged;
 - artifacts: counts of the artifact kinds, synthetic positives (native units corrupted with the
   artifacts aggregator MT shows, `corrupt`) against every unit of train/ (native, human translation,
   MT and round-trip MT, which neural MT leaves almost free of artifacts).
 
 Thresholds are chosen on `dev/` (sentences) and `docs-dev/` (documents): the lowest threshold whose
 precision reaches the stated precision on both engines, since a false positive throws away good native
-text. Nothing is fitted on dev. Documents are scored sentence by sentence (`cleaner.mt.style_evidence`).
-Deterministic: fixed seeds, sorted inputs.
+text. Nothing is fitted on dev. Deterministic: fixed seeds, sorted inputs.
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.eval_mt import ENGINES, HTMT, split_set  # noqa: E402
-from cleaner.mt import _SENTENCE, MODEL_FILE, MTModel  # noqa: E402
+from cleaner.mt import _SENTENCE, DOCUMENT_FEATURES, MODEL_FILE, MTModel, document_features, sentences  # noqa: E402
 from cleaner.mtfeatures import (  # noqa: E402
     DENSE_NAMES,
     N_DENSE,
@@ -53,9 +59,11 @@ from cleaner.mtfeatures import (  # noqa: E402
     artifact_vector,
     find_artifacts,
     squares,
+    tokens,
+    word_tokens,
 )
 
-VERSION = "mt-lr-3"
+VERSION = "mt-lr-4"
 SEED = 13
 PARAGRAPH_PRECISION = 0.8
 DOCUMENT_PRECISION = 0.8
@@ -66,6 +74,7 @@ STYLE_KINDS = {"human-translation": 0, "native": 0, "native-web": 0, "mt-deepl":
 WEB_NEWS = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub" / "ground-truth.json"
 FOLDS = 5
 CHUNK_SIZES = (2, 3, 4, 6, 8, 12)
+DOCUMENT_SIZES = (5, 40)  # sentences of a pseudo-document, drawn uniformly
 SYNTHETIC_SHARE = 0.3
 MT_SUFFIX = {"deepl": ".deepl.en", "google": ".txt.en.google"}
 
@@ -168,16 +177,14 @@ def corrupt(text: str, rng: random.Random) -> str | None:
 # --- fitting -------------------------------------------------------------------------------------
 
 def featurize(featurizer: Featurizer, texts: list[str]) -> tuple[np.ndarray, sparse.csr_matrix]:
-    """Raw dense features and hashed word n-grams of `texts`, as matrices."""
-    dense = np.zeros((len(texts), N_DENSE))
-    rows, cols, vals = [], [], []
-    for i, text in enumerate(texts):
-        feats = featurizer.features(text)
-        dense[i] = feats.dense
-        rows.extend([i] * len(feats.hashed))
-        cols.extend(feats.hashed)
-        vals.extend(feats.hashed.values())
-    return dense, sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), featurizer.hash_size))
+    """Raw dense features and hashed word n-grams of `texts`, as matrices (featurized in batches, as the stage does)."""
+    batches = [featurizer.features(texts[start:start + 1000]) for start in range(0, len(texts), 1000)]
+    offsets = np.cumsum([0] + [len(b.dense) for b in batches])
+    rows = np.concatenate([b.rows + offset for b, offset in zip(batches, offsets, strict=False)])
+    hashed = sparse.csr_matrix((np.concatenate([b.values for b in batches]),
+                                (rows, np.concatenate([b.columns for b in batches]))),
+                               shape=(len(texts), featurizer.hash_size))
+    return np.vstack([b.dense for b in batches]), hashed
 
 
 def scale_dense(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -241,6 +248,169 @@ def rethreshold(out: Path) -> None:
     np.savez_compressed(out, meta=np.array(json.dumps(meta)), **arrays)
 
 
+@dataclass
+class Units:
+    """The training units, in parallel lists: text, kind, year (0: web news), web page, source (the file or page,
+    whose consecutive sentences make pseudo-documents) and whether the unit is one sentence."""
+
+    texts: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    pages: list[int | None] = field(default_factory=list)
+    sources: list[int] = field(default_factory=list)
+    single: list[bool] = field(default_factory=list)
+
+    def add(self, text: str, kind: str, year: int, page: int | None, source: int, single: bool) -> None:
+        for column, value in zip((self.texts, self.kinds, self.years, self.pages, self.sources, self.single),
+                                 (text, kind, year, page, source, single), strict=True):
+            column.append(value)
+
+
+@dataclass
+class Prepared:
+    """What the fits need: the units, the language model, and the style rows' features, labels and folds."""
+
+    units: Units
+    news: list[list[str]]
+    lm: NgramLM
+    rows: list[int]  # the units the style model reads
+    dense: np.ndarray
+    hashed: sparse.csr_matrix
+    labels: np.ndarray
+    folds: np.ndarray  # a WMT unit's fold is its year's, a web unit's its page's
+
+
+def prepare(started: float) -> Prepared:
+    """Read and cut the training data, then featurize the style units, cross-fitted by year."""
+    rng = random.Random(SEED)
+    u = Units()
+    for source, (path, kind) in enumerate(train_files()):
+        lines = read_lines(path)
+        for index, unit in enumerate(units(lines, rng)):
+            u.add(unit, kind, year_of(path), None, source, index < len(lines))
+            if kind == "native" and rng.random() < SYNTHETIC_SHARE:
+                corrupted = corrupt(unit, rng)
+                if corrupted is not None:
+                    u.add(corrupted, "synthetic", year_of(path), None, source, False)
+    news = web_news()
+    for page, lines in enumerate(news):  # pages in key order: page % FOLDS is its held-out fold
+        for index, unit in enumerate(units(lines, rng)):
+            # year 0: not in the language model's data, so featurized with the whole model
+            u.add(unit, "native-web", 0, page, -1 - page, index < len(lines))
+    print(f"{len(u.texts)} units: " + ", ".join(f"{k} {u.kinds.count(k)}" for k in sorted(set(u.kinds))))
+
+    native = {year_of(path): read_lines(path) for path, kind in train_files() if kind == "native"}
+    lm = NgramLM.train(s for _, lines in sorted(native.items()) for s in lines)
+    rows = [i for i, k in enumerate(u.kinds) if k in STYLE_KINDS]
+    fold_of = {year: i % FOLDS for i, year in enumerate(sorted(set(u.years) - {0}))} | {0: FOLDS}
+    dense = np.zeros((len(rows), N_DENSE))
+    hashed = sparse.lil_matrix((len(rows), 1 << HASH_BITS))
+    for fold in range(FOLDS + 1):
+        # cross-fitted: a unit of year Y is scored by a language model that never saw year Y
+        fold_lm = lm if fold == FOLDS else NgramLM.train(
+            s for y, lines in sorted(native.items()) if fold_of[y] != fold for s in lines)
+        index = [j for j, i in enumerate(rows) if fold_of[u.years[i]] == fold]
+        dense[index], hashed[index] = featurize(Featurizer(fold_lm, HASH_BITS), [u.texts[rows[j]] for j in index])
+        print(f"fold {fold}: {len(index)} units featurized ({time.perf_counter() - started:.0f}s)")
+    labels = np.array([STYLE_KINDS[u.kinds[i]] for i in rows])
+    folds = np.array([fold_of[u.years[i]] if u.pages[i] is None else u.pages[i] % FOLDS for i in rows])
+    return Prepared(u, news, lm, rows, dense, hashed.tocsr(), labels, folds)
+
+
+def style_logits(style: dict[str, np.ndarray], dense: np.ndarray, hashed: sparse.csr_matrix) -> np.ndarray:
+    """The style model's log-odds of featurized units (as `MTModel.paragraphs` computes them for one sentence)."""
+    z = (dense - style["mean"]) / style["scale"]
+    squares(z)
+    return z @ style["w_dense"] + hashed @ style["w_hash"].astype(np.float64) + float(style["bias"])
+
+
+def pseudo_documents(p: Prepared, logits: np.ndarray) -> tuple[list[list[float]], list[int]]:
+    """`document_features` of pseudo-documents, read with out-of-fold sentence log-odds, and their labels:
+    consecutive sentences of one training file, DOCUMENT_SIZES sentences long, and each web page whole. Only
+    the sentences the stage reads count."""
+    rng = random.Random(SEED)
+    by_source: dict[int, list[int]] = {}
+    for j, i in enumerate(p.rows):
+        if p.units.single[i] and len(sentences(p.units.texts[i])) == 1:
+            by_source.setdefault(p.units.sources[i], []).append(j)
+    features, labels = [], []
+    for source, members in sorted(by_source.items()):
+        start = 0
+        while start < len(members):
+            size = len(members) if source < 0 else rng.randint(*DOCUMENT_SIZES)
+            chosen = members[start:start + size]
+            words = [word_tokens(tokens(p.units.texts[p.rows[j]])) for j in chosen]
+            features.append(document_features(logits[chosen].tolist(), words))
+            labels.append(int(p.labels[chosen[0]]))
+            start += size
+    return features, labels
+
+
+def fit_document(features: list[list[float]], labels: list[int]) -> dict[str, np.ndarray]:
+    """The document combiner's arrays: a logistic regression over standardised `document_features`."""
+    x = np.array(features)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    combiner = LogisticRegression(C=1.0, class_weight="balanced", max_iter=MAX_ITER, random_state=SEED)
+    combiner.fit((x - mean) / scale, labels)
+    return {"doc_mean": mean, "doc_scale": scale, "w_doc": combiner.coef_[0],
+            "bias_doc": np.array(combiner.intercept_[0])}
+
+
+def fit_and_write(p: Prepared, started: float) -> None:
+    """Fit the style model, the document combiner on out-of-fold logits, the artifact model; choose thresholds."""
+    u = p.units
+    style = fit_style(p.dense, p.hashed, p.labels)
+    print(f"style model fitted on {len(p.rows)} units ({time.perf_counter() - started:.0f}s)")
+    held_out, logits = [], np.zeros(len(p.rows))
+    for fold in range(FOLDS):
+        fold_style = fit_style(p.dense[p.folds != fold], p.hashed[p.folds != fold], p.labels[p.folds != fold])
+        logits[p.folds == fold] = style_logits(fold_style, p.dense[p.folds == fold], p.hashed[p.folds == fold])
+        held_out.append(fold_style)
+        print(f"fold {fold}: style model fitted without it ({time.perf_counter() - started:.0f}s)")
+    documents, doc_labels = pseudo_documents(p, logits)
+    combiner = fit_document(documents, doc_labels)
+    print(f"document combiner fitted on {len(documents)} pseudo-documents: "
+          + ", ".join(f"{name} {w:+.2f}" for name, w in zip(DOCUMENT_FEATURES, combiner["w_doc"], strict=True)))
+
+    counts = np.array([artifact_vector(find_artifacts(t)) for t in u.texts])
+    artifact = LogisticRegression(C=1.0, max_iter=MAX_ITER, random_state=SEED)
+    artifact.fit(counts, [k == "synthetic" for k in u.kinds])
+    print(f"artifact model fitted on {len(u.texts)} units ({time.perf_counter() - started:.0f}s)")
+
+    meta = {
+        "version": VERSION,
+        "training_data": "htmt train/ (WMT08-18 de-en news): style model on trans_en and org_en (human) vs org_de "
+                         "DeepL+Google and trans_de round-trip (machine), plus the scrapinghub gold article bodies "
+                         f"(native web news, {u.kinds.count('native-web')} units); {len(p.rows)} units in all; "
+                         f"document combiner on {len(documents)} pseudo-documents of the same data, read with "
+                         "out-of-fold sentence log-odds; artifact model on all "
+                         f"{len(u.texts)} units incl. {u.kinds.count('synthetic')} synthetic artifact positives; "
+                         "language model on org_en_wmt09-18",
+        "classifier": f"sklearn {sklearn.__version__} LogisticRegression: style C={C} balanced; document combiner "
+                      "C=1.0 balanced; artifacts C=1.0",
+        "hash_bits": HASH_BITS,
+        "feature_names": DENSE_NAMES,
+        "paragraph_threshold": 0.5,
+        "document_threshold": 0.5,
+        "threshold_rule": f"lowest threshold with precision >= {PARAGRAPH_PRECISION} (sentences) and "
+                          f">= {DOCUMENT_PRECISION} (documents) on both engines",
+    }
+    arrays = {**style, **combiner, "w_artifact": artifact.coef_[0], "bias_artifact": np.array(artifact.intercept_[0]),
+              **p.lm.to_arrays()}
+    choose_thresholds(arrays, meta)
+    # Native web pages flagged when their fold (a fifth of the pages and of the WMT years) was left out of the fit
+    flagged = 0
+    for fold, fold_style in enumerate(held_out):
+        model = MTModel({**arrays, **fold_style, "meta": np.array(json.dumps(meta))})
+        bodies = [body for page, body in enumerate(p.news) if page % FOLDS == fold]
+        flagged += sum(model.document(body) >= model.document_threshold for body in bodies)
+    meta["native_web_flagged_held_out"] = f"{flagged} of {len(p.news)} pages"
+    print(f"native web pages flagged when held out: {meta['native_web_flagged_held_out']}")
+    out = ROOT / "cleaner" / "models" / MODEL_FILE
+    np.savez_compressed(out, meta=np.array(json.dumps(meta)), **arrays)
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, {time.perf_counter() - started:.0f}s)")
+
+
 def main() -> int:
     if not HTMT.is_dir():
         print(f"htmt data not found at {HTMT}")
@@ -249,87 +419,7 @@ def main() -> int:
         rethreshold(ROOT / "cleaner" / "models" / MODEL_FILE)
         return 0
     started = time.perf_counter()
-    rng = random.Random(SEED)
-    texts: list[str] = []
-    kinds: list[str] = []
-    years: list[int] = []
-    for path, kind in train_files():
-        for unit in units(read_lines(path), rng):
-            texts.append(unit)
-            kinds.append(kind)
-            years.append(year_of(path))
-            if kind == "native" and rng.random() < SYNTHETIC_SHARE:
-                corrupted = corrupt(unit, rng)
-                if corrupted is not None:
-                    texts.append(corrupted)
-                    kinds.append("synthetic")
-                    years.append(year_of(path))
-    news = web_news()
-    pages: list[int | None] = [None] * len(texts)
-    for page, lines in enumerate(news):  # pages in key order: page % FOLDS is its held-out fold
-        for unit in units(lines, rng):
-            texts.append(unit)
-            kinds.append("native-web")
-            years.append(0)  # not in the language model's data: featurized with the whole model
-            pages.append(page)
-    print(f"{len(texts)} units: " + ", ".join(f"{k} {kinds.count(k)}" for k in sorted(set(kinds))))
-
-    native = {year_of(path): read_lines(path) for path, kind in train_files() if kind == "native"}
-    lm = NgramLM.train(s for _, lines in sorted(native.items()) for s in lines)
-    style_rows = [i for i, k in enumerate(kinds) if k in STYLE_KINDS]
-    fold_of = {year: i % FOLDS for i, year in enumerate(sorted(set(years) - {0}))} | {0: FOLDS}
-    dense = np.zeros((len(style_rows), N_DENSE))
-    hashed = sparse.lil_matrix((len(style_rows), 1 << HASH_BITS))
-    for fold in range(FOLDS + 1):
-        # cross-fitted: a unit of year Y is scored by a language model that never saw year Y
-        fold_lm = lm if fold == FOLDS else NgramLM.train(
-            s for y, lines in sorted(native.items()) if fold_of[y] != fold for s in lines)
-        index = [j for j, i in enumerate(style_rows) if fold_of[years[i]] == fold]
-        dense[index], hashed[index] = featurize(Featurizer(fold_lm, HASH_BITS), [texts[style_rows[j]] for j in index])
-        print(f"fold {fold}: {len(index)} units featurized ({time.perf_counter() - started:.0f}s)")
-    hashed = hashed.tocsr()
-    labels = np.array([STYLE_KINDS[kinds[i]] for i in style_rows])
-    style = fit_style(dense, hashed, labels)
-    print(f"style model fitted on {len(style_rows)} units ({time.perf_counter() - started:.0f}s)")
-
-    counts = np.array([artifact_vector(find_artifacts(t)) for t in texts])
-    artifact = LogisticRegression(C=1.0, max_iter=MAX_ITER, random_state=SEED)
-    artifact.fit(counts, [k == "synthetic" for k in kinds])
-    print(f"artifact model fitted on {len(texts)} units ({time.perf_counter() - started:.0f}s)")
-
-    meta = {
-        "version": VERSION,
-        "training_data": "htmt train/ (WMT08-18 de-en news): style model on trans_en and org_en (human) vs org_de "
-                         "DeepL+Google and trans_de round-trip (machine), plus the scrapinghub gold article bodies "
-                         f"(native web news, {kinds.count('native-web')} units); {len(style_rows)} units in all; "
-                         f"artifact model on all {len(texts)} units incl. "
-                         f"{kinds.count('synthetic')} synthetic artifact positives; language model on org_en_wmt09-18",
-        "classifier": f"sklearn {sklearn.__version__} LogisticRegression: style C={C} balanced; artifacts C=1.0",
-        "hash_bits": HASH_BITS,
-        "feature_names": DENSE_NAMES,
-        "paragraph_threshold": 0.5,
-        "document_threshold": 0.5,
-        "threshold_rule": f"lowest threshold with precision >= {PARAGRAPH_PRECISION} (sentences) and "
-                          f">= {DOCUMENT_PRECISION} (documents) on both engines",
-    }
-    arrays = {**style, "w_artifact": artifact.coef_[0], "bias_artifact": np.array(artifact.intercept_[0]),
-              **lm.to_arrays()}
-
-    choose_thresholds(arrays, meta)
-    # Native web pages flagged when their page was left out of the fit: the false positives to expect
-    web_page = [pages[i] for i in style_rows]
-    flagged = 0
-    for fold in range(FOLDS):
-        keep = np.array([page is None or page % FOLDS != fold for page in web_page])
-        held_out = MTModel({**arrays, **fit_style(dense[keep], hashed[keep], labels[keep]),
-                            "meta": np.array(json.dumps(meta))})
-        bodies = [body for page, body in enumerate(news) if page % FOLDS == fold]
-        flagged += sum(held_out.document(body) >= held_out.document_threshold for body in bodies)
-    meta["native_web_flagged_held_out"] = f"{flagged} of {len(news)} pages"
-    print(f"native web pages flagged when held out: {meta['native_web_flagged_held_out']}")
-    out = ROOT / "cleaner" / "models" / MODEL_FILE
-    np.savez_compressed(out, meta=np.array(json.dumps(meta)), **arrays)
-    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, {time.perf_counter() - started:.0f}s)")
+    fit_and_write(prepare(started), started)
     return 0
 
 

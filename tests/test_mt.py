@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, SEEDS
 
 from cleaner.cli import main
-from cleaner.mt import DISCLAIMER_WEIGHT, ParagraphScore, document_score, load_model, style_evidence
+from cleaner.mt import DISCLAIMER_WEIGHT, ParagraphScore, document_features, load_model, style_evidence
 from cleaner.mtfeatures import DENSE_NAMES, N_DENSE, Featurizer, NgramLM, find_artifacts, tokens
 
 NATIVE = ("US president Joe Biden has agreed in principle to a meeting with Vladimir Putin, provided Russia "
@@ -38,20 +38,24 @@ def test_language_model_prefers_fluent_order_and_survives_shipping() -> None:
     sentences = ["the talks will resume on monday in geneva .", "the minister said the talks will resume .",
                  "officials said the talks in geneva were useful ."] * 3
     lm = NgramLM.train(sentences, min_trigram=1)
-    fluent, _, _, _, unseen_fluent = lm.scores(tokens("the talks will resume in geneva"))
-    odd, _, _, _, unseen_odd = lm.scores(tokens("geneva in resume will talks the"))
-    assert np.mean(fluent) > np.mean(odd) and unseen_fluent < unseen_odd
+    fluent = lm.scores([tokens("the talks will resume in geneva")])
+    odd = lm.scores([tokens("geneva in resume will talks the")])
+    assert np.mean(fluent.logp) > np.mean(odd.logp) and fluent.unseen[:, 2].sum() < odd.unseen[:, 2].sum()
     shipped = NgramLM.from_arrays(lm.to_arrays())
-    assert shipped.scores(tokens("the talks were useful")) == lm.scores(tokens("the talks were useful"))
+    batch = [tokens("the talks were useful"), tokens("talks in geneva")]
+    for mine, theirs in zip(shipped.scores(batch), lm.scores(batch), strict=True):
+        assert np.array_equal(mine, theirs)
 
 
 def test_features_are_deterministic_and_complete() -> None:
     featurizer = Featurizer(NgramLM.train([NATIVE]), hash_bits=10)
-    first, second = featurizer.features(GARBLED), featurizer.features(GARBLED)
-    assert first.dense.shape == (N_DENSE,) == (len(DENSE_NAMES),)
-    assert np.array_equal(first.dense, second.dense) and first.hashed == second.hashed
-    assert all(0 <= k < 1024 for k in first.hashed)
-    assert abs(sum(v * v for v in first.hashed.values()) - 1.0) < 1e-9
+    batch = featurizer.features([GARBLED, NATIVE, GARBLED])
+    assert batch.dense.shape == (3, N_DENSE) and len(DENSE_NAMES) == N_DENSE
+    assert np.array_equal(batch.dense[0], batch.dense[2])
+    first, second = (sorted(zip(batch.columns[batch.rows == i].tolist(), batch.values[batch.rows == i].tolist(),
+                                strict=True)) for i in (0, 2))
+    assert first == second and all(0 <= k < 1024 for k, _ in first)
+    assert abs(sum(v * v for _, v in first) - 1.0) < 1e-9
 
 
 def test_style_is_read_sentence_by_sentence_and_grows_with_their_number() -> None:
@@ -81,11 +85,21 @@ def test_document_score_forgives_one_artifact_and_trusts_a_disclaimer() -> None:
     def para(artifact: float, words: int = 300) -> ParagraphScore:
         return ParagraphScore(style_logits=[-3.0], artifact=artifact, score=artifact, words=words)
 
+    document_score = load_model().document_score
     clean = document_score([para(0.0)] * 3, False)
     assert document_score([para(0.95)] + [para(0.0)] * 2, False) == pytest.approx(clean, abs=1e-3)
     assert document_score([para(0.95)] * 3, False) > clean + 0.3
     assert document_score([para(0.0)] * 3, True) >= DISCLAIMER_WEIGHT
     assert document_score([], False) == 0.0
+
+
+def test_document_features_read_what_no_single_sentence_shows() -> None:
+    varied = document_features([1.0, 1.0], [["talks", "resume", "monday"], ["geneva", "hosts", "envoys"]])
+    repeated = document_features([1.0, 1.0], [["talks", "resume", "monday"], ["talks", "resume", "monday", "again"]])
+    assert varied[0] == pytest.approx(style_evidence([1.0, 1.0]))
+    assert repeated[1] < varied[1] == 1.0  # lexical variety
+    assert repeated[2] == pytest.approx(3 / 7) and varied[2] == 0.0  # content words an earlier sentence used
+    assert repeated[3] > varied[3] == 0.0  # variation of sentence length
 
 
 def test_drop_paragraphs_moves_flagged_paragraphs_to_the_audit(run_clean) -> None:

@@ -50,7 +50,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.eval_mt import ENGINES, HTMT, split_set  # noqa: E402
-from cleaner.mt import _SENTENCE, DOCUMENT_FEATURES, MODEL_FILE, MTModel, document_features, sentences  # noqa: E402
+from cleaner.mt import (  # noqa: E402
+    _SENTENCE,
+    DOCUMENT_FEATURES,
+    MIN_DOCUMENT_SENTENCES,
+    MODEL_FILE,
+    MTModel,
+    document_features,
+    sentences,
+)
 from cleaner.mtfeatures import (  # noqa: E402
     DENSE_NAMES,
     N_DENSE,
@@ -74,7 +82,7 @@ STYLE_KINDS = {"human-translation": 0, "native": 0, "native-web": 0, "mt-deepl":
 WEB_NEWS = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub" / "ground-truth.json"
 FOLDS = 5
 CHUNK_SIZES = (2, 3, 4, 6, 8, 12)
-DOCUMENT_SIZES = (5, 40)  # sentences of a pseudo-document, drawn uniformly
+DOCUMENT_SIZES = (MIN_DOCUMENT_SENTENCES, 40)  # sentences of a pseudo-document, drawn uniformly
 SYNTHETIC_SHARE = 0.3
 MT_SUFFIX = {"deepl": ".deepl.en", "google": ".txt.en.google"}
 

@@ -9,7 +9,14 @@ import pytest
 from conftest import ROOT, SEEDS
 
 from cleaner.cli import main
-from cleaner.mt import DISCLAIMER_WEIGHT, ParagraphScore, document_features, load_model, style_evidence
+from cleaner.mt import (
+    DISCLAIMER_WEIGHT,
+    MIN_DOCUMENT_SENTENCES,
+    ParagraphScore,
+    document_features,
+    load_model,
+    style_evidence,
+)
 from cleaner.mtfeatures import DENSE_NAMES, N_DENSE, Featurizer, NgramLM, find_artifacts, tokens
 
 NATIVE = ("US president Joe Biden has agreed in principle to a meeting with Vladimir Putin, provided Russia "
@@ -146,3 +153,13 @@ def test_docs_dev_precision_and_ranking() -> None:
         scores = np.array([model.document([t]) for t in texts])
         result = metrics(labels, scores, model.document_threshold)
         assert result["precision"] >= 0.8 and result["auc"] >= 0.8
+
+
+def test_style_judges_only_documents_of_enough_sentences() -> None:
+    """The combiner learned on documents of MIN_DOCUMENT_SENTENCES sentences or more: no style part below."""
+    model = load_model()
+    sentence = "The council agreed on Tuesday that the old bridge over the river would be rebuilt next year."
+    short = model.paragraphs([" ".join([sentence] * (MIN_DOCUMENT_SENTENCES - 1))])
+    long = model.paragraphs([" ".join([sentence] * (MIN_DOCUMENT_SENTENCES + 5))])
+    assert model.document_style(short) == 0.0
+    assert model.document_style(long) > 0.0

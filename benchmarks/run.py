@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
 import subprocess
@@ -91,23 +90,6 @@ def datatrove_python(given: str | None) -> str | None:
     return str(python)
 
 
-def _spin(_: int) -> int:
-    """Pure-Python work with no input or output: what two processes of it gain is the machine's own."""
-    return sum(i * i % 7 for i in range(6_000_000))
-
-
-def machine_scaling(processes: int) -> float:
-    """How many times the work of one process `processes` processes do in the same time on this machine."""
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        start = time.perf_counter()
-        pool.map(_spin, range(processes))
-        many = time.perf_counter() - start
-        start = time.perf_counter()
-        pool.map(_spin, range(1))
-        one = time.perf_counter() - start
-    return processes * one / many
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=20000)
@@ -160,12 +142,6 @@ def main() -> int:
             print(f"\nstage shares, {label}: {shares}")
         if floor:
             print("\nfloor seconds: " + ", ".join(f"{workers} {seconds:.1f}" for workers, seconds in floor.items()))
-        times = {label.rsplit("(", 1)[1].split()[0]: seconds
-                 for label, seconds, _, _ in rows if label.startswith("whole")}
-        for workers in sorted(times, key=int)[1:] if "1" in times else []:
-            print(f"\nwhole pipeline, {workers} workers: {times['1'] / times[workers]:.2f} times 1 worker; "
-                  f"the machine's own ceiling ({workers} processes of pure Python, no input or output): "
-                  f"{machine_scaling(int(workers)):.2f} times 1")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -172,12 +172,13 @@ def _line_features(line: str, tokens: list[str]) -> list[float]:
 LINE_FEATURES = 22 + len(SOFT_RULES)
 
 
-def features(lines: list[str], soft: list[int] | None = None) -> np.ndarray:
+def features(lines: list[str], soft: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The first layer's feature matrix of a document's lines: each line's own features (with
     the soft rule that claimed it, if any), their means over windows of neighbours, position
-    and repetition."""
+    and repetition; and each line's number of words, by which the second layer, the main block
+    and training weigh it (counted here, from the same tokens)."""
     if not lines:
-        return np.zeros((0, _first_width()))
+        return np.zeros((0, _first_width())), np.zeros(0)
     tokens = [_TOKEN.findall(line) for line in lines]
     own = np.array([_line_features(line, toks) for line, toks in zip(lines, tokens, strict=True)], dtype=float)
     own = np.hstack([own, soft_flags(soft, len(lines))])
@@ -192,7 +193,7 @@ def features(lines: list[str], soft: list[int] | None = None) -> np.ndarray:
         np.full(count, np.log1p(count)),
     ])
     contexts = [_window_mean(own, w) for w in _WINDOWS]
-    return np.hstack([own, *contexts, extra])
+    return np.hstack([own, *contexts, extra]), lengths
 
 
 def _first_width() -> int:
@@ -237,10 +238,6 @@ def second_features(first: np.ndarray, probs: np.ndarray, words: np.ndarray) -> 
     distance = np.where(index < start, start - index, np.where(index >= end, index - end + 1, 0))
     block = np.column_stack([(distance == 0).astype(float), np.log1p(distance), (index < start).astype(float)])
     return np.hstack([first, p, *smoothed, block, np.full_like(p, float(probs.mean()) if len(probs) else 0.0)])
-
-
-def word_counts(lines: list[str]) -> np.ndarray:
-    return np.array([len(_TOKEN.findall(line)) for line in lines], dtype=float)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -365,10 +362,9 @@ class LineModel:
 
     def _scores(self, lines: list[str], soft: list[int] | None) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities, word counts) of the lines."""
-        words = word_counts(lines)
         if not lines:
-            return np.zeros(0), words
-        x = features(lines, soft)
+            return np.zeros(0), np.zeros(0)
+        x, words = features(lines, soft)
         return self.second.predict(second_features(x, self.first.predict(x), words)), words
 
     def keep(self, lines: list[str], soft: list[int] | None = None) -> list[bool]:
@@ -401,12 +397,11 @@ class LineModel:
         Lines are weighted by their number of words (plus one), as the benchmark scores words.
         """
         softs = soft if soft is not None else [None] * len(documents)
-        xs = [features(lines, flags) for lines, flags in zip(documents, softs, strict=True)]
+        xs, words = zip(*(features(lines, flags) for lines, flags in zip(documents, softs, strict=True)), strict=True)
         x, y = np.vstack(xs), np.concatenate(labels).astype(float)
-        weight = np.concatenate([word_counts(lines) + 1.0 for lines in documents])
+        weight = np.concatenate(words) + 1.0
         first = Layer.fit(x, y, weight, l2)
-        x2 = np.vstack([second_features(xi, first.predict(xi), word_counts(lines))
-                        for xi, lines in zip(xs, documents, strict=True)])
+        x2 = np.vstack([second_features(xi, first.predict(xi), wi) for xi, wi in zip(xs, words, strict=True)])
         return cls(first, Trees.fit(x2, y, weight), threshold)
 
     def save(self, path: Path) -> None:

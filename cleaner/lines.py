@@ -35,7 +35,6 @@ VERSION = "lines-gbt-1"
 _TOKEN = re.compile(r"\w+")
 _TERMINAL = ('.', '!', '?', '…', '"', '”', '’', '»', "'", ')')
 _SEPARATORS = re.compile(r"\s[|•·›»/>-]\s|\s[|•·]|[|•·]\s")
-_SYMBOL = re.compile(r"[^\w\s]")
 _DIGIT = re.compile(r"\d")
 # The next two are matched on the lower-cased line: three times faster than IGNORECASE.
 _DATE_OR_TIME = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{4}\b|"
@@ -139,34 +138,46 @@ def soft_flags(soft: list[int] | np.ndarray | None, count: int) -> np.ndarray:
     return flags
 
 
-def _line_features(line: str, tokens: list[str]) -> list[float]:
-    """Features of one line on its own."""
-    n = len(tokens)
-    chars = max(1, len(line))
-    words = line.split()
-    stop = sum(map(STOP_WORDS.__contains__, map(str.lower, tokens))) / n if n else 0.0
-    capital = sum(1 for w in words if w[:1].isupper()) / len(words) if words else 0.0
-    digits = len(_DIGIT.findall(line))
-    lowered = line.lower()
-    return [
-        np.log1p(n),
-        float(n >= 4), float(n >= 8), float(n >= 15), float(n >= 30), float(n >= 60),
-        float(line.endswith(_TERMINAL)),
-        float(line.endswith(":")),
-        float(line[:1].isupper()),
-        stop,
-        float(stop >= 0.2), float(stop >= 0.3),
-        capital,
-        float(bool(words) and capital > 0.7),
+def _own_features(lines: list[str], tokens: list[list[str]]) -> np.ndarray:
+    """Features of each line on its own, one row per line: the counts are taken line by line,
+    the ratios and thresholds over the whole document at once (a list of floats per line cost
+    as much as the counting)."""
+    counts = []
+    for line, toks in zip(lines, tokens, strict=True):
+        words = line.split()
+        digits = len(_DIGIT.findall(line))
+        lowered = line.lower()
+        counts.append((
+            len(toks), len(line), len(words),
+            sum(map(STOP_WORDS.__contains__, map(str.lower, toks))),
+            sum([w[:1].isupper() for w in words]),
+            digits,
+            sum(map(len, toks)),
+            sum(map(len, words)),  # characters that are not white space (`str.split` and `\s` agree)
+            line.count(","),
+            line.endswith(_TERMINAL), line.endswith(":"), line[:1].isupper(),
+            bool(_SEPARATORS.search(line)),
+            digits > 0 and bool(_DATE_OR_TIME.search(lowered)),
+            bool(_CHROME_WORDS.search(lowered)),
+        ))
+    c = np.array(counts, dtype=float).reshape(len(lines), 15)
+    n, chars, words, stop, capital, digits, word_chars, solid, commas = c[:, :9].T
+    some = np.maximum(n, 1.0)
+    stop = np.where(n > 0, stop / some, 0.0)
+    capital = np.where(words > 0, capital / np.maximum(words, 1.0), 0.0)
+    chars = np.maximum(chars, 1.0)
+    return np.column_stack([
+        np.log1p(n), n >= 4, n >= 8, n >= 15, n >= 30, n >= 60,
+        c[:, 9:12],
+        stop, stop >= 0.2, stop >= 0.3,
+        capital, (words > 0) & (capital > 0.7),
         digits / chars,
-        len(_SYMBOL.findall(line)) / chars,
-        float(bool(_SEPARATORS.search(line))),
-        float(digits > 0 and bool(_DATE_OR_TIME.search(lowered))),
-        float(bool(_CHROME_WORDS.search(lowered))),
-        line.count(",") / max(1, n),
-        len("".join(tokens)) / n if n else 0.0,
-        float(n == 0),
-    ]
+        (solid - word_chars) / chars,  # symbols: neither word characters nor white space
+        c[:, 12:15],
+        commas / some,
+        np.where(n > 0, word_chars / some, 0.0),
+        n == 0,
+    ]).astype(float)
 
 
 LINE_FEATURES = 22 + len(SOFT_RULES)
@@ -180,8 +191,7 @@ def features(lines: list[str], soft: list[int] | None = None) -> tuple[np.ndarra
     if not lines:
         return np.zeros((0, _first_width())), np.zeros(0)
     tokens = [_TOKEN.findall(line) for line in lines]
-    own = np.array([_line_features(line, toks) for line, toks in zip(lines, tokens, strict=True)], dtype=float)
-    own = np.hstack([own, soft_flags(soft, len(lines))])
+    own = np.hstack([_own_features(lines, tokens), soft_flags(soft, len(lines))])
     count = len(lines)
     counts = Counter(lines)
     position = np.arange(count, dtype=float) / max(1, count - 1)

@@ -256,6 +256,12 @@ _SQ_OFFSET = DENSE_NAMES.index(f"lm_sq:{LM_SUMMARY[0]}")
 _NO_SQUARES = [0.0] * len(LM_SUMMARY)
 
 
+def _sorted_within(values: np.ndarray, sentence: np.ndarray) -> np.ndarray:
+    """`values` sorted within each sentence: one argsort of the values shifted apart by sentence, several times
+    faster than a lexsort of the two keys (the values themselves are read back unshifted)."""
+    return values[np.argsort(values + sentence * (values.max() - values.min() + 1.0))]
+
+
 def _lm_summary(lm: LMScores) -> np.ndarray:
     """The `LM_SUMMARY` block of each sentence of a scored batch, as one matrix: segment sums and sorts, no loop."""
     starts = lm.starts
@@ -263,8 +269,7 @@ def _lm_summary(lm: LMScores) -> np.ndarray:
     sentence = np.repeat(np.arange(len(starts)), n)
     mean = np.add.reduceat(lm.logp, starts) / n
     std = np.sqrt(np.add.reduceat((lm.logp - mean[sentence]) ** 2, starts) / n)
-    ordered = lm.logp[np.lexsort((lm.logp, sentence))]
-    uni_ordered = lm.unilogp[np.lexsort((lm.unilogp, sentence))]
+    ordered, uni_ordered = _sorted_within(lm.logp, sentence), _sorted_within(lm.unilogp, sentence)
 
     def percentile(values: np.ndarray, q: float) -> np.ndarray:
         return values[starts + np.minimum(n - 1, (q * n).astype(np.int64))]

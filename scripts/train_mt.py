@@ -312,17 +312,21 @@ def prepare(started: float) -> Prepared:
     rows = [i for i, k in enumerate(u.kinds) if k in STYLE_KINDS]
     fold_of = {year: i % FOLDS for i, year in enumerate(sorted(set(u.years) - {0}))} | {0: FOLDS}
     dense = np.zeros((len(rows), N_DENSE))
-    hashed = sparse.lil_matrix((len(rows), 1 << HASH_BITS))
+    order, blocks = [], []
     for fold in range(FOLDS + 1):
         # cross-fitted: a unit of year Y is scored by a language model that never saw year Y
         fold_lm = lm if fold == FOLDS else NgramLM.train(
             s for y, lines in sorted(native.items()) if fold_of[y] != fold for s in lines)
         index = [j for j, i in enumerate(rows) if fold_of[u.years[i]] == fold]
-        dense[index], hashed[index] = featurize(Featurizer(fold_lm, HASH_BITS), [u.texts[rows[j]] for j in index])
+        dense[index], block = featurize(Featurizer(fold_lm, HASH_BITS), [u.texts[rows[j]] for j in index])
+        order += index
+        blocks.append(block)
         print(f"fold {fold}: {len(index)} units featurized ({time.perf_counter() - started:.0f}s)")
+    # the folds' sparse blocks stacked, then put back in unit order (assigning rows of a sparse matrix densifies them)
+    hashed = sparse.vstack(blocks).tocsr()[np.argsort(order)]
     labels = np.array([STYLE_KINDS[u.kinds[i]] for i in rows])
     folds = np.array([fold_of[u.years[i]] if u.pages[i] is None else u.pages[i] % FOLDS for i in rows])
-    return Prepared(u, news, lm, rows, dense, hashed.tocsr(), labels, folds)
+    return Prepared(u, news, lm, rows, dense, hashed, labels, folds)
 
 
 def style_logits(style: dict[str, np.ndarray], dense: np.ndarray, hashed: sparse.csr_matrix) -> np.ndarray:

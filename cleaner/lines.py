@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .compiled import jit, numba
 from .document import Document, Span
 from .stage import DocumentStage
 
@@ -35,6 +36,7 @@ VERSION = "lines-gbt-1"
 _TOKEN = re.compile(r"\w+")
 _TERMINAL = ('.', '!', '?', '…', '"', '”', '’', '»', "'", ')')
 _SEPARATORS = re.compile(r"\s[|•·›»/>-]\s|\s[|•·]|[|•·]\s")
+_SEPARATOR_CHARS = re.compile(r"[|•·›»/>-]")  # searched first: most lines have none, and this scan is fast
 _DIGIT = re.compile(r"\d")
 # The next two are matched on the lower-cased line: three times faster than IGNORECASE.
 _DATE_OR_TIME = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{4}\b|"
@@ -156,7 +158,7 @@ def _own_features(lines: list[str], tokens: list[list[str]]) -> np.ndarray:
             sum(map(len, words)),  # characters that are not white space (`str.split` and `\s` agree)
             line.count(","),
             line.endswith(_TERMINAL), line.endswith(":"), line[:1].isupper(),
-            bool(_SEPARATORS.search(line)),
+            bool(_SEPARATOR_CHARS.search(line) and _SEPARATORS.search(line)),
             digits > 0 and bool(_DATE_OR_TIME.search(lowered)),
             bool(_CHROME_WORDS.search(lowered)),
         ))
@@ -297,10 +299,11 @@ class Layer:
 class Trees:
     """Gradient-boosted decision trees on the log-odds scale, one row of node tables per tree.
 
-    Evaluated with numpy only: every line descends every tree one level per step, so the cost is a
+    Evaluated with numpy: every line descends every tree one level per step, so the cost is a
     few array operations per level of depth, whatever the number of trees. The tables are read
     flattened, with children as indices into the flattened tables; a leaf is its own child, so
-    lines that reach one early stay there.
+    lines that reach one early stay there. With numba, a compiled loop finds the same leaves in
+    half the time; the leaf values are summed by numpy either way, so the sums are the same.
     """
 
     def __init__(self, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray, right: np.ndarray,
@@ -311,14 +314,20 @@ class Trees:
         self._feature, self._threshold, self._value = feature.ravel(), threshold.ravel(), value.ravel()
         self._left, self._right = (left + self._roots[:, None]).ravel(), (right + self._roots[:, None]).ravel()
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        cells = x.ravel()
-        row_start = (np.arange(len(x)) * x.shape[1])[:, None]
-        node = np.broadcast_to(self._roots, (len(x), len(self._roots)))
-        for _ in range(self.depth):
-            left = cells.take(row_start + self._feature.take(node)) <= self._threshold.take(node)
-            node = np.where(left, self._left.take(node), self._right.take(node))
-        return _sigmoid(self._value.take(node).sum(axis=1) + self.bias)
+    def predict(self, x: np.ndarray, compiled: bool | None = None) -> np.ndarray:
+        """Probability of each row of `x`; `compiled` picks the numba loop (default: when installed)."""
+        if numba is not None if compiled is None else compiled:
+            leaves = _leaf_values(np.ascontiguousarray(x, dtype=np.float64), self._feature, self._threshold,
+                                  self._left, self._right, self._value, self._roots, self.depth)
+        else:
+            cells = x.ravel()
+            row_start = (np.arange(len(x)) * x.shape[1])[:, None]
+            node = np.broadcast_to(self._roots, (len(x), len(self._roots)))
+            for _ in range(self.depth):
+                left = cells.take(row_start + self._feature.take(node)) <= self._threshold.take(node)
+                node = np.where(left, self._left.take(node), self._right.take(node))
+            leaves = self._value.take(node)
+        return _sigmoid(leaves.sum(axis=1) + self.bias)
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, weight: np.ndarray, trees: int = 150, depth: int = 5) -> Trees:
@@ -353,6 +362,21 @@ class Trees:
         index = {name: data[f"trees_{name}"].astype(np.intp) for name in ("feature", "left", "right")}
         return cls(index["feature"], data["trees_threshold"], index["left"], index["right"], data["trees_value"],
                    float(data["trees_bias"]), int(data["trees_depth"]))
+
+
+if numba is not None:
+    @jit
+    def _leaf_values(x, feature, threshold, left, right, value, roots, depth):  # pragma: no cover - compiled
+        """`Trees.predict`'s descent as a loop: the value of the leaf each row reaches in each tree. Tree by
+        tree, so one tree's nodes stay in cache while all the rows descend it."""
+        out = np.empty((x.shape[0], roots.shape[0]))
+        for t in range(roots.shape[0]):
+            for i in range(x.shape[0]):
+                node = roots[t]
+                for _ in range(depth):
+                    node = left[node] if x[i, feature[node]] <= threshold[node] else right[node]
+                out[i, t] = value[node]
+        return out
 
 
 class LineModel:

@@ -28,10 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import LeanMinHash, MinHash
 
-try:  # optional (`pip install 'cleaner[fast]'`): compiled loops, the same values, about 3x faster signing
-    import numba
-except ImportError:  # pragma: no cover - the numpy path below computes the same values
-    numba = None
+from .compiled import jit, numba  # optional: compiled loops, the same values, about 3x faster signing
 
 SCHEME = "affine32"  # datasketch's default permutation scheme since 2.0
 EMPTY = np.uint32(0xFFFFFFFF)  # the value of a permutation that saw no shingle (datasketch's too)
@@ -72,13 +69,7 @@ def _fmix64_int(h: int) -> int:
 
 
 if numba is not None:
-    def _jit(function):
-        try:
-            return numba.njit(cache=True, nogil=True)(function)
-        except RuntimeError:  # pragma: no cover - no writable cache folder: compile in every process
-            return numba.njit(nogil=True)(function)
-
-    @_jit
+    @jit
     def _fmix64_compiled(h):  # pragma: no cover - compiled
         h ^= h >> np.uint64(33)
         h *= np.uint64(0xFF51AFD7ED558CCD)
@@ -86,7 +77,7 @@ if numba is not None:
         h *= np.uint64(0xC4CEB9FE1A85EC53)
         return h ^ (h >> np.uint64(33))
 
-    @_jit
+    @jit
     def _words_compiled(codes, table, doc_starts, words, word_doc):  # pragma: no cover - compiled
         """`Signer._words` in one pass over the code points: word hashes and their documents."""
         base = np.uint64(_WORD_BASE)
@@ -114,7 +105,7 @@ if numba is not None:
             count += 1
         return count
 
-    @_jit
+    @jit
     def _permute_compiled(hashes, owners, a, b, out):  # pragma: no cover - compiled
         """`Signer._permute`: one pass over the shingles, the permutations in the inner loop."""
         for i in range(hashes.shape[0]):

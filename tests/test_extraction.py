@@ -7,6 +7,7 @@ import io
 import time
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 from conftest import SEEDS
@@ -14,7 +15,7 @@ from test_seeds import BODY
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from cleaner import boilerplate, extract
+from cleaner import boilerplate, extract, lines
 from cleaner.document import Document
 from cleaner.lines import RULE_ID, LineModel, units
 from cleaner.settings import Settings
@@ -168,6 +169,17 @@ def test_shipped_model_loads_and_scores() -> None:
     model = LineModel.load()
     probs = model.probabilities(["Home", "Sport"] + BODY_PARAGRAPHS)
     assert probs[-1] > model.threshold > probs[0]
+
+
+@pytest.mark.skipif(lines.numba is None, reason="numba absent")
+def test_compiled_and_numpy_trees_agree() -> None:
+    model = LineModel.load()
+    texts = [path.read_text(encoding="utf-8").splitlines() for path in sorted(SEEDS.glob("*.txt"))]
+    for text in texts + [["Home", "Sport", "Weather"] + BODY_PARAGRAPHS]:
+        first, words = lines.features(text)
+        x = lines.second_features(first, model.first.predict(first), words)
+        fast, plain = model.second.predict(x, compiled=True), model.second.predict(x, compiled=False)
+        assert np.array_equal(fast, plain) and len(fast) == len(text)
 
 
 def test_corpus_boilerplate_is_removed_across_a_folder(tmp_path: Path, run_clean) -> None:

@@ -152,6 +152,7 @@ class DetectLanguage(DocumentStage):
     def __init__(self, settings: Settings) -> None:
         self.keep = set(settings.lang)
         self.limit = settings.language_sample
+        _factory()  # loaded here, before workers fork, so no worker spends half a second loading the profiles
 
     def process(self, doc: Document) -> None:
         doc.language, doc.language_prob = detect(sample(doc.text, self.limit))

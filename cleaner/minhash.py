@@ -191,6 +191,8 @@ class Signer:
         self._powers = np.ones(1, dtype=np.uint64)  # _WORD_BASE ** i, grown on demand
         self._inverse_powers = np.ones(1, dtype=np.uint64)
         _letter_table()
+        if self.compiled:
+            self.sign([""])  # loads the compiled code (a quarter of a second) here, once, before workers fork
 
     def _power_tables(self, length: int) -> tuple[np.ndarray, np.ndarray]:
         """Powers of the word base and of its inverse modulo 2**64, at least `length` of each."""

@@ -10,7 +10,8 @@ row per document instead of a permuted copy of every shingle). Same values eithe
 caches the compiled code on disk, so only the first run on a machine pays about 1.5 s to compile.
 
 The values are `datasketch`'s: the permutations are those of `MinHash(num_perm, seed)` in its
-default "affine32" scheme, applied to `shingle_hash` of each shingle. So
+default "affine32" scheme (drawn here the way datasketch draws them, see `permutations`), applied
+to `shingle_hash` of each shingle. So
 `MinHash(num_perm, seed, hashfunc=shingle_hash).update_batch(shingles(normalise(text), n))`
 gives the same hash values, and `as_lean_minhash` rows go into `datasketch`'s LSH and storage
 unchanged (tests/test_dedup.py checks both).
@@ -24,11 +25,14 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 from .compiled import jit, numba  # optional: compiled loops, the same values, about 3x faster signing
+
+if TYPE_CHECKING:
+    import datasketch
 
 SCHEME = "affine32"  # datasketch's default permutation scheme since 2.0
 EMPTY = np.uint32(0xFFFFFFFF)  # the value of a permutation that saw no shingle (datasketch's too)
@@ -115,6 +119,15 @@ if numba is not None:
                 row[p] = min(row[p], np.uint32(a[p] * h + b[p]))
 
 
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) of `datasketch.MinHash(num_perm, seed).permutations` in the "affine32" scheme (odd a):
+    drawn here as datasketch draws them, because importing datasketch pulls in scipy, half a second
+    of every run's start-up. tests/test_dedup.py checks that they are datasketch's."""
+    generator = np.random.RandomState(seed)
+    a = generator.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    return a, generator.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+
+
 @functools.lru_cache(maxsize=1)
 def _letter_table() -> np.ndarray:
     """Lower-case code point of every letter, 0 for everything else: one lookup per code point."""
@@ -184,7 +197,7 @@ class Signer:
         self.num_perm = num_perm
         self.shingle_size = shingle_size
         self.seed = seed
-        a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+        a, b = permutations(num_perm, seed)
         self._a = np.ascontiguousarray(a, dtype=np.uint32)
         self._b = np.ascontiguousarray(b, dtype=np.uint32)[:, None]
         self._buffer = np.empty((num_perm, _CHUNK_COLUMNS), dtype=np.uint32)
@@ -294,6 +307,8 @@ class Signer:
             out[docs] = np.minimum(out[docs], np.minimum.reduceat(columns, cuts, axis=1).T)
         return out
 
-    def lean(self, signature: np.ndarray) -> LeanMinHash:
+    def lean(self, signature: np.ndarray) -> datasketch.LeanMinHash:
         """A datasketch LeanMinHash with these hash values, for datasketch's LSH and storage."""
-        return LeanMinHash(seed=self.seed, hashvalues=signature, scheme=SCHEME)
+        import datasketch
+
+        return datasketch.LeanMinHash(seed=self.seed, hashvalues=signature, scheme=SCHEME)

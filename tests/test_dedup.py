@@ -16,7 +16,7 @@ from datasketch import MinHash, MinHashLSH
 from cleaner import dedup, minhash
 from cleaner.dedup import Deduplicate, band_keys, bucket_pairs, components
 from cleaner.document import Document
-from cleaner.minhash import SCHEME, Signer, normalise, shingle_hash, shingles
+from cleaner.minhash import SCHEME, Signer, normalise, permutations, shingle_hash, shingles
 from cleaner.settings import Settings
 
 OUTPUTS = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub" / "outputs"
@@ -62,6 +62,20 @@ def test_signatures_equal_datasketch_minhash(num_perm: int, size: int, compiled:
         assert np.array_equal(reference.hashvalues, signature)
         assert set_size == len(set(grams))
     assert normalise("Ünïcödé Straße, ÇA VA? 42 items_here") == ["ünïcödé", "straße", "ça", "va", "items", "here"]
+
+
+@pytest.mark.parametrize("num_perm, seed", [(128, 1), (64, 7), (256, 0)])
+def test_permutations_are_datasketchs(num_perm: int, seed: int) -> None:
+    a, b = permutations(num_perm, seed)
+    reference = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+    assert a.dtype == b.dtype == np.uint32
+    assert np.array_equal(a, reference[0]) and np.array_equal(b, reference[1])
+
+
+def test_cleaner_starts_without_importing_datasketch() -> None:
+    code = "import sys, cleaner.cli; print('datasketch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False"]  # datasketch imports scipy.integrate: half a second of every start
 
 
 @pytest.mark.skipif(minhash.numba is None, reason="numba absent")

@@ -131,7 +131,8 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 @functools.lru_cache(maxsize=1)
 def _letter_table() -> np.ndarray:
     """Lower-case code point of every letter, 0 for everything else: one lookup per code point."""
-    everything = "".join(map(chr, range(0x110000))).replace("\u0130", "i")  # İ lowers to two code points
+    every = np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")  # 10x "".join(map(chr))
+    everything = every.replace("\u0130", "i")  # İ lowers to two code points
     lowered = everything.lower()
     assert len(lowered) == len(everything)
     letters = re.sub(r"[\W\d_]", "\0", lowered)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
+from pathlib import Path
 
 import numpy as np
+import orjson
 from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import ErrorCode, LangDetectException
@@ -116,10 +118,26 @@ def _word_ngrams(token: str) -> list[str]:
 
 @cache
 def _factory() -> DetectorFactory:
-    """langdetect's language profiles, loaded once per process, with a fixed seed."""
+    """langdetect's language profiles, loaded once per process, with a fixed seed.
+
+    Loaded here rather than by `DetectorFactory.load_profile`, which takes the profiles in the order the
+    file system lists them: the languages' order, and with it the rounding of their probabilities, could
+    differ between machines. Here they come in name order, with the same values, twice as fast.
+    """
     factory = DetectorFactory()
     factory._create_detector = lambda: FastDetector(factory)
-    factory.load_profile(PROFILES_DIRECTORY)
+    paths = sorted(Path(PROFILES_DIRECTORY).iterdir())
+    table = factory.word_lang_prob_map
+    for index, path in enumerate(paths):
+        profile = orjson.loads(path.read_bytes())
+        factory.langlist.append(profile["name"])
+        n_words = profile["n_words"]
+        for gram, count in profile["freq"].items():
+            row = table.get(gram)
+            if row is None:
+                row = table[gram] = [0.0] * len(paths)
+            if 1 <= len(gram) <= 3:
+                row[index] = count / n_words[len(gram) - 1]
     factory.set_seed(0)
     return factory
 

@@ -1,6 +1,6 @@
 """Speed and memory of `cleaner clean`, whole and stage by stage, beside a floor and datatrove.
 
-    python benchmarks/run.py --docs 20000 [--workers 1 2] [--datatrove-python PATH]
+    python benchmarks/run.py --docs 20000 [--workers 1 2] [--datatrove-python PATH] [--repeat 3]
 
 Builds a corpus (benchmarks/corpus.py), then runs each configuration as its own process and
 prints one table: documents/s, MB/s of text, peak memory of the process tree, and the ratio of
@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,9 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="run only these configurations (names of the table)")
     parser.add_argument("--datatrove-python", help="a Python with datatrove installed")
     parser.add_argument("--no-datatrove", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every configuration this many times, in rounds, and report the median time "
+                             "(a shared machine's speed drifts: rounds spread the drift over all configurations)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="cleaner-bench-"))
@@ -104,31 +108,38 @@ def main() -> int:
         docs, size = build(work / "corpus", args.docs)
         mb = size / 1e6
         print(f"corpus: {docs:,} documents, {mb:.1f} MB of text, in {work / 'corpus'}", file=sys.stderr)
-        rows = []
+        jobs = []  # (label, command, output folder of a cleaner run or None)
         for name, options in CONFIGS.items():
             for workers in args.workers:
-                label = f"{name} ({workers} worker{'s' if workers > 1 else ''})"
                 if args.only and name not in args.only:
                     continue
                 out = work / "out"
-                shutil.rmtree(out, ignore_errors=True)
-                command = [sys.executable, "-m", "cleaner", "clean", str(work / "corpus"), "-o", str(out), "-q",
-                           "-j", str(workers), *options]
-                seconds, peak, _ = measure(command)
-                stats = json.loads((out / "stats.json").read_text())
-                rows.append((label, seconds, peak, stats.get("seconds", {})))
-                print(f"  {label}: {seconds:.1f} s", file=sys.stderr)
+                jobs.append((f"{name} ({workers} worker{'s' if workers > 1 else ''})",
+                             [sys.executable, "-m", "cleaner", "clean", str(work / "corpus"), "-o", str(out), "-q",
+                              "-j", str(workers), *options], out))
         if not args.no_datatrove and (not args.only or "datatrove" in args.only):
             python = datatrove_python(args.datatrove_python)
             if python is None:
                 print("datatrove could not be installed: skipped", file=sys.stderr)
             else:
-                for workers in args.workers[:1]:
-                    command = [python, str(ROOT / "benchmarks" / "datatrove_pipeline.py"), str(work / "corpus"),
-                               str(work / f"datatrove-{workers}"), str(workers)]
-                    seconds, peak, _ = measure(command)
-                    rows.append((f"datatrove: reader, Gopher, C4, MinHash x4, writer ({workers} worker)",
-                                 seconds, peak, {}))
+                workers = args.workers[0]
+                jobs.append((f"datatrove: reader, Gopher, C4, MinHash x4, writer ({workers} worker)",
+                             [python, str(ROOT / "benchmarks" / "datatrove_pipeline.py"), str(work / "corpus"),
+                              str(work / "datatrove"), str(workers)], None))
+        timings: dict[str, list[float]] = {label: [] for label, _, _ in jobs}
+        peaks: dict[str, int] = dict.fromkeys(timings, 0)
+        stage_seconds: dict[str, dict[str, float]] = {}
+        for round_ in range(args.repeat):
+            for label, command, out in jobs:
+                shutil.rmtree(out or work / "datatrove", ignore_errors=True)
+                seconds, peak, _ = measure(command)
+                timings[label].append(seconds)
+                peaks[label] = max(peaks[label], peak)
+                if out is not None:
+                    stage_seconds[label] = json.loads((out / "stats.json").read_text()).get("seconds", {})
+                print(f"  round {round_ + 1}: {label}: {seconds:.1f} s", file=sys.stderr)
+        rows = [(label, statistics.median(times), peaks[label], stage_seconds.get(label, {}))
+                for label, times in timings.items()]
         floor = {label.rsplit("(", 1)[1].rstrip(")"): seconds for label, seconds, _, _ in rows
                  if label.startswith("floor")}
         print(f"\n{docs:,} documents, {mb:.1f} MB of text, {os.cpu_count()} CPUs\n")
@@ -142,6 +153,17 @@ def main() -> int:
             print(f"\nstage shares, {label}: {shares}")
         if floor:
             print("\nfloor seconds: " + ", ".join(f"{workers} {seconds:.1f}" for workers, seconds in floor.items()))
+        seconds_of = {label: seconds for label, seconds, _, _ in rows}
+        one, two = seconds_of.get("whole pipeline (1 worker)"), seconds_of.get("whole pipeline (2 workers)")
+        theirs = next((seconds for label, seconds in seconds_of.items() if label.startswith("datatrove")), None)
+        if one and theirs:
+            print(f"whole pipeline against datatrove, one worker each: {theirs / one:.2f}x its throughput")
+        if one and two:
+            print(f"whole pipeline, 2 workers against 1: {one / two:.2f}x")
+        if args.repeat > 1:
+            print(f"(median of {args.repeat} rounds; all times: "
+                  + "; ".join(f"{'datatrove' if label.startswith('datatrove') else label} "
+                              + ", ".join(f"{t:.1f}" for t in times) for label, times in timings.items()) + ")")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

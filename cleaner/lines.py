@@ -12,7 +12,8 @@ scrapinghub pages, trees gained about 0.01 F1 over a logistic second layer, and 
 150 about 0.005 more on each flavour, on three different splits of the pages into folds). The article
 is one region: only lines inside the run of lines with the best net score are kept, so comments or a
 second story after it do not survive on their own. The model is learned by `scripts/train_lines.py` (`fit`
-below, with scikit-learn) and shipped as `cleaner/models/lines.npz`; inference needs only numpy.
+below, with scikit-learn) and shipped as `cleaner/models/lines.npz`; inference needs only numpy (numba,
+when installed, walks the trees faster).
 """
 
 from __future__ import annotations

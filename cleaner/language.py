@@ -12,7 +12,6 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
-import orjson
 from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import ErrorCode, LangDetectException
@@ -120,24 +119,13 @@ def _word_ngrams(token: str) -> list[str]:
 def _factory() -> DetectorFactory:
     """langdetect's language profiles, loaded once per process, with a fixed seed.
 
-    Loaded here rather than by `DetectorFactory.load_profile`, which takes the profiles in the order the
-    file system lists them: the languages' order, and with it the rounding of their probabilities, could
-    differ between machines. Here they come in name order, with the same values, in 20% less time.
+    Given to langdetect in name order: its `load_profile` takes them in the order the file system
+    lists them, so the languages' order, and with it the rounding of their probabilities, could
+    differ between machines.
     """
     factory = DetectorFactory()
     factory._create_detector = lambda: FastDetector(factory)
-    paths = sorted(Path(PROFILES_DIRECTORY).iterdir())
-    table = factory.word_lang_prob_map
-    for index, path in enumerate(paths):
-        profile = orjson.loads(path.read_bytes())
-        factory.langlist.append(profile["name"])
-        n_words = profile["n_words"]
-        for gram, count in profile["freq"].items():
-            row = table.get(gram)
-            if row is None:
-                row = table[gram] = [0.0] * len(paths)
-            if 1 <= len(gram) <= 3:
-                row[index] = count / n_words[len(gram) - 1]
+    factory.load_json_profile([path.read_text(encoding="utf-8") for path in sorted(Path(PROFILES_DIRECTORY).iterdir())])
     factory.set_seed(0)
     return factory
 

@@ -305,7 +305,7 @@ class Trees:
     few array operations per level of depth, whatever the number of trees. The tables are read
     flattened, with children as indices into the flattened tables; a leaf is its own child, so
     lines that reach one early stay there. With numba, a compiled loop finds the same leaves in
-    a third of the time; the leaf values are summed by numpy either way, so the sums are the same.
+    about half the time; the leaf values are summed by numpy either way, so the sums are the same.
     """
 
     def __init__(self, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray, right: np.ndarray,

@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the effective settings (defaults, preset, config file, options) as TOML and exit")
     _add_input_options(run)
     run.add_argument("--no-junk", action="store_true", help="skip junk removal (the rule packs)")
+    run.add_argument("--no-reflow", action="store_true",
+                     help="keep text input's line breaks as they are: do not join a line that continues "
+                          "the sentence of the line before it")
     run.add_argument("--no-lines", action="store_true",
                      help="skip the learned line classifier that removes boilerplate lines from flattened text")
     run.add_argument("--no-boilerplate", action="store_true",
@@ -159,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Options that switch a Settings field off: `--no-junk` sets `junk=False`, and so on.
 _NEGATED = {"no_default_rules": "default_rules", "no_junk": "junk", "no_language": "language", "no_mt": "mt",
-            "no_dedup": "dedup", "no_lines": "lines", "no_boilerplate": "boilerplate"}
+            "no_dedup": "dedup", "no_lines": "lines", "no_boilerplate": "boilerplate",
+            "no_reflow": "reflow"}
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -30,6 +30,7 @@ from .lines import ClassifyLines
 from .mt import ScoreMachineTranslation
 from .parallel import BatchRunner, Item, Result
 from .read import plan_shards, record_document
+from .reflow import JoinBrokenLines
 from .report import RunReport
 from .rules import Rule, RuleError, load_rules
 from .settings import Settings
@@ -42,6 +43,8 @@ ErrorSink = Callable[[dict[str, Any]], None]
 def build_stages(settings: Settings, rules: list[Rule]) -> list[Stage]:
     """The stages a run uses, in order, as the settings switch them on."""
     stages: list[Stage] = [Decode(), ExtractHtml(settings.html_timeout)]
+    if settings.reflow:
+        stages.append(JoinBrokenLines())
     if settings.junk:
         stages.append(RemoveJunk(rules))
     if settings.junk and settings.lines:

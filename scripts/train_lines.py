@@ -31,6 +31,7 @@ from cleaner.document import Document  # noqa: E402
 from cleaner.encoding import Decode  # noqa: E402
 from cleaner.junk import RemoveJunk  # noqa: E402
 from cleaner.lines import MODEL_FILE, LineModel, candidates  # noqa: E402
+from cleaner.reflow import JoinBrokenLines  # noqa: E402
 from cleaner.rules import load_rules  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub"
@@ -58,12 +59,19 @@ def label_lines(lines: list[str], gold: str) -> np.ndarray:
     return labels
 
 
-def prepare(text: str, junk: RemoveJunk) -> Document:
-    """A text document after the stages that run before the line classifier in `cleaner clean`."""
+def prepare(text: str, junk: RemoveJunk, reflow: bool = False) -> Document:
+    """A text document after the stages that run before the line classifier in `cleaner clean`; the
+    reflow stage only if `reflow`.
+
+    The model is fitted on lines as the flatteners left them, and `cleaner clean` joins broken lines
+    (`cleaner.reflow`) before it classifies them. Fitted on joined lines instead, cross-validated F1
+    was no better (0.8920 / 0.8742 on html_text / bs4, against 0.9002 / 0.8844 fitted on the lines as
+    they were), and the refitted trees moved pages with no joined line by up to 0.7 F1 either way.
+    """
     doc = Document(id="page", source="page", raw=text, format="text")
-    Decode().process(doc)
-    if doc.dropped is None:
-        junk.process(doc)
+    for stage in (Decode(), JoinBrokenLines(), junk) if reflow else (Decode(), junk):
+        if doc.dropped is None:
+            stage.process(doc)
     return doc
 
 

@@ -1,0 +1,64 @@
+"""Stage 2b, reflow: rejoin sentences that a flattener broke across lines, in text input.
+
+A scraper that flattens a page one text node per line (BeautifulSoup's `get_text("\\n")`) breaks a
+sentence at every link or bold word ("... the ministry told" / "Reuters" / ", adding that ..."), and
+hard-wrapped text breaks it every 70 characters. Line by line, the rules and the line classifier
+then see fragments without final punctuation, which look like captions, headlines and menu items.
+A line that plainly continues the one before it (`continues`: it starts with lower-case words or
+with punctuation, and the line before stops on a word or a comma) is joined to that line. Blank lines
+(paragraph breaks) are never crossed. On the scrapinghub pages flattened one text node per line,
+which the line model never saw, this lifts F1 from 0.80 to 0.83 (README, "Extraction quality").
+"""
+
+from __future__ import annotations
+
+import re
+
+from .document import Document
+from .stage import DocumentStage
+
+_ATTACHED_START = re.compile(r"[,.:)!?%](?=\s|$)")  # punctuation that follows its word without a space
+_ADDRESS = re.compile(r"(?:https?://|www\.)")
+_CODE = re.compile(r"[{}<>=;]")  # script and style lines end without a full stop and may start in lower case
+
+
+def continues(previous: str, line: str) -> bool:
+    """Whether `line` (stripped) carries on the sentence of `previous` (stripped): `previous` stops on a letter
+    or a comma, `line` starts with punctuation that follows a word or with two words in lower case, and neither
+    looks like code. One lower-case word after a short line is more often a menu item ("Spain" / "more"),
+    and a lower-case line may be a web address."""
+    if not previous or not (previous[-1].isalpha() or previous[-1] == ","):
+        return False
+    if _CODE.search(previous) or _CODE.search(line):
+        return False
+    if _ATTACHED_START.match(line):
+        return True
+    return line[:1].islower() and " " in line and not _ADDRESS.match(line)
+
+
+def join_broken_lines(text: str) -> tuple[str, int]:
+    """`text` with each continuation line joined to the line before it, and how many were joined."""
+    if "\n" not in text:
+        return text, 0
+    out: list[str] = []
+    for line in text.split("\n"):
+        if out and continues(out[-1].rstrip(), line.lstrip()):
+            joint = "" if _ATTACHED_START.match(line.lstrip()) else " "
+            out[-1] = out[-1].rstrip() + joint + line.lstrip()
+        else:
+            out.append(line)
+    return "\n".join(out), text.count("\n") - len(out) + 1
+
+
+class JoinBrokenLines(DocumentStage):
+    """Joins continuation lines of text documents (HTML extraction already gives whole paragraphs);
+    the number joined goes to the metadata as `lines_joined`."""
+
+    name = "reflow"
+
+    def process(self, doc: Document) -> None:
+        if doc.format != "text":
+            return
+        doc.text, joined = join_broken_lines(doc.text)
+        if joined:
+            doc.metadata["lines_joined"] = joined

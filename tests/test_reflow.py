@@ -1,0 +1,55 @@
+"""Rejoining sentences that a flattener broke across lines (cleaner/reflow.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_extraction import BODY_PARAGRAPHS
+
+from cleaner.reflow import continues, join_broken_lines
+
+
+def test_text_nodes_of_a_sentence_are_joined() -> None:
+    text = "The ministry told\nReuters\n, adding that talks\nwould resume on Monday.\nWeather"
+    joined, count = join_broken_lines(text)
+    assert joined == "The ministry told\nReuters, adding that talks would resume on Monday.\nWeather"
+    assert count == 2
+
+
+def test_hard_wrapped_paragraph_becomes_one_line() -> None:
+    wrapped = ("Officials said the bridge, closed since the storm, would\n"
+               "reopen next year after repairs costing\nabout 40 million euros.")
+    assert join_broken_lines(wrapped) == (wrapped.replace("\n", " "), 2)
+
+
+def test_what_is_not_a_continuation_stays_apart() -> None:
+    cases = [
+        ("The council met on Tuesday.", "officials said later"),  # the line before ends a sentence
+        ("Spain", "more"),  # one lower-case word: a menu item
+        ("Lego Star Wars 75188", "http://amzn.to/2iJFhRj now"),  # a web address
+        (".article-body { margin: 0 auto; }", "font-size: 14px;"),  # style sheet
+        ("<!-- ad slot -->", "var slot = defineSlot('/1234', 'ad-1');"),  # script
+        ("3.409", "letture totali"),  # a counter
+        ("Home", "World"),  # capitals: a new item
+    ]
+    for previous, line in cases:
+        assert not continues(previous, line), (previous, line)
+    text = "\n".join(f"{a}\n{b}" for a, b in cases)
+    assert join_broken_lines(text) == (text, 0)
+
+
+def test_blank_lines_are_never_crossed() -> None:
+    text = "A paragraph that stops without a full stop\n\nand a new one that starts in lower case"
+    assert join_broken_lines(text) == (text, 0)
+
+
+def test_stage_joins_text_input_and_records_it(tmp_path: Path, run_clean) -> None:
+    first, second = BODY_PARAGRAPHS[0].split(" which ")
+    lines = [f"{first} which", f"{second}", *BODY_PARAGRAPHS[1:]]
+    (tmp_path / "page.txt").write_text("\n".join(lines) + "\n")
+    record = run_clean(tmp_path, dedup=False).clean["page.txt"]
+    assert BODY_PARAGRAPHS[0] in record["text"].split("\n\n")
+    assert record["metadata"]["lines_joined"] == 1
+    unjoined = run_clean(tmp_path, dedup=False, reflow=False)  # --no-reflow: the fragment looks like a headline
+    assert "lines_joined" not in unjoined.clean["page.txt"]["metadata"]
+    assert f"{first} which" in {span["text"] for span in unjoined.removed["page.txt"]["spans"]}

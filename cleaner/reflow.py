@@ -18,6 +18,9 @@ from .document import Document
 from .stage import DocumentStage
 
 _ATTACHED_START = re.compile(r"[,.:)!?%](?=\s|$)")  # punctuation that follows its word without a space
+# The start of a line that may continue the one before: a newline, blanks, then a letter that is not an
+# ASCII capital (`continues` then checks it is lower case) or punctuation that follows its word.
+_CANDIDATE = re.compile(r"\n[^\S\n]*(?=[^\W\d_A-Z]|[,.:)!?%](?:\s|$))")
 _ADDRESS = re.compile(r"(?:https?://|www\.)")
 _CODE = re.compile(r"[{}<>=;]")  # script and style lines end without a full stop and may start in lower case
 
@@ -37,17 +40,23 @@ def continues(previous: str, line: str) -> bool:
 
 
 def join_broken_lines(text: str) -> tuple[str, int]:
-    """`text` with each continuation line joined to the line before it, and how many were joined."""
-    if "\n" not in text:
-        return text, 0
-    out: list[str] = []
-    for line in text.split("\n"):
-        if out and continues(out[-1].rstrip(), line.lstrip()):
-            joint = "" if _ATTACHED_START.match(line.lstrip()) else " "
-            out[-1] = out[-1].rstrip() + joint + line.lstrip()
-        else:
-            out.append(line)
-    return "\n".join(out), text.count("\n") - len(out) + 1
+    """`text` with each continuation line joined to the line before it, and how many were joined.
+
+    Only the lines `_CANDIDATE` finds (those that start with a letter other than A-Z or with punctuation)
+    are tested: most lines start with a capital, and one regex scan passes over them in C.
+    """
+    pieces: list[str] = []
+    done = joined = 0
+    for match in _CANDIDATE.finditer(text):
+        before = text.rfind("\n", 0, match.start()) + 1
+        previous = text[before:match.start()].rstrip()
+        after = text.find("\n", match.end())
+        line = text[match.end():after if after >= 0 else len(text)].rstrip()
+        if continues(previous, line):
+            pieces += [text[done:before + len(previous)], "" if _ATTACHED_START.match(line) else " "]
+            done = match.end()
+            joined += 1
+    return "".join([*pieces, text[done:]]) if joined else text, joined
 
 
 class JoinBrokenLines(DocumentStage):

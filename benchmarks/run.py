@@ -26,7 +26,7 @@ from pathlib import Path
 from corpus import build
 
 ROOT = Path(__file__).resolve().parent.parent
-OFF = ["--no-junk", "--no-language", "--no-mt", "--no-dedup"]
+OFF = ["--no-reflow", "--no-junk", "--no-language", "--no-mt", "--no-dedup"]
 CONFIGS = {
     "floor: read, decode, write": OFF,
     "junk rules alone": ["--no-language", "--no-mt", "--no-dedup"],

@@ -8,7 +8,7 @@ A line that plainly continues the one before it (`continues`: it starts with low
 with punctuation, and the line before stops on a word or a comma) is joined to that line. Blank lines
 (paragraph breaks) are never crossed. On the scrapinghub pages flattened one text node per line,
 which the line model never saw, this lifts F1 from 0.80 to 0.83 (README, "Extraction quality").
-Code without braces, brackets or semicolons can be joined too ("import numpy as np" / "import
+Code without braces, angle brackets, `=` or `;` can be joined too ("import numpy as np" / "import
 pandas as pd"): `--no-reflow` keeps every line break of a corpus where lines carry meaning.
 """
 

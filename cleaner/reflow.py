@@ -19,10 +19,11 @@ import re
 from .document import Document
 from .stage import DocumentStage
 
-_ATTACHED_START = re.compile(r"[,.:)!?%](?=\s|$)")  # punctuation that follows its word without a space
+_ATTACHED = ",.:)!?%"  # punctuation that follows its word without a space
+_ATTACHED_START = re.compile(rf"[{re.escape(_ATTACHED)}](?=\s|$)")
 # The start of a line that may continue the one before: a newline, blanks, then a letter that is not an
 # ASCII capital (`continues` then checks it is lower case) or punctuation that follows its word.
-_CANDIDATE = re.compile(r"\n[^\S\n]*(?=[^\W\d_A-Z]|[,.:)!?%](?:\s|$))")
+_CANDIDATE = re.compile(rf"\n[^\S\n]*(?=[^\W\d_A-Z]|[{re.escape(_ATTACHED)}](?:\s|$))")
 _ADDRESS = re.compile(r"(?:https?://|www\.)")
 _CODE = re.compile(r"[{}<>=;]")  # script and style lines end without a full stop and may start in lower case
 
@@ -55,7 +56,7 @@ def join_broken_lines(text: str) -> tuple[str, int]:
         after = text.find("\n", match.end())
         line = text[match.end():after if after >= 0 else len(text)].rstrip()
         if continues(previous, line):
-            pieces += [text[done:before + len(previous)], "" if _ATTACHED_START.match(line) else " "]
+            pieces += [text[done:before + len(previous)], "" if line[0] in _ATTACHED else " "]
             done = match.end()
             joined += 1
     return "".join([*pieces, text[done:]]) if joined else text, joined

@@ -16,6 +16,20 @@ def test_text_nodes_of_a_sentence_are_joined() -> None:
     assert count == 2
 
 
+def test_links_and_titles_inside_a_sentence_are_joined() -> None:
+    # one text node per line: each link or title in italics breaks the sentence, often before a capital
+    text = ("Noah Hawley, best known for creating FX’s\nLegion\nand\nFargo\n"
+            "TV series, is in final talks, according to\nThe Wrap\nand\nDeadline.\n"
+            "Unlike the first two films of the franchise,\nStar Trek Beyond was directed by Justin Lin.")
+    joined, count = join_broken_lines(text)
+    assert joined.split("\n") == [
+        "Noah Hawley, best known for creating FX’s Legion and Fargo",  # "Fargo" follows "and"
+        "TV series, is in final talks, according to The Wrap and Deadline.",  # a new line: more than a fragment
+        "Unlike the first two films of the franchise, Star Trek Beyond was directed by Justin Lin.",  # a comma
+    ]
+    assert count == 7
+
+
 def test_hard_wrapped_paragraph_becomes_one_line() -> None:
     wrapped = ("Officials said the bridge, closed since the storm, would\n"
                "reopen next year after repairs costing\nabout 40 million euros.")
@@ -31,6 +45,9 @@ def test_what_is_not_a_continuation_stays_apart() -> None:
         ("<!-- ad slot -->", "var slot = defineSlot('/1234', 'ad-1');"),  # script
         ("3.409", "letture totali"),  # a counter
         ("Home", "World"),  # capitals: a new item
+        ("Challenges to finish within a week, even after the game is over",  # a sentence may end on a preposition
+         "Additional quizzes, surprises and bonuses"),
+        ("Follow RT on", "Trends: Evo Morales news"),  # a short line that stops on a preposition: a menu
     ]
     for previous, line in cases:
         assert not continues(previous, line), (previous, line)

@@ -35,12 +35,13 @@ def build(out: Path, docs: int, per_shard: int = 5000, seed: int = 7) -> tuple[i
     texts = source_texts()
     out.mkdir(parents=True, exist_ok=True)
     written = size = 0
-    shard = None
+    shard, index = None, -1
     while written < docs:
-        if written % per_shard == 0:
+        if written // per_shard != index:  # a near-duplicate pair may step over a multiple of per_shard
             if shard:
                 shard.close()
-            shard = open(out / f"part-{written // per_shard:05d}.jsonl", "wb")  # noqa: SIM115
+            index = written // per_shard
+            shard = open(out / f"part-{index:05d}.jsonl", "wb")  # noqa: SIM115
         base = texts[written % len(texts)]
         own = f"Report {written} notes that the figure {rng.randrange(10**9)} was published on day {written % 365}."
         text = "\n".join([rng.choice(JUNK_HEAD), own, base, rng.choice(JUNK_TAIL)])

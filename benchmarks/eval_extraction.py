@@ -10,8 +10,9 @@ pages as the benchmark's evaluate.py does, and documents per second, for
   dirty/bs4.jsonl, cross-validated: each page is cleaned by a model fitted on the other folds'
   pages (folds group a page's flavours together);
 - the raw dirty texts;
-- a flattening no model here was fitted on, as a check that the line model generalises: every text
-  node of the page on its own line (what BeautifulSoup's `get_text("\\n")` gives), cleaned by the
+- two flattenings no model here was fitted on, as a check that the line model generalises: every text
+  node of the page on its own line (what BeautifulSoup's `get_text("\\n")` gives), and the html_text
+  pages hard-wrapped at 72 columns (as `fmt`, html2text and `lynx -dump` leave text), cleaned by the
   same cross-validated models.
 Then the whole `cleaner clean` pipeline (shipped model, all stages) on dirty/html_text.jsonl:
 its F1 and its throughput. The shipped model was fitted on all of these pages, so that F1 is
@@ -28,6 +29,7 @@ import re
 import statistics
 import sys
 import tempfile
+import textwrap
 import time
 from collections import Counter
 from pathlib import Path
@@ -90,6 +92,12 @@ def text_nodes(html: bytes) -> str:
     return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
+def hard_wrapped(text: str, width: int = 72) -> str:
+    """A flattened page hard-wrapped at `width` columns, as `fmt`, html2text and `lynx -dump` leave text: each
+    paragraph breaks wherever the width falls, before a capital as often as not."""
+    return "\n".join(piece for line in text.split("\n") for piece in (textwrap.wrap(line, width) or [""]))
+
+
 def run_html(pages: dict[str, bytes], junk: RemoveJunk) -> str:
     """Our HTML path on one page: the per-document stages `cleaner clean` runs on HTML."""
     doc = Document(id="page", source="page", raw=pages, format="html")
@@ -140,6 +148,7 @@ def main() -> int:
                                                         .read_text(encoding="utf-8").splitlines())}
              for flavour in sorted({flavour for _, flavour, _ in pages}, reverse=True)}
     dirty["text nodes, unseen"] = {key: text_nodes(raw_html[key]) for key in keys}
+    dirty["wrapped at 72, unseen"] = {key: hard_wrapped(text) for key, text in dirty["html_text"].items()}
     for flavour, texts_of in dirty.items():
         rows, start = [], time.perf_counter()
         for key, text in texts_of.items():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from test_extraction import BODY_PARAGRAPHS
 
-from cleaner.reflow import continues, join_broken_lines
+from cleaner.reflow import continues, join_broken_lines, wrap_width
 
 
 def test_text_nodes_of_a_sentence_are_joined() -> None:
@@ -53,6 +53,30 @@ def test_what_is_not_a_continuation_stays_apart() -> None:
         assert not continues(previous, line), (previous, line)
     text = "\n".join(f"{a}\n{b}" for a, b in cases)
     assert join_broken_lines(text) == (text, 0)
+
+
+def test_hard_wrapped_text_is_unwrapped_wherever_the_width_broke_it() -> None:
+    import textwrap
+
+    paragraphs = ["Officials in Geneva said on Monday that the talks between the two delegations would resume "
+                  "next week. The United Nations envoy, Martin Griffiths, told Reuters that both sides had "
+                  "agreed to a timetable. Negotiators from Kyiv and Moscow will meet in Istanbul on Thursday.",
+                  "The European Union welcomed the news. Its foreign policy chief said Brussels stood ready to "
+                  "help. Markets in Frankfurt, Paris and London rose by about one per cent after the report.",
+                  "Oil prices fell for a third day. Brent crude traded at 96 dollars a barrel in London, and "
+                  "West Texas Intermediate at 91 dollars. Analysts at Commerzbank expect further falls."]
+    menu = ["Home", "World", "Business"]
+    wrapped = "\n".join(menu + [""] + ["\n".join(textwrap.wrap(p, 60)) + "\n" for p in paragraphs])
+    assert wrap_width(wrapped.split("\n")) == max(len(line) for line in wrapped.split("\n"))
+    assert any(line[:1].isupper() for line in textwrap.wrap(paragraphs[0], 60)[1:])  # breaks before capitals too
+    joined, _ = join_broken_lines(wrapped)
+    assert [line for line in joined.split("\n") if line] == menu + paragraphs
+
+
+def test_text_that_is_not_hard_wrapped_is_seen_so() -> None:
+    page = ["Home", "World", "A headline of forty characters or so here"] * 5 + ["A paragraph " * 20]
+    assert wrap_width(page) is None  # a line longer than any wrapping width
+    assert wrap_width(["Home", "World", "Business", "Sport"] * 10) is None  # short lines: a menu
 
 
 def test_blank_lines_are_never_crossed() -> None:

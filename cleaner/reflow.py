@@ -12,7 +12,9 @@ lines (paragraph breaks) are never crossed. On flattenings the line model never 
 0.80 to 0.86 (the scrapinghub pages one text node per line) and from 0.76 to 0.89 (the same pages
 hard-wrapped at 72 columns) (README, "Extraction quality").
 Code without braces, angle brackets, `=` or `;` can be joined too ("import numpy as np" / "import
-pandas as pd"): `--no-reflow` keeps every line break of a corpus where lines carry meaning.
+pandas as pd"), and a text with no line over 120 characters whose lines are of like length (verse, a
+list of headlines) can be taken for wrapped text: `--no-reflow` keeps every line break of a corpus where
+lines carry meaning.
 """
 
 from __future__ import annotations

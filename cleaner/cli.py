@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-junk", action="store_true", help="skip junk removal (the rule packs)")
     run.add_argument("--no-reflow", action="store_true",
                      help="keep text input's line breaks as they are: do not join a line that continues "
-                          "the sentence of the line before it")
+                          "the sentence of the line before it, nor unwrap hard-wrapped text")
     run.add_argument("--no-lines", action="store_true",
                      help="skip the learned line classifier that removes boilerplate lines from flattened text")
     run.add_argument("--no-boilerplate", action="store_true",

@@ -39,6 +39,11 @@ WRAP_SLACK = 15  # a wrapped line ends within this many characters of the width 
 WRAP_LINES, WRAP_SHARE = 8, 0.3  # how many, and what share, of the longer lines must end there
 
 
+def _stops_open(text: str) -> bool:
+    """Whether `text` stops on a letter, a comma or an apostrophe: where a sentence can go on."""
+    return text[-1].isalpha() or text[-1] in ",’'"
+
+
 def _prose(line: str) -> bool:
     words = line.split()
     return len(words) >= PROSE_WORDS and sum(word[:1].islower() for word in words) >= 2
@@ -57,7 +62,7 @@ def continues(previous: str, line: str, following: str = "") -> bool:
     "Spain" / "more"); if `previous` is running text that stops on a comma or on a word a sentence cannot end
     on (`OPEN_ENDINGS`); or if `line` is a short fragment (a link, a title in italics) between running text and
     a line that goes on with the sentence. A web address never continues a line."""
-    if not previous or not (previous[-1].isalpha() or previous[-1] in ",’'"):
+    if not previous or not _stops_open(previous):
         return False
     if _CODE.search(previous) or _CODE.search(line) or _ADDRESS.match(line):
         return False
@@ -70,8 +75,9 @@ def continues(previous: str, line: str, following: str = "") -> bool:
 
 def wrap_width(lines: list[str]) -> int | None:
     """The width `lines` were hard-wrapped at (`fold`, `fmt`, html2text and `lynx -dump` wrap at 70 to 80
-    characters), or None when they were not: the longest line with a space is at most WRAP_MAX long, and most
-    lines more than half as long end within WRAP_SLACK characters of it."""
+    characters), or None when they were not: the longest line with a space is WRAP_MIN to WRAP_MAX long, and
+    of the lines more than half as long, at least WRAP_LINES and a WRAP_SHARE end within WRAP_SLACK characters
+    of it (the others end paragraphs, or are headings and menu items)."""
     lengths = [len(line) for line in lines if " " in line]
     width = max(lengths, default=0)
     if not WRAP_MIN <= width <= WRAP_MAX:
@@ -84,7 +90,8 @@ def wrap_width(lines: list[str]) -> int | None:
 def join_broken_lines(text: str) -> tuple[str, int]:
     """`text` with each continuation line joined to the line before it, and how many were joined.
     A blank line (a paragraph break) is never crossed. In hard-wrapped text (`wrap_width`), a line also
-    continues the one before when that one had no room left for its first word: the width broke it."""
+    continues the one before when that one had no room left for its first word: the width broke it (after a
+    hyphen between letters, as `fmt` breaks "long-standing", the two halves are joined without a space)."""
     lines = text.split("\n")
     width = wrap_width([line.strip() for line in lines])
     out: list[str] = []
@@ -93,11 +100,11 @@ def join_broken_lines(text: str) -> tuple[str, int]:
     joined = 0
     for i, raw in enumerate(lines):
         line = raw.strip()
-        if line and last and (
-                (width is not None and before + 1 + len(line.split(None, 1)[0]) > width)
-                or ((last[-1].isalpha() or last[-1] in ",’'")  # the cheap test first: most lines fail it
-                    and continues(last, line, lines[i + 1].strip() if i + 1 < len(lines) else ""))):
-            last = out[-1] = last + ("" if line[0] in _ATTACHED else " ") + line
+        wrapped = bool(line and last) and width is not None and before + 1 + len(line.split(None, 1)[0]) > width
+        if wrapped or (line and last and _stops_open(last)  # the cheap test first: most lines fail it
+                       and continues(last, line, lines[i + 1].strip() if i + 1 < len(lines) else "")):
+            tight = line[0] in _ATTACHED or (wrapped and last[-1] == "-" and last[-2:-1].isalpha())
+            last = out[-1] = last + ("" if tight else " ") + line
             joined += 1
         else:
             out.append(raw)

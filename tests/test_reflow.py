@@ -73,6 +73,18 @@ def test_hard_wrapped_text_is_unwrapped_wherever_the_width_broke_it() -> None:
     assert [line for line in joined.split("\n") if line] == menu + paragraphs
 
 
+def test_a_compound_the_width_broke_at_its_hyphen_is_joined_without_a_space() -> None:
+    import textwrap
+
+    paragraph = ("The long-standing dispute over the cross-border pipeline reached a well-known court in "
+                 "mid-November, when a three-judge panel heard a so-called test case brought by state-owned "
+                 "firms and by privately-held rivals in a closely-watched hearing. ") * 3
+    wrapped = textwrap.wrap(paragraph, 50)
+    assert any(line.endswith("-") for line in wrapped)  # textwrap breaks compounds at their hyphen
+    joined, _ = join_broken_lines("\n".join(wrapped))
+    assert joined == paragraph.strip()
+
+
 def test_text_that_is_not_hard_wrapped_is_seen_so() -> None:
     page = ["Home", "World", "A headline of forty characters or so here"] * 5 + ["A paragraph " * 20]
     assert wrap_width(page) is None  # a line longer than any wrapping width

@@ -142,11 +142,9 @@ def main() -> int:
                   scores([page_counts(gold[k], outputs["trafilatura"][k]) for k in keys]),
                   len(keys) / seconds["trafilatura"]))
 
-    _, pages = train_lines.load_pages(args.data)
+    dirty = dict(sorted(train_lines.dirty_texts(args.data).items(), reverse=True))  # html_text, then bs4
+    _, pages = train_lines.load_pages(args.data, dirty)
     models = train_lines.cross_validated_models(pages, gold)
-    dirty = {flavour: {r["key"]: r["text"] for r in map(json.loads, (args.data / "dirty" / f"{flavour}.jsonl")
-                                                        .read_text(encoding="utf-8").splitlines())}
-             for flavour in sorted({flavour for _, flavour, _ in pages}, reverse=True)}
     dirty["text nodes, unseen"] = {key: text_nodes(raw_html[key]) for key in keys}
     dirty["wrapped at 72, unseen"] = {key: hard_wrapped(text) for key, text in dirty["html_text"].items()}
     for flavour, texts_of in dirty.items():

@@ -93,16 +93,16 @@ def join_broken_lines(text: str) -> tuple[str, int]:
     continues the one before when that one had no room left for its first word: the width broke it (after a
     hyphen between letters, as `fmt` breaks "long-standing", the two halves are joined without a space)."""
     lines = text.split("\n")
-    width = wrap_width([line.strip() for line in lines])
+    stripped = [line.strip() for line in lines]
+    width = wrap_width(stripped)
     out: list[str] = []
     last = ""  # the line before, stripped, with what was joined to it
     before = 0  # the length of the line before, as it was
     joined = 0
-    for i, raw in enumerate(lines):
-        line = raw.strip()
+    for i, (raw, line) in enumerate(zip(lines, stripped, strict=True)):
         wrapped = bool(line and last) and width is not None and before + 1 + len(line.split(None, 1)[0]) > width
         if wrapped or (line and last and _stops_open(last)  # the cheap test first: most lines fail it
-                       and continues(last, line, lines[i + 1].strip() if i + 1 < len(lines) else "")):
+                       and continues(last, line, stripped[i + 1] if i + 1 < len(lines) else "")):
             tight = line[0] in _ATTACHED or (wrapped and last[-1] == "-" and last[-2:-1].isalpha())
             last = out[-1] = last + ("" if tight else " ") + line
             joined += 1

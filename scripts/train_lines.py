@@ -75,17 +75,24 @@ def prepare(text: str, junk: RemoveJunk, reflow: bool = False) -> Document:
     return doc
 
 
-def load_pages(data: Path) -> tuple[dict[str, str], list[tuple[str, str, Document]]]:
-    """(gold bodies by key, [(key, flavour, prepared document)]) of every dirty text."""
+def dirty_texts(data: Path) -> dict[str, dict[str, str]]:
+    """{flavour: {key: flattened page}} of every file under dirty/ (html_text, bs4)."""
+    return {path.stem: {record["key"]: record["text"] for record in
+                        map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+            for path in sorted((data / "dirty").glob("*.jsonl"))}
+
+
+def load_pages(data: Path, texts: dict[str, dict[str, str]] | None = None
+               ) -> tuple[dict[str, str], list[tuple[str, str, Document]]]:
+    """(gold bodies by key, [(key, flavour, prepared document)]) of every dirty text (`texts`, when the
+    caller already read `dirty_texts`)."""
     gold = {key: value.get("articleBody") or "" for key, value in
             json.loads((data / "ground-truth.json").read_text(encoding="utf-8")).items()}
     rules, _ = load_rules([], True)
     junk = RemoveJunk(rules)
-    pages = []
-    for path in sorted((data / "dirty").glob("*.jsonl")):
-        for raw in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(raw)
-            pages.append((record["key"], path.stem, prepare(record["text"], junk)))
+    texts = dirty_texts(data) if texts is None else texts
+    pages = [(key, flavour, prepare(text, junk)) for flavour, by_key in sorted(texts.items())
+             for key, text in by_key.items()]
     return gold, pages
 
 

@@ -13,7 +13,9 @@ pages as the benchmark's evaluate.py does, and documents per second, for
 - two flattenings no model here was fitted on, as a check that the line model generalises: every text
   node of the page on its own line (what BeautifulSoup's `get_text("\\n")` gives), and the html_text
   pages hard-wrapped at 72 columns (as `fmt`, html2text and `lynx -dump` leave text), cleaned by the
-  same cross-validated models.
+  same cross-validated models;
+- text that five main-content extractors already chose (outputs/NAME.json): raw, through the dirty-text
+  path (cross-validated models), and with `--preset extracted` (no line model, no shape rules).
 Then the whole `cleaner clean` pipeline (shipped model, all stages) on dirty/html_text.jsonl:
 its F1 and its throughput. The shipped model was fitted on all of these pages, so that F1 is
 an in-sample figure; the cross-validated rows are the honest estimate.
@@ -42,6 +44,7 @@ import trafilatura  # noqa: E402
 import train_lines  # noqa: E402
 from selectolax.lexbor import LexborHTMLParser  # noqa: E402
 
+from cleaner.config import PRESETS  # noqa: E402
 from cleaner.document import Document  # noqa: E402
 from cleaner.encoding import Decode  # noqa: E402
 from cleaner.extract import ExtractHtml  # noqa: E402
@@ -96,6 +99,21 @@ def hard_wrapped(text: str, width: int = 72) -> str:
     """A flattened page hard-wrapped at `width` columns, as `fmt`, html2text and `lynx -dump` leave text: each
     paragraph breaks wherever the width falls, before a capital as often as not."""
     return "\n".join(piece for line in text.split("\n") for piece in (textwrap.wrap(line, width) or [""]))
+
+
+# Main-content extractors whose outputs for the same pages the benchmark ships (outputs/NAME.json): text that
+# an extractor already chose, as users feed it to `cleaner clean` (see `--preset extracted`).
+EXTRACTORS = ("trafilatura", "readability", "AutoExtract", "news_please", "goose3")
+
+
+def extractor_output(data: Path, name: str, keys: list[str]) -> dict[str, str] | None:
+    """{key: article body} of what extractor `name` returned for each page ("" where it returned nothing)."""
+    path = data / "outputs" / f"{name}.json"
+    if not path.exists():
+        return None
+    output = json.loads(path.read_text(encoding="utf-8"))
+    output = output.get("output", output)  # the benchmark's files wrap the outputs with the extractor's version
+    return {key: (output.get(key) or {}).get("articleBody") or "" for key in keys}
 
 
 def run_html(pages: dict[str, bytes], junk: RemoveJunk) -> str:
@@ -158,6 +176,24 @@ def main() -> int:
                       len(texts_of) / (time.perf_counter() - start)))
         table.append((f"raw dirty text, {flavour}",
                       scores([page_counts(gold[key], text) for key, text in texts_of.items()]), float("inf")))
+
+    extracted = RemoveJunk([rule for rule in rules if rule.id not in PRESETS["extracted"]["disable_rules"]])
+    for name in EXTRACTORS:
+        texts_of = extractor_output(args.data, name, keys)
+        if texts_of is None:
+            continue
+        rows, preset = [], []
+        for key, text in texts_of.items():
+            doc = train_lines.prepare(text, junk, reflow=True)
+            if doc.dropped is None:
+                ClassifyLines(models[train_lines.fold_of(key)]).process(doc)
+            rows.append(page_counts(gold[key], doc.text if doc.dropped is None else ""))
+            doc = train_lines.prepare(text, extracted, reflow=True)
+            preset.append(page_counts(gold[key], doc.text if doc.dropped is None else ""))
+        table.append((f"{name}'s output, raw", scores([page_counts(gold[k], t) for k, t in texts_of.items()]),
+                      float("inf")))
+        table.append((f"{name}'s output, dirty-text path (5-fold CV)", scores(rows), float("inf")))
+        table.append((f"{name}'s output, --preset extracted", scores(preset), float("inf")))
 
     print(f"{'system':<54} {'precision':>9} {'recall':>7} {'F1':>7} {'docs/s':>8}")
     for name, (p, r, f1), speed in table:

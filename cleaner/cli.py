@@ -19,7 +19,6 @@ from .config import PRESETS, ConfigError, Resolved, format_config, given_options
 from .document import Document
 from .pipeline import Pipeline, build_stages, clean, load_run_rules
 from .read import read_documents
-from .rules import load_rules
 from .settings import Settings
 
 EXIT_HELP = """exit status:
@@ -59,6 +58,8 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
                         help="an extra rule pack (YAML file, or a folder of them); repeatable")
     parser.add_argument("--no-default-rules", action="store_true",
                         help="do not use the rule packs shipped with cleaner")
+    parser.add_argument("--disable-rule", action="append", default=[], dest="disable_rules", metavar="ID",
+                        help="switch off the rule with this id (see `cleaner rules list`); repeatable")
     parser.add_argument("--max-bytes", type=int, default=16 * 1024 * 1024, metavar="N",
                         help="refuse documents larger than N bytes (default: 16 MiB)")
     parser.add_argument("--config", type=Path, metavar="PATH",
@@ -185,7 +186,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def run_clean(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     if settings.dedup and settings.dedup_bands * settings.dedup_rows > settings.num_perm:
         build_parser().error("--bands x --rows must not exceed --num-perm")
-    rules, rule_errors = load_run_rules(settings)  # reported before any document is read
+    try:
+        rules, rule_errors = load_run_rules(settings)  # reported before any document is read
+    except ValueError as err:  # a rule id to switch off that no pack defines
+        build_parser().error(str(err))
     for err in rule_errors:
         console.print(f"[red]rule error: {escape(str(err))}[/red]", soft_wrap=True)
     progress = Progress(TextColumn("[bold]cleaning"), BarColumn(bar_width=None),
@@ -222,7 +226,10 @@ def _summary(console: Console, stats: dict, outdir: Path) -> None:
 
 def run_explain(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     settings.dedup = False
-    rules, rule_errors = load_rules(settings.rule_paths, settings.default_rules)
+    try:
+        rules, rule_errors = load_run_rules(settings)
+    except ValueError as err:
+        build_parser().error(str(err))
     for err in rule_errors:
         console.print(f"[red]{err}[/red]")
     if args.rule and args.rule not in {rule.id for rule in rules}:

@@ -38,9 +38,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Review a corpus: every stage on, no document dropped for MT, duplication or language; only flagged.
     "audit": {"junk": True, "language": True, "mt": True, "mt_action": "flag", "lang": [],
               "dedup": True, "dedup_action": "flag"},
+    # Text a main-content extractor (trafilatura, readability, ...) already chose: no line classifier, which
+    # learned on whole flattened pages, and no shape rules, which take list items and subheadings for captions.
+    "extracted": {"lines": False, "disable_rules": ["caption-shape", "repeated-paragraph"]},
 }
 RUN_OPTIONS: dict[str, type] = {"output": Path, "quiet": bool, "preset": str}  # options of `clean` outside Settings
-_ALIASES = {"rules": "rule_paths"}  # command-line dests whose name differs from the field
+# command-line dests and spellings whose name differs from the field
+_ALIASES = {"rules": "rule_paths", "disable_rule": "disable_rules"}
 
 
 class ConfigError(Exception):

@@ -184,6 +184,10 @@ def load_run_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
     if not settings.junk:
         return [], []
     rules, errors = load_rules(settings.rule_paths, settings.default_rules)
+    unknown = sorted(set(settings.disable_rules) - {rule.id for rule in rules})
+    if unknown:
+        raise ValueError(f"--disable-rule: no rule with id {', '.join(map(repr, unknown))} (see `cleaner rules list`)")
+    rules = [rule for rule in rules if rule.id not in settings.disable_rules]
     user = [rule for rule in rules if not rule.builtin]
     if user:
         slow = backtracking_errors(user)

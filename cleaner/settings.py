@@ -15,6 +15,7 @@ class Settings:
     junk: bool = True
     rule_paths: list[Path] = field(default_factory=list)
     default_rules: bool = True
+    disable_rules: list[str] = field(default_factory=list)  # ids of rules switched off, shipped or the user's
     language: bool = True
     lang: list[str] = field(default_factory=list)
     language_sample: int = 600

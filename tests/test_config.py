@@ -104,7 +104,7 @@ def test_output_from_the_config_file(tmp_path: Path, monkeypatch) -> None:
     ("lang = \"en\"\n", 1, "lang must be a list of strings, not str ('en')"),
     ("mt_threshold = 2\n", 1, "mt_threshold: must be in (0, 1]"),
     ("mt_action = \"burn\"\n", 1, "mt_action must be one of flag, drop, drop-paragraphs, not 'burn'"),
-    ("preset = \"fast\"\n", 1, "preset must be one of pretraining, audit, not 'fast'"),
+    ("preset = \"fast\"\n", 1, "preset must be one of pretraining, audit, extracted, not 'fast'"),
     ("[other]\nx = 1\n[tool.cleaner]\nx = 1\n", 4, "unknown option 'x'"),
     ("mt_threshold = \n", 1, "invalid TOML"),
 ])
@@ -149,3 +149,47 @@ def test_an_option_whose_dest_is_not_its_field_still_overrides(tmp_path: Path, m
     monkeypatch.setattr(args, "max_bytes", 3000)  # as if mapped from another dest
     resolved = effective_settings(args, ["clean", "in", "-o", "out"])  # no dest recorded as given
     assert resolved.settings.max_bytes == 3000
+
+
+# An article as a main-content extractor returns it: prose, then a list whose items are long lines that do not
+# end like sentences (the shape the caption-shape rule takes for photo captions in flattened pages).
+_EXTRACTED = "\n".join(
+    [f"Paragraph {n} of the article says something plain about the council's budget." + " It goes on." * (n * 3 % 7)
+     for n in range(8)]
+    + ["Three things the council wants to change before the end of the year",
+       "Cheaper bus fares for everyone under twenty five who lives in the city",
+       "A new library in the north of the city with longer opening hours at weekends",
+       "Share this article", "The council will vote on the plan in March."])
+
+
+def test_disable_rule_switches_off_one_rule_and_unknown_ids_are_refused(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "article.txt"
+    source.write_text(_EXTRACTED)
+    assert main(["clean", str(source), "-o", str(tmp_path / "default"), "-q", "--no-lines"]) == 0
+    removed = {span["rule"] for r in read_jsonl(tmp_path / "default" / "removed.jsonl") for span in r["spans"]}
+    assert {"caption-shape", "nav-phrase"} <= removed
+    assert main(["clean", str(source), "-o", str(tmp_path / "off"), "-q", "--no-lines",
+                 "--disable-rule", "caption-shape"]) == 0
+    removed = {span["rule"] for r in read_jsonl(tmp_path / "off" / "removed.jsonl") for span in r["spans"]}
+    assert "caption-shape" not in removed and "nav-phrase" in removed  # the other rules still run
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(source), "-o", str(tmp_path / "typo"), "--disable-rule", "caption-shap"])
+    assert stop.value.code == 2
+    assert "no rule with id 'caption-shap'" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()  # refused before any document is read
+
+
+def test_extracted_preset_keeps_list_items_and_still_removes_junk(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["clean", "--print-config", "--preset", "extracted"]) == 0
+    printed = _printed(capsys)
+    assert printed["lines"] is False and printed["disable_rules"] == ["caption-shape", "repeated-paragraph"]
+    (tmp_path / "article.txt").write_text(_EXTRACTED)
+    assert main(["clean", "article.txt", "-o", "out", "-q", "--preset", "extracted"]) == 0
+    text = read_jsonl(tmp_path / "out" / "clean.jsonl")[0]["text"]
+    assert "Cheaper bus fares for everyone under twenty five who lives in the city" in text
+    assert "A new library in the north of the city" in text
+    assert "Share this article" not in text
+    (tmp_path / "cleaner.toml").write_text('disable-rule = ["share-row"]\n')  # the option's spelling, as a key
+    assert main(["clean", "--print-config"]) == 0
+    assert _printed(capsys)["disable_rules"] == ["share-row"]

@@ -64,6 +64,14 @@ SPLIT_WORDS = 80
 # Documents of fewer units are left alone: the model learned on whole flattened pages (tens to
 # hundreds of lines), and a text of a few lines is an article someone already extracted.
 MIN_UNITS = 10
+# So is text that does not look like a whole page: a page flattened line by line has menus and link
+# lists, many units of under SHORT_UNIT_WORDS words; one flattened with spaces has most of its words
+# on one line. An article an extractor chose has neither, and the model, which has never seen one,
+# drops its short paragraphs and list items (the rules still clean it). On the benchmark's pages at
+# least 95% of every flattening pass this test, and 75 to 95% of every extractor's outputs fail it.
+SHORT_UNIT_WORDS = 5
+PAGE_SHORT_SHARE = 0.15
+PAGE_LONGEST_SHARE = 0.4
 # Under 1/2: losing a body paragraph costs more than keeping a line of boilerplate (on the
 # benchmark, F1 changes by under 0.01 between 0.4 and 0.5; the seeds' last paragraphs sit near 0.5).
 THRESHOLD = 0.4
@@ -119,6 +127,15 @@ def _split_menu_prefix(sentence: str) -> list[str]:
 # caption-shape is only a feature and gives no line back.
 SOFT_RULES = ("caption-shape", "repeated-paragraph", "link-farm")
 RESCUE = {"repeated-paragraph": 0.6, "link-farm": 0.6}
+
+
+def looks_like_page(annotated: list[tuple[str, str | None]], pieces: list[tuple[int, str, int]]) -> bool:
+    """Whether a document's `candidates` look like a whole flattened page (see `PAGE_SHORT_SHARE`)."""
+    short = sum(len(text.split()) < SHORT_UNIT_WORDS for _, text, _ in pieces)
+    if short >= PAGE_SHORT_SHARE * len(pieces):
+        return True
+    words = [len(annotated[i][0].split()) for i in sorted({i for i, _, _ in pieces})]
+    return max(words) >= PAGE_LONGEST_SHARE * sum(words)
 
 
 def candidates(annotated: list[tuple[str, str | None]], cut_menus: bool = True) -> list[tuple[int, str, int]]:
@@ -478,8 +495,9 @@ class ClassifyLines(DocumentStage):
 
     Runs after the rules, on the lines they kept and those the `SOFT_RULES` claimed; HTML documents
     are left alone (trafilatura has already chosen their main content), and so are documents of
-    fewer than `MIN_UNITS` units. Each removed line becomes a span with rule id
-    `line-classifier`; a document left with no line is dropped as `no-article`.
+    fewer than `MIN_UNITS` units or that do not look like a whole page (`looks_like_page`). Each
+    removed line becomes a span with rule id `line-classifier`; a document left with no line is
+    dropped as `no-article`.
     """
 
     name = "lines"
@@ -492,7 +510,7 @@ class ClassifyLines(DocumentStage):
             return
         annotated = doc.annotated or [(line, None) for line in doc.paragraphs]
         pieces = candidates(annotated)
-        if len(pieces) < MIN_UNITS:
+        if len(pieces) < MIN_UNITS or not looks_like_page(annotated, pieces):
             return
         soft = [flag for _, _, flag in pieces]
         keep = self.model.keep([text for _, text, _ in pieces], soft)

@@ -148,6 +148,29 @@ def test_line_classifier_removes_menus_from_flattened_text(tmp_path: Path, run_c
     assert {"Politics", "Terms of use"} <= removed
 
 
+def test_line_classifier_leaves_extracted_articles_to_the_rules(tmp_path: Path, run_clean) -> None:
+    # An article an extractor chose: paragraphs and list items, no menu, no page on one line. The model,
+    # fitted on whole pages, is not asked about it; the same text inside a page's menus is classified.
+    items = ["Cheaper bus fares for everyone under twenty five", "A new library in the north of the city",
+             "Longer opening hours at the three swimming pools"]
+    more = ["The bridge carried about twelve thousand cars a day before it was closed to traffic last winter.",
+            "Shops on both banks say they have lost a third of their trade since the detour was put in place.",
+            "The region will pay for most of the work, and the city will borrow the rest over twenty years.",
+            "Work is due to start in the spring, once the contracts have been signed by the council."]
+    article = BODY_PARAGRAPHS + items + more
+    (tmp_path / "article.txt").write_text("\n".join(article) + "\n")
+    menu = ["Home", "World", "Politics", "Business", "Sport", "Weather", "Sign in", "Subscribe"]
+    (tmp_path / "page.txt").write_text("\n".join(menu + article + ["About us", "Contact"]) + "\n")
+    pieces = lines.candidates([(line, None) for line in article])
+    assert len(pieces) >= lines.MIN_UNITS and not lines.looks_like_page([(line, None) for line in article], pieces)
+    one_line = [(" ".join(menu + article), None)]
+    assert lines.looks_like_page(one_line, lines.candidates(one_line))  # a page flattened with spaces
+    run = run_clean(tmp_path, dedup=False, boilerplate=False)
+    assert all(line in run.clean["article.txt"]["text"] for line in article)
+    assert not [s for s in run.removed.get("article.txt", {}).get("spans", []) if s["rule"] == RULE_ID]
+    assert {s["text"] for s in run.removed["page.txt"]["spans"] if s["rule"] == RULE_ID} >= {"Politics"}
+
+
 def test_line_classifier_keeps_the_seed_bodies(seeds_run) -> None:
     removed = {s["text"] for r in seeds_run.removed.values() for s in r["spans"] if s["rule"] == RULE_ID}
     for paragraphs in BODY.values():

@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for the output files (created if missing); required here or in the config")
     run.add_argument("--preset", choices=sorted(PRESETS),
                      help="settings for a common job: pretraining (drop machine translation and "
-                          "near-duplicates) or audit (drop no document, only flag); options override it")
+                          "near-duplicates), audit (drop no document, only flag) or extracted (text a "
+                          "main-content extractor already chose: no line classifier, no caption-shape or "
+                          "repeated-paragraph rule); options override it")
     run.add_argument("--print-config", action="store_true",
                      help="print the effective settings (defaults, preset, config file, options) as TOML and exit")
     _add_input_options(run)

@@ -94,7 +94,7 @@ def units(lines: list[str], cut_menus: bool = True) -> list[tuple[int, str]]:
     sentences of overlong lines, with menu prefixes cut off (see `MENU_PREFIX_WORDS`) if `cut_menus`."""
     out: list[tuple[int, str]] = []
     for i, line in enumerate(lines):
-        if len(line.split()) <= SPLIT_WORDS:
+        if len(line) <= 2 * SPLIT_WORDS or len(line.split()) <= SPLIT_WORDS:  # n words take 2n - 1 characters
             out.append((i, line))
             continue
         start, sentences = 0, []
@@ -234,9 +234,9 @@ def _first_width() -> int:
 def _window_mean(values: np.ndarray, half: int) -> np.ndarray:
     """Mean of each row's neighbours within `half` rows on both sides (itself excluded)."""
     padded = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
-    n = len(values)
-    lo = np.clip(np.arange(n) - half, 0, n)
-    hi = np.clip(np.arange(n) + half + 1, 0, n)
+    index = np.arange(len(values))
+    lo = np.maximum(index - half, 0)
+    hi = np.minimum(index + half + 1, len(values))
     total = padded[hi] - padded[lo] - values
     size = np.maximum(1, hi - lo - 1)[:, None]
     return total / size

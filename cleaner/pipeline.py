@@ -180,6 +180,8 @@ def load_run_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
 
     The user's packs (not the shipped ones, which the tests check) are also run through the
     backtracking guard, so one catastrophic regex cannot stall the run: it is reported and skipped.
+    The rules in `settings.disable_rules` are left out; an id there that no pack defines is a typo
+    that would silently change nothing, so it raises `ValueError` before any document is read.
     """
     if not settings.junk:
         return [], []

@@ -209,9 +209,13 @@ class RunReport:
                         f"<td>{escape(scope)}</td><td>{escape(rule.path)}:{rule.line}</td>"
                         f"<td>{self.rule_docs[rule.id]:,}</td><td>{counts['lines']:,}</td>"
                         f"<td>{counts['chars']:,}</td></tr>")
+        off = ""
+        if self.settings.disable_rules:
+            names = ", ".join(f"<code>{escape(rule_id)}</code>" for rule_id in self.settings.disable_rules)
+            off = f'<p class="note">Switched off for this run (--disable-rule): {names}.</p>'
         return ('<section id="all-rules"><h2>Rules</h2><table class="rules"><tr><th>id</th><th>pack</th>'
                 '<th>description</th><th>scope</th><th>defined at</th><th>documents</th><th>lines</th>'
-                f'<th>characters</th></tr>{"".join(rows)}</table></section>')
+                f'<th>characters</th></tr>{"".join(rows)}</table>{off}</section>')
 
 
 def _fold(kept: list[str], shown: int = 2) -> list[str]:

@@ -172,6 +172,7 @@ def test_disable_rule_switches_off_one_rule_and_unknown_ids_are_refused(tmp_path
                  "--disable-rule", "caption-shape"]) == 0
     removed = {span["rule"] for r in read_jsonl(tmp_path / "off" / "removed.jsonl") for span in r["spans"]}
     assert "caption-shape" not in removed and "nav-phrase" in removed  # the other rules still run
+    assert "--disable-rule): <code>caption-shape</code>" in (tmp_path / "off" / "report.html").read_text()
     with pytest.raises(SystemExit) as stop:
         main(["clean", str(source), "-o", str(tmp_path / "typo"), "--disable-rule", "caption-shap"])
     assert stop.value.code == 2

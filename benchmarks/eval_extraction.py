@@ -50,7 +50,7 @@ from cleaner.encoding import Decode  # noqa: E402
 from cleaner.extract import ExtractHtml  # noqa: E402
 from cleaner.junk import RemoveJunk  # noqa: E402
 from cleaner.lines import ClassifyLines  # noqa: E402
-from cleaner.pipeline import clean  # noqa: E402
+from cleaner.pipeline import clean, load_run_rules  # noqa: E402
 from cleaner.rules import load_rules  # noqa: E402
 from cleaner.settings import Settings  # noqa: E402
 
@@ -180,7 +180,7 @@ def main() -> int:
         table.append((f"raw dirty text, {flavour}",
                       scores([page_counts(gold[key], text) for key, text in texts_of.items()]), float("inf")))
 
-    extracted = RemoveJunk([rule for rule in rules if rule.id not in PRESETS["extracted"]["disable_rules"]])
+    extracted = RemoveJunk(load_run_rules(Settings(**PRESETS["extracted"]))[0])  # the preset's rules
     for name in EXTRACTORS:
         texts_of = extractor_output(args.data, name, keys)
         if texts_of is None:

@@ -19,6 +19,7 @@ from .config import PRESETS, ConfigError, Resolved, format_config, given_options
 from .document import Document
 from .pipeline import Pipeline, build_stages, clean, load_run_rules
 from .read import read_documents
+from .rules import Rule, RuleError
 from .settings import Settings
 
 EXIT_HELP = """exit status:
@@ -185,13 +186,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(**values)
 
 
+def _rules_or_exit(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
+    """`load_run_rules`, or exit with status 2 on a rule id to switch off that no pack defines."""
+    try:
+        return load_run_rules(settings)
+    except ValueError as err:
+        build_parser().error(str(err))
+
+
 def run_clean(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     if settings.dedup and settings.dedup_bands * settings.dedup_rows > settings.num_perm:
         build_parser().error("--bands x --rows must not exceed --num-perm")
-    try:
-        rules, rule_errors = load_run_rules(settings)  # reported before any document is read
-    except ValueError as err:  # a rule id to switch off that no pack defines
-        build_parser().error(str(err))
+    rules, rule_errors = _rules_or_exit(settings)  # reported before any document is read
     for err in rule_errors:
         console.print(f"[red]rule error: {escape(str(err))}[/red]", soft_wrap=True)
     progress = Progress(TextColumn("[bold]cleaning"), BarColumn(bar_width=None),
@@ -228,10 +234,7 @@ def _summary(console: Console, stats: dict, outdir: Path) -> None:
 
 def run_explain(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     settings.dedup = False
-    try:
-        rules, rule_errors = load_run_rules(settings)
-    except ValueError as err:
-        build_parser().error(str(err))
+    rules, rule_errors = _rules_or_exit(settings)
     for err in rule_errors:
         console.print(f"[red]{err}[/red]")
     if args.rule and args.rule not in {rule.id for rule in rules}:

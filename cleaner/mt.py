@@ -91,16 +91,28 @@ DOCUMENT_FEATURES = ["style_evidence", "lexical_variety", "repeated_content_word
 VARIETY_WINDOW = 100  # words: type/token ratio is read on windows of a fixed length, so it does not fall with length
 
 
+def lexical_variety(words: list[str]) -> float:
+    """The mean type/token ratio of windows of VARIETY_WINDOW words, one every 10 words (of all words when fewer).
+
+    A word is new in the window starting at s when its previous occurrence is before s, so every window's
+    count of distinct words is one array comparison: a set per window took a third longer."""
+    if len(words) <= VARIETY_WINDOW:
+        return len(set(words)) / max(len(words), 1)
+    ids: dict[str, int] = {}
+    codes = np.array([ids.setdefault(w, len(ids)) for w in words])
+    order = np.argsort(codes, kind="stable")
+    same = codes[order[1:]] == codes[order[:-1]]
+    previous = np.full(len(words), -1)
+    previous[order[1:][same]] = order[:-1][same]
+    starts = np.arange(0, len(words) - VARIETY_WINDOW + 1, 10)
+    distinct = int((previous[starts[:, None] + np.arange(VARIETY_WINDOW)] < starts[:, None]).sum())
+    return distinct / (len(starts) * VARIETY_WINDOW)
+
+
 def document_features(logits: list[float], sentence_words: list[list[str]]) -> list[float]:
     """What the document combiner reads: the style evidence of the sentences, then what no single sentence shows:
     lexical variety (moving-window type/token ratio), the share of content words that an earlier sentence
     already used, and the variation of sentence length (a translator keeps the source's sentences)."""
-    words = [w for sentence in sentence_words for w in sentence]
-    if len(words) <= VARIETY_WINDOW:
-        variety = len(set(words)) / max(len(words), 1)
-    else:
-        starts = range(0, len(words) - VARIETY_WINDOW + 1, 10)
-        variety = sum(len(set(words[i:i + VARIETY_WINDOW])) for i in starts) / (len(starts) * VARIETY_WINDOW)
     seen: set[str] = set()
     repeated = content = 0
     for sentence in sentence_words:
@@ -111,6 +123,7 @@ def document_features(logits: list[float], sentence_words: list[list[str]]) -> l
     lengths = [len(sentence) for sentence in sentence_words]
     mean = sum(lengths) / max(len(lengths), 1)
     spread = math.sqrt(sum([(n - mean) ** 2 for n in lengths]) / max(len(lengths), 1))
+    variety = lexical_variety([w for sentence in sentence_words for w in sentence])
     return [style_evidence(logits), variety, repeated / max(content, 1), spread / max(mean, 1.0)]
 
 

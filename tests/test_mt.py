@@ -17,6 +17,7 @@ from cleaner.mt import (
     ParagraphScore,
     ScoreMachineTranslation,
     document_features,
+    lexical_variety,
     load_model,
     style_evidence,
 )
@@ -50,6 +51,13 @@ def test_sentences_end_at_punctuation_before_a_capital() -> None:
     assert split_sentences(text) == ['He said "Yes."', "Then he left.", "“Next,” she said!", "Why? it was 3.5 m.",
                                      "Dr.", "Smith came."]
     assert split_sentences("no end here") == ["no end here"] and split_sentences("") == [""]
+
+
+def test_lexical_variety_is_the_mean_type_token_ratio_of_windows() -> None:
+    words = [f"w{i % 37}" for i in range(250)] + [f"v{i}" for i in range(90)]
+    starts = range(0, len(words) - 100 + 1, 10)
+    assert lexical_variety(words) == sum(len(set(words[i:i + 100])) for i in starts) / (len(starts) * 100)
+    assert lexical_variety(["a", "b", "a"]) == 2 / 3 and lexical_variety([]) == 0.0
 
 
 def test_language_model_prefers_fluent_order_and_survives_shipping() -> None:

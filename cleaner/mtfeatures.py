@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -158,17 +159,34 @@ class NgramLM:
         self.trigrams = trigrams
         self.total = sum(unigrams.values())
         self.vocab = len(unigrams) + 1
-        self._words: dict[str, tuple[int, int, float]] = {}
+        self._rows: dict[str, int] = {}  # the words seen, by their row in the arrays below
+        self._count = np.zeros(1024, dtype=np.int64)
+        self._key = np.zeros(1024, dtype=np.uint64)
+        self._logp = np.zeros(1024)
+
+    VOCABULARY_LIMIT = 500_000  # words remembered between batches: past it, the memory starts again
 
     def word(self, word: str) -> tuple[int, int, float]:
-        """A word's count, key and unigram log10 probability, cached: news reuses its words."""
-        known = self._words.get(word)
-        if known is None:
-            count = self.unigrams.get(word, 0)
-            known = (count, word_key(word), math.log10((count + 1) / (self.total + self.vocab)))
-            if len(self._words) < 500_000:
-                self._words[word] = known
-        return known
+        """A word's count, key and unigram log10 probability."""
+        count = self.unigrams.get(word, 0)
+        return count, word_key(word), math.log10((count + 1) / (self.total + self.vocab))
+
+    def rows(self, words: list[str]) -> np.ndarray:
+        """Each word's row in the arrays of words seen (count, key, unigram log-probability), adding the new
+        ones: news reuses its words, so this is one dictionary look-up per word (in C, by `map`) and indexing."""
+        if len(self._rows) > self.VOCABULARY_LIMIT:
+            self._rows.clear()
+        rows = np.fromiter(map(self._rows.get, words, repeat(-1)), dtype=np.int64, count=len(words))
+        for i in np.flatnonzero(rows < 0).tolist():
+            row = self._rows.get(words[i])
+            if row is None:
+                row = self._rows[words[i]] = len(self._rows)
+                if row == len(self._key):
+                    self._count, self._key, self._logp = (np.resize(a, 2 * len(a))
+                                                          for a in (self._count, self._key, self._logp))
+                self._count[row], self._key[row], self._logp[row] = self.word(words[i])
+            rows[i] = row
+        return rows
 
     @classmethod
     def train(cls, sentences: Iterable[str], min_trigram: int = 2) -> NgramLM:
@@ -206,17 +224,14 @@ class NgramLM:
         )
 
     def scores(self, sentences: list[list[str]]) -> LMScores:
-        """Score a batch of token lists (see `LMScores`): one dictionary look-up per token in Python, the rest
+        """Score a batch of token lists (see `LMScores`): one dictionary look-up per token (`rows`), the rest
         as array operations over the whole batch, since per-token Python was the stage's main cost."""
-        cached, word = self._words.get, self.word
-        predicted = [tok for toks in sentences for tok in (*toks, EOS)]
-        counts, keys, unilogp = zip(*[cached(tok) or word(tok) for tok in predicted], strict=True)
-        cw = np.array(counts, dtype=np.int64)
-        kw = np.array(keys, dtype=np.uint64)
+        rows = self.rows([tok for toks in sentences for tok in (*toks, EOS)])
+        cw, kw, unilogp = self._count[rows], self._key[rows], self._logp[rows]
         lengths = np.array([len(toks) + 1 for toks in sentences])
         starts = np.cumsum(lengths) - lengths
         position = np.arange(len(cw)) - np.repeat(starts, lengths)
-        bos_count, bos_key, _ = word(BOS)
+        bos_count, bos_key, _ = self.word(BOS)
 
         def previous(values: np.ndarray, first: int | np.ndarray) -> np.ndarray:
             shifted = np.empty_like(values)
@@ -235,7 +250,7 @@ class NgramLM:
             p3 = np.where(cuv > 0, np.minimum(cuvw / cuv, 1.0), 0.0)
         logp = np.log10(l3 * p3 + l2 * p2 + l1 * (cw + 1) / (self.total + self.vocab))
         unseen = np.stack([cw == 0, cvw == 0, cuvw == 0], axis=1)
-        return LMScores(logp, np.array(unilogp), unseen, np.stack([kw, kvw], axis=1), starts)
+        return LMScores(logp, unilogp, unseen, np.stack([kw, kvw], axis=1), starts)
 
 
 # --- style ----------------------------------------------------------------------------------------

@@ -73,6 +73,16 @@ def test_language_model_prefers_fluent_order_and_survives_shipping() -> None:
         assert np.array_equal(mine, theirs)
 
 
+def test_language_model_scores_do_not_depend_on_the_words_it_remembers(monkeypatch) -> None:
+    lm = NgramLM.train(["the talks will resume on monday in geneva .", "officials said the talks were useful ."])
+    batch = [tokens("the talks in geneva were useful"), tokens("zurich talks resume")]
+    first = lm.scores(batch)
+    monkeypatch.setattr(NgramLM, "VOCABULARY_LIMIT", 3)  # forgets every batch, and grows past 1,024 rows
+    lm.scores([[f"w{i}" for i in range(3000)]])
+    for mine, theirs in zip(lm.scores(batch), first, strict=True):
+        assert np.array_equal(mine, theirs)
+
+
 def test_features_are_deterministic_and_complete() -> None:
     featurizer = Featurizer(NgramLM.train([NATIVE]), hash_bits=10)
     batch = featurizer.features([GARBLED, NATIVE, GARBLED])

@@ -151,6 +151,7 @@ class NgramLM:
     """
 
     LAMBDAS = (0.5, 0.35, 0.15)  # trigram, bigram, unigram
+    VOCABULARY_LIMIT = 500_000  # words remembered between batches (`rows`): past it, the memory starts again
 
     def __init__(self, unigrams: dict[str, int], bigrams: tuple[np.ndarray, np.ndarray],
                  trigrams: tuple[np.ndarray, np.ndarray]) -> None:
@@ -163,8 +164,6 @@ class NgramLM:
         self._count = np.zeros(1024, dtype=np.int64)
         self._key = np.zeros(1024, dtype=np.uint64)
         self._logp = np.zeros(1024)
-
-    VOCABULARY_LIMIT = 500_000  # words remembered between batches: past it, the memory starts again
 
     def word(self, word: str) -> tuple[int, int, float]:
         """A word's count, key and unigram log10 probability."""

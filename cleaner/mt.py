@@ -129,7 +129,7 @@ def document_features(logits: list[float], sentence_words: list[list[str]]) -> l
 
 def _spread(groups: list[list[str]], keep: int, total: int) -> list[list[str]]:
     """`keep` of the `total` sentences of `groups`, spread evenly over them, in their groups."""
-    chosen = {round(i * (total - 1) / (keep - 1)) for i in range(keep)}
+    chosen = {round(i * (total - 1) / max(keep - 1, 1)) for i in range(keep)}
     thinned, index = [], 0
     for group in groups:
         thinned.append([s for i, s in enumerate(group, start=index) if i in chosen])

@@ -202,6 +202,7 @@ def test_long_documents_are_judged_on_a_spread_sample_and_flagged_ones_read_whol
     sampled = model.paragraphs(paragraphs, MAX_DOCUMENT_SENTENCES)
     read = [len(score.style_logits) for score in sampled]
     assert sum(read) == MAX_DOCUMENT_SENTENCES and read[0] == 1 and read[-1] >= 1  # first and last paragraphs
+    assert [len(score.style_logits) for score in model.paragraphs(paragraphs, 1)][:2] == [1, 0]
     whole = model.paragraphs(paragraphs)
     doc = Document(id="long", source="long.txt", raw="", text="\n\n".join(paragraphs))
     ScoreMachineTranslation(Settings()).process(doc)

@@ -61,7 +61,7 @@ STYLE_PRIOR_SENTENCES = 4  # see `style_evidence`
 MIN_DOCUMENT_SENTENCES = 5
 # ... and of at most this many: a longer document's style is read on this many of its sentences, spread
 # evenly over it, as langdetect reads a sample. More sentences would add a certainty the combiner was never
-# calibrated for, at the cost of the stage's main work; docs-dev scores do not move. The paragraphs of a
+# calibrated for, at the cost of the stage's main work; no docs-dev flag moves. The paragraphs of a
 # flagged document are then read whole, for their flags and evidence.
 MAX_DOCUMENT_SENTENCES = 40
 FORGIVEN_ARTIFACTS = 1.0  # native writers leave the odd typo ("ready for for talks"): the first one is free

@@ -166,9 +166,14 @@ class Rule:
         words = _words(lines[first])
         if len(words) > self.spec.get("max_words", 30) or not self.regex.search(lines[first]):
             return
-        body = set(_words("\n".join(lines[i] for i in open_[1:])))
-        mine = {w for w in _stems(lines[first]) if len(w) > 3}
-        overlap = sum(_stem_in(stem, body) for stem in mine) / len(mine) if mine else 0.0
+        body_words = _words("\n".join(lines[i] for i in open_[1:]))
+        body = set(body_words)
+        mine = {w for w in _stems(lines[first]) if len(w) > 3 and not _UNSPACED.search(w)}
+        shared = sum(_stem_in(stem, body) for stem in mine)
+        pairs = _unspaced_pairs(words)
+        if pairs:
+            shared += len(pairs & _unspaced_pairs(body_words))
+        overlap = shared / (len(mine) + len(pairs)) if mine or pairs else 0.0
         if overlap <= self.spec.get("max_overlap", 1.0) and overlap >= self.spec.get("min_overlap", 0.0):
             labels[first] = self
 
@@ -178,6 +183,14 @@ def _words(line: str) -> list[str]:
 
 
 _SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
+# Kana, CJK ideographs and Thai are written without spaces, so a `\w+` run of them is a phrase or a
+# whole sentence, never found again as such: their words are compared by pairs of characters instead.
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def _unspaced_pairs(words: list[str]) -> set[str]:
+    """The pairs of consecutive characters of the words in scripts without spaces (see `_UNSPACED`)."""
+    return {w[k:k + 2] for w in words if _UNSPACED.search(w) for k in range(max(1, len(w) - 1))}
 
 
 def _stems(line: str) -> set[str]:

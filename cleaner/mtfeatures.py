@@ -39,6 +39,9 @@ _FUNCTION_CAPS = ("The|Of|And|Or|To|For|With|From|In|On|At|By|As|Is|Are|Was|Were
                   "An|Its|Their|His|Her|But|Which|Who|Has|Have|Had|Will|Would|Not")
 
 _FUNCTION_LOWER = "of|to|in|for|with|from|on|at|by|and|or|that|the|a|an|is|was"
+# "Minute By Minute", "Side By Side", "Year After Year": a word twice around one of these is an idiom
+# in title case, not a doubled name.
+_IDIOM_LINKS = "(?:By|To|After|And|Or|For|Upon|On|Over|In|Of|At|From|Against|Versus|Vs)"
 
 # (kind, pattern, hint): the hint is a cheaper pattern that every match of the pattern contains. Most
 # paragraphs fail the hint's one fast scan (it starts with a literal or a character class, which the regex
@@ -53,7 +56,7 @@ ARTIFACTS: list[tuple[str, re.Pattern[str], re.Pattern[str] | None]] = [
     ("modal-participle", re.compile(
         r"\b(?:will|would|can|could|shall|should|may|might|must)\s+(?!be\b|have\b)([a-z]+(?:ed|ing))\b"),
      re.compile(r"(?:will|would|can|could|shall|should|may|might|must)\s+[a-z]+(?:ed|ing)\b")),
-    ("doubled-name", re.compile(r"\b([A-Z][a-z]{3,})[a-z]* [A-Z][a-z]+ \1\b"),
+    ("doubled-name", re.compile(rf"\b([A-Z][a-z]{{3,}})[a-z]* (?!{_IDIOM_LINKS}\b)[A-Z][a-z]+ \1\b"),
      re.compile(r"([A-Z][a-z]{3,})[a-z]* [A-Z][a-z]+ \1\b")),
     ("capitalised-function-word", re.compile(rf"\b(?:{_FUNCTION_LOWER}) (?:{_FUNCTION_CAPS})(?= [a-z])"),
      re.compile(rf" (?:{_FUNCTION_CAPS}) [a-z]")),
@@ -69,7 +72,8 @@ def find_artifacts(text: str) -> list[dict[str, str]]:
         if hint is not None and not hint.search(text):
             continue
         for match in pattern.finditer(text):
-            if kind == "doubled-word" and match.group(1).lower() in _ALLOWED_DOUBLES:
+            if kind == "doubled-word" and (match.group(1).lower() in _ALLOWED_DOUBLES
+                                           or match.group(0).istitle()):  # a name: "Goo Goo Dolls", "Bora Bora"
                 continue
             if kind == "modal-participle" and match.group(1) in _BASE_ED_ING:
                 continue

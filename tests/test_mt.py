@@ -44,6 +44,8 @@ def test_artifacts_found_and_grammatical_doubles_allowed() -> None:
     assert kinds("Troops are on Russia's own territory. Russia.") == {"dangling-word"}
     assert kinds("He had had enough, and said that that was all. It will need more time.") == set()
     assert kinds("Munich 1856: Four maps that change the city The oldest map") == set()
+    assert kinds("the Goo Goo Dolls played Minute By Minute and Side By Side in Bora Bora") == set()
+    assert kinds("The the troops left") == {"doubled-word"}
 
 
 def test_sentences_end_at_punctuation_before_a_capital() -> None:

@@ -3,8 +3,8 @@
 Text a scraper flattened without a parser keeps the whole page: menus, footers, cookie
 notices, lists of related headlines. Rules catch the phrases they know; this stage decides
 for every remaining line from its shape and its neighbours', as jusText does for HTML blocks:
-length, terminal punctuation, share of stop words, capitalisation, digits and symbols,
-separators of menus, position in the document and repetition within it. A boilerplate
+length, terminal punctuation (and a teaser's closing ellipsis), share of stop words, capitalisation,
+digits and symbols, separators of menus, position in the document and repetition within it. A boilerplate
 line usually sits among other boilerplate lines, so the model has two layers: a logistic
 regression, then gradient-boosted trees that see its probabilities smoothed over windows of
 neighbouring lines and the line's place with respect to the main block (in cross-validation on the
@@ -33,13 +33,14 @@ from .stage import DocumentStage
 
 RULE_ID = "line-classifier"
 MODEL_FILE = "lines.npz"
-VERSION = "lines-gbt-3"
+VERSION = "lines-gbt-4"
 
 _TOKEN = re.compile(r"\w+")
 _TERMINAL = ('.', '!', '?', '…', '"', '”', '’', '»', "'", ')')
 _SEPARATORS = re.compile(r"\s[|•·›»/>-]\s|\s[|•·]|[|•·]\s")
 _SEPARATOR_CHARS = re.compile(r"[|•·›»/>-]")  # searched first: most lines have none, and this scan is fast
 _DIGIT = re.compile(r"\d")
+_TRUNCATED = ("…", "...", "[…]", "[...]", "…]", "...]")  # a teaser of another article
 # The next two are matched on the lower-cased line: three times faster than IGNORECASE.
 _DATE_OR_TIME = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{4}\b|"
                            r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d")
@@ -191,8 +192,9 @@ def _own_features(lines: list[str], tokens: list[list[str]]) -> np.ndarray:
             bool(_SEPARATOR_CHARS.search(line) and _SEPARATORS.search(line)),
             digits > 0 and bool(_DATE_OR_TIME.search(lowered)),
             bool(_CHROME_WORDS.search(lowered)),
+            line.endswith(_TRUNCATED),
         ))
-    c = np.array(counts, dtype=float).reshape(len(lines), 15)
+    c = np.array(counts, dtype=float).reshape(len(lines), 16)
     n, chars, words, stop, capital, digits, word_chars, solid, commas = c[:, :9].T
     some = np.maximum(n, 1.0)
     stop = np.where(n > 0, stop / some, 0.0)
@@ -205,14 +207,14 @@ def _own_features(lines: list[str], tokens: list[list[str]]) -> np.ndarray:
         capital, (words > 0) & (capital > 0.7),
         digits / chars,
         (solid - word_chars) / chars,  # symbols: neither word characters nor white space
-        c[:, 12:15],
+        c[:, 12:16],
         commas / some,
         np.where(n > 0, word_chars / some, 0.0),
         n == 0,
     ]).astype(float)
 
 
-LINE_FEATURES = 22 + len(SOFT_RULES)
+LINE_FEATURES = 23 + len(SOFT_RULES)
 
 
 def features(lines: list[str], soft: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:

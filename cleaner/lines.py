@@ -33,7 +33,7 @@ from .stage import DocumentStage
 
 RULE_ID = "line-classifier"
 MODEL_FILE = "lines.npz"
-VERSION = "lines-gbt-4"
+VERSION = "lines-gbt-5"
 
 _TOKEN = re.compile(r"\w+")
 _TERMINAL = ('.', '!', '?', '…', '"', '”', '’', '»', "'", ')')
@@ -84,10 +84,13 @@ THRESHOLD = 0.4
 # page; F1 was the same for any share from 0.7 to 0.9 (0.5 and 0.6 kept one line of boilerplate more).
 BLOCK_FALLBACK = 0.7
 SHORT_WORDS = 12  # a line of at most this many words between two kept lines is kept
-# A sentence ends at . ! ? … (and a closing quote) before a space and a capital or digit, or a
-# letter of a script without capitals (CJK, Hangul, Arabic, Hebrew, Thai, Indic), or after 。！？.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)»]?\s+(?=[\"“‘(«「]?[A-Z0-9À-ÖØ-ÞА-ЯЁΑ-Ω\u0590-\u06ff\u0900-\u0e7f"
-                           r"\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af])|(?<=[。！？])[」』”]?\s*(?=\S)")
+# A sentence ends at . ! ? … (and a closing quote, or the bracket of a teaser's "[…]") before a space and a
+# capital or digit, or a letter of a script without capitals (CJK, Hangul, Arabic, Hebrew, Thai, Indic), or
+# after 。！？ (and a closing quote). Only the space between sentences is matched: the closing marks stay
+# with their sentence.
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)»\]]))\s+(?=[\"“‘(«「]?[A-Z0-9À-ÖØ-ÞА-ЯЁΑ-Ω"
+                           r"\u0590-\u06ff\u0900-\u0e7f\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af])"
+                           r"|(?:(?<=[。！？])|(?<=[。！？][」』”]))\s*(?=\S)(?![」』”])")
 # In a page flattened onto one line, a menu or a photo credit runs into the article's first
 # sentence ("... Sport Weather Contact The minister said on Monday ..."): a sentence whose first
 # pair of lower-case words comes after at least this many words is cut before the word ahead of them.

@@ -228,6 +228,19 @@ def test_overlong_lines_are_split_into_sentences() -> None:
     assert pieces[0] == (0, "Menu") and len(pieces) == 10 and pieces[1] == (1, BODY_PARAGRAPHS[0])
 
 
+def test_teasers_fused_into_an_overlong_line_end_at_their_ellipsis() -> None:
+    teasers = ["Sometimes people ask me why this location became […]", "I want to tell you about a change [...]",
+               "In September, to celebrate the number of players …"]
+    pieces = [text for _, text in units([" ".join(BODY_PARAGRAPHS * 2 + teasers)])]
+    assert pieces[-3:] == teasers and all(piece.endswith(lines._TRUNCATED) for piece in pieces[-3:])
+
+
+def test_sentences_cut_from_an_overlong_line_keep_their_closing_marks() -> None:
+    sentences = ['He said "Yes, we will." Then he left (quietly.)', "The next day came.", "彼は「行く。」", "次の日。"]
+    pieces = [text for _, text in units([" ".join(sentences * 12)])]
+    assert pieces[:5] == ['He said "Yes, we will."', "Then he left (quietly.)", *sentences[1:]]
+
+
 def test_shipped_model_loads_and_scores() -> None:
     model = LineModel.load()
     probs = model.probabilities(["Home", "Sport"] + BODY_PARAGRAPHS)

@@ -86,11 +86,11 @@ BLOCK_FALLBACK = 0.7
 SHORT_WORDS = 12  # a line of at most this many words between two kept lines is kept
 # A sentence ends at . ! ? … (and a closing quote, or the bracket of a teaser's "[…]") before a space and a
 # capital or digit, or a letter of a script without capitals (CJK, Hangul, Arabic, Hebrew, Thai, Indic), or
-# after 。！？ (and a closing quote). Only the space between sentences is matched: the closing marks stay
-# with their sentence.
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)»\]]))\s+(?=[\"“‘(«「]?[A-Z0-9À-ÖØ-ÞА-ЯЁΑ-Ω"
+# after 。！？ (and a closing quote). A match runs from the stop through the space after it: the pattern starts
+# at the punctuation, which the regex engine scans for (a look-behind first is tried at every position).
+_SENTENCE_END = re.compile(r"[.!?…][\"”’)»\]]?\s+(?=[\"“‘(«「]?[A-Z0-9À-ÖØ-ÞА-ЯЁΑ-Ω"
                            r"\u0590-\u06ff\u0900-\u0e7f\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af])"
-                           r"|(?:(?<=[。！？])|(?<=[。！？][」』”]))\s*(?=\S)(?![」』”])")
+                           r"|[。！？][」』”]?\s*(?=\S)(?![」』”])")
 # In a page flattened onto one line, a menu or a photo credit runs into the article's first
 # sentence ("... Sport Weather Contact The minister said on Monday ..."): a sentence whose first
 # pair of lower-case words comes after at least this many words is cut before the word ahead of them.
@@ -110,7 +110,7 @@ def units(lines: list[str], cut_menus: bool = True) -> list[tuple[int, str]]:
             continue
         start, sentences = 0, []
         for match in _SENTENCE_END.finditer(line):
-            sentences.append(line[start:match.start()].strip())
+            sentences.append(line[start:match.end()].strip())  # the stop and its closing marks stay
             start = match.end()
         sentences.append(line[start:].strip())
         for sentence in sentences:

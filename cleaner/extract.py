@@ -5,7 +5,8 @@ faster than lxml, so it does the cheap pruning first: scripts, styles, page chro
 (`nav`, `aside`, `footer`, `form`, ...), hidden elements, comments and link-dense blocks
 (menus, tag clouds, related-article lists) go before trafilatura sees the page. A smaller
 page makes trafilatura both faster and less tempted by boilerplate. trafilatura then finds
-the article and its metadata. When it finds nothing, or runs past the per-document time
+the article and its metadata, favouring precision, or in its default mode when that finds a
+far longer text than a short precise one (`SHORT_TEXT`). When it finds nothing, or runs past the per-document time
 limit (its own timeout does not cover `extract()`), the pre-pruned page's visible text is
 used instead, so the junk rules and the line classifier still have something to work on.
 """
@@ -38,6 +39,11 @@ _BLOCKS = ("ul", "ol", "dl", "table", "div", "section")
 _METADATA = ("author", "date", "sitename", "url", "hostname", "description")
 
 FORM_SHARE = 0.5  # a form holding more than this share of the page's text is kept
+# trafilatura runs with `favor_precision`, which on some pages keeps a small box (a reprint notice) instead of
+# the article. When that text is shorter than SHORT_TEXT characters, the page is extracted again in
+# trafilatura's default mode, and that text is used if the precise one is under SHORT_SHARE of it.
+SHORT_TEXT = 500
+SHORT_SHARE = 0.25
 LINK_DENSITY = 0.6  # a block whose text is more than this share link text is a menu or link list
 LINK_BLOCK_PLAIN = 300  # ... and has less text than this outside links (else it may hold the article)
 
@@ -121,6 +127,11 @@ def visible_text(tree: LexborHTMLParser) -> str:
     return body.text(separator="\n", strip=True) if body is not None else ""
 
 
+def _trafilatura(html: str, url: str | None, precise: bool) -> Any:
+    return trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
+                                       include_tables=True, favor_precision=precise)
+
+
 def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[str, dict[str, Any], str]:
     """(main text, metadata, extractor name) of a page.
 
@@ -132,8 +143,15 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
     try:
         with time_limit(timeout):  # the pre-pass too: on pathological nesting it is the slow part
             prune(tree)
-            result = trafilatura.bare_extraction(tree.html or "", url=url, with_metadata=True,
-                                                 include_comments=False, include_tables=True, favor_precision=True)
+            pruned = tree.html or ""
+            result = _trafilatura(pruned, url, precise=True)
+            found = len(result.text or "") if result is not None else 0
+            if found < SHORT_TEXT:
+                fuller = _trafilatura(pruned, url, precise=False)
+                if fuller is not None and found < SHORT_SHARE * len(fuller.text or ""):
+                    result = fuller
+                    metadata["extraction_note"] = (f"trafilatura's precise mode kept {found} characters; "
+                                                   "its default mode was used")
     except ExtractionTimeout as err:
         result, metadata["extraction_note"] = None, str(err)
     if result is not None and result.text:

@@ -132,6 +132,21 @@ def test_extraction_timeout_falls_back_to_visible_text(monkeypatch) -> None:
     assert BODY_PARAGRAPHS[1] in text and "Sport" not in text
 
 
+def test_a_short_precise_extraction_gives_way_to_a_far_longer_default_one(monkeypatch) -> None:
+    real = extract.trafilatura.bare_extraction
+    notice = "This copy is for your personal, non-commercial use only."
+
+    def precise_keeps_a_notice(html, **kwargs):
+        if kwargs["favor_precision"]:
+            return real(f"<html><body><article><p>{notice}</p></article></body></html>", **kwargs)
+        return real(html, **kwargs)
+
+    monkeypatch.setattr(extract.trafilatura, "bare_extraction", precise_keeps_a_notice)
+    text, metadata, extractor = extract.extract(article_html())
+    assert extractor == "trafilatura" and BODY_PARAGRAPHS[1] in text and notice not in text
+    assert "precise mode kept" in metadata["extraction_note"]
+
+
 def test_prune_keeps_a_page_wrapped_in_a_form() -> None:
     html = "<html><body><form>" + "".join(f"<p>{p}</p>" for p in BODY_PARAGRAPHS) + "</form></body></html>"
     assert BODY_PARAGRAPHS[2] in extract.extract(html)[0]

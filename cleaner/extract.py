@@ -135,8 +135,9 @@ def _trafilatura(html: str, url: str | None, precise: bool) -> Any:
 def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[str, dict[str, Any], str]:
     """(main text, metadata, extractor name) of a page.
 
-    The extractor is "trafilatura", or "selectolax" when trafilatura found nothing or timed out
-    (then metadata holds `extraction_note` saying which).
+    The extractor is "trafilatura", or "selectolax" when trafilatura found nothing or timed out;
+    `extraction_note` in the metadata says which, or that trafilatura's default mode replaced a
+    short precise text (`SHORT_TEXT`).
     """
     tree = LexborHTMLParser(html)
     metadata: dict[str, Any] = {}

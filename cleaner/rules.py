@@ -166,16 +166,23 @@ class Rule:
         words = _words(lines[first])
         if len(words) > self.spec.get("max_words", 30) or not self.regex.search(lines[first]):
             return
-        body_words = _words("\n".join(lines[i] for i in open_[1:]))
-        body = set(body_words)
-        mine = {w for w in _stems(lines[first]) if len(w) > 3 and not _UNSPACED.search(w)}
-        shared = sum(_stem_in(stem, body) for stem in mine)
-        pairs = _unspaced_pairs(words)
-        if pairs:
-            shared += len(pairs & _unspaced_pairs(body_words))
-        overlap = shared / (len(mine) + len(pairs)) if mine or pairs else 0.0
-        if overlap <= self.spec.get("max_overlap", 1.0) and overlap >= self.spec.get("min_overlap", 0.0):
-            labels[first] = self
+        if "max_overlap" in self.spec or "min_overlap" in self.spec:
+            overlap = _overlap(words, _words("\n".join(lines[i] for i in open_[1:])))
+            if not self.spec.get("min_overlap", 0.0) <= overlap <= self.spec.get("max_overlap", 1.0):
+                return
+        labels[first] = self
+
+
+def _overlap(words: list[str], body_words: list[str]) -> float:
+    """The share of a headline's words (`words`, stemmed; pairs of characters in scripts without spaces)
+    found in the body's."""
+    body = set(body_words)
+    mine = {w for w in _stems(words) if len(w) > 3 and not _UNSPACED.search(w)}
+    shared = sum(_stem_in(stem, body) for stem in mine)
+    pairs = _unspaced_pairs(words)
+    if pairs:
+        shared += len(pairs & _unspaced_pairs(body_words))
+    return shared / (len(mine) + len(pairs)) if mine or pairs else 0.0
 
 
 def _words(line: str) -> list[str]:
@@ -193,9 +200,9 @@ def _unspaced_pairs(words: list[str]) -> set[str]:
     return {w[k:k + 2] for w in words if _UNSPACED.search(w) for k in range(max(1, len(w) - 1))}
 
 
-def _stems(line: str) -> set[str]:
+def _stems(words: list[str]) -> set[str]:
     """Words without their commonest suffixes, so 'warns' and 'warned' count as the same word."""
-    return {_SUFFIX.sub("", w) for w in _words(line)}
+    return {_SUFFIX.sub("", w) for w in words}
 
 
 def _stem_in(stem: str, words: set[str]) -> bool:

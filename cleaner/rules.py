@@ -7,7 +7,9 @@ a `kind` saying how it matches, and `examples` it must and must not match (check
 - `line`: a regular expression searched in each line (`pattern`).
 - `phrases`: a list of phrases; with `whole_line: true` the line must be one of them.
 - `block`: from a line matching `start` through a line matching `end` (or `max_lines`
-  lines, or the end of the document when neither is given).
+  lines, or the end of the document when neither is given). With `max_prose_share`, a block
+  whose lines after the start end a sentence more often than that is running text under a
+  heading ("Most read in world news" left inside an article), and is not claimed.
 - `repeat`: a line whose word n-grams are mostly (`containment`) found in the lines before
   it: repeated paragraphs, and captions pieced together from body sentences.
 - `first_line`: the first remaining line, if it looks like a headline (`pattern`,
@@ -47,7 +49,7 @@ OPTIONS = {
     "id", "description", "kind", "examples", "action", "field", "evidence", "also_previous",
     "max_line", "min_lines", "ignore_case", "pattern", "phrases", "whole_line", "start", "end",
     "max_lines", "min_words", "shingle", "containment", "max_words", "max_overlap", "min_overlap",
-    "sites", "folders", "formats",
+    "max_prose_share", "sites", "folders", "formats",
 }
 PACK_KEYS = {"pack", "description", "rules", "sites", "folders"}
 # The type each option must have when given: the schema that `cleaner rules check` enforces.
@@ -55,9 +57,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "description": (str,), "field": (str,), "evidence": (str,), "ignore_case": (bool,), "whole_line": (bool,),
     "max_line": (int,), "min_lines": (int,), "max_lines": (int,), "min_words": (int,), "shingle": (int,),
     "max_words": (int,), "containment": (int, float), "max_overlap": (int, float),
-    "min_overlap": (int, float), "sites": (list,), "folders": (list,),
+    "min_overlap": (int, float), "max_prose_share": (int, float), "sites": (list,), "folders": (list,),
 }
 _WORD = re.compile(r"\w+")
+_SENTENCE_STOPS = (".", "!", "?", "…", '."', '.”', "?”", '!"', ".'", ".’")
 
 
 class RuleError(Exception):
@@ -141,9 +144,17 @@ class Rule:
             if self.end is not None:
                 found = next((j for j in range(i + 1, stop) if self.end.search(lines[open_[j]])), None)
                 stop = found + 1 if found is not None else i + 1
+            if "max_prose_share" in self.spec and self._reads_as_prose([lines[j] for j in open_[i + 1:stop]]):
+                i += 1
+                continue
             for j in range(i, stop):
                 labels[open_[j]] = self
             i = stop
+
+    def _reads_as_prose(self, body: list[str]) -> bool:
+        """Whether more than `max_prose_share` of a block's lines after its start end a sentence."""
+        ends = sum(line.rstrip().endswith(_SENTENCE_STOPS) for line in body)
+        return bool(body) and ends > self.spec["max_prose_share"] * len(body)
 
     def _apply_repeat(self, lines: list[str], labels: list[Rule | None], open_: list[int]) -> None:
         """Claim lines mostly made of word n-grams already seen in the kept lines before them."""

@@ -71,3 +71,18 @@ def test_block_without_end_match_takes_only_the_start_line() -> None:
     assert not errors
     lines = ["Live: now", "A body line.", "Another, updated."]
     assert [label is not None for label in label_lines(lines, rules)] == [True, False, False]
+
+
+def test_block_over_its_prose_share_is_running_text_under_a_heading() -> None:
+    rules, errors = load_pack(
+        "rules:\n  - id: farm\n    description: d\n    kind: block\n    start: '^Most Read$'\n"
+        "    max_prose_share: 0.5\n    examples: {match: ['Most Read\\nA headline']}\n", "p.yaml")
+    assert not errors
+    headlines = ["Body.", "Most Read", "Storm hits coast", "Minister resigns", "Prices fall again."]
+    prose = ["Body.", "Most Read", "The storm hit the coast.", "Nobody was hurt.", "What comes next?"]
+    assert [label is not None for label in label_lines(headlines, rules)] == [False, True, True, True, True]
+    assert [label is not None for label in label_lines(prose, rules)] == [False] * 5
+    _, errors = load_pack(
+        "rules:\n  - id: farm\n    description: d\n    kind: block\n    start: '^x$'\n"
+        "    max_prose_share: half\n    examples: {match: ['x']}\n", "p.yaml")
+    assert errors and "max_prose_share" in str(errors[0])

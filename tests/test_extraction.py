@@ -207,8 +207,9 @@ def test_a_page_with_no_line_over_one_half_gets_the_block_of_its_likeliest_lines
 
 
 def test_line_classifier_finds_a_short_article_on_a_page_of_menus() -> None:
-    # The first layer leaves every line of such a page under 1/2 (the article at 0.25 to 0.33); with no main
-    # block the trees dropped the article with the menus.
+    # The first layer used to leave every line of such a page under 1/2, and with no main block the trees dropped
+    # the article with the menus; later refits kept or dropped it by chance, until synthetic pages of this shape
+    # joined the training pages (`scripts/train_lines.py`, `menu_pages`). The fallback block has its own test above.
     sections = ["News", "Metro", "Weather", "Crime", "Courts", "Nation", "World", "Opinion", "Letters", "Business",
                 "Energy", "Sports", "Golf", "Music", "Movies", "Food", "Bars", "Travel", "Comics", "Obituaries",
                 "Jobs", "Autos", "Real Estate", "Rentals", "Classifieds", "College", "Browns", "Indians",
@@ -216,10 +217,7 @@ def test_line_classifier_finds_a_short_article_on_a_page_of_menus() -> None:
     menu = [line for name in sections
             for line in (f"{name} › ‹", "Back To Main Menu", f"{name} news", f"More {name}", f"{name} blogs")]
     page = menu + BODY_PARAGRAPHS + ["Disclaimer", "Ad Choices", "© 2019 Harbour Times. All rights reserved."]
-    model = LineModel.load()
-    first, words = lines.features(page)
-    assert lines.main_block(model.first.predict(first), words) == (0, 0)
-    keep = model.keep(page)
+    keep = LineModel.load().keep(page)
     assert not any(keep[:len(menu)]) and sum(keep[len(menu):len(menu) + len(BODY_PARAGRAPHS)]) >= 2
 
 

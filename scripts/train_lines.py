@@ -9,7 +9,8 @@ The data folder holds `ground-truth.json` ({key: {"articleBody": ...}}) and `dir
 Each line goes through the same stages as in `cleaner clean` first (decoding, the junk rules),
 so the model learns on what it will see: the lines the rules kept, and those only a shape rule
 (`cleaner.lines.SOFT_RULES`) claimed, with that rule as a feature. Cross-validation folds group the pages by key, so the
-flavours of one page (html_text, bs4) are never split between fitting and testing.
+flavours of one page (html_text, bs4) are never split between fitting and testing. Synthetic pages of a
+short article under a run of menus, cut from the fitting pages, are added to them (`menu_pages`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from cleaner.rules import load_rules  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub"
 FOLDS = 5
-MENU_PAGE_LINES, MENU_PAGE_EVERY = 100, 4  # see `menu_pages`
+MENU_PAGE_LINES, MENU_PAGE_MIN, MENU_PAGE_EVERY = 100, 60, 4  # see `menu_pages`
 _TOKEN = re.compile(r"\w+")
 
 
@@ -117,9 +118,10 @@ def fit(pages: list[tuple[str, str, Document]], gold: dict[str, str]) -> LineMod
 
 def menu_pages(docs: list[list[str]], labels: list[np.ndarray], soft: list[list[int]]
                ) -> tuple[list[list[str]], list[np.ndarray], list[list[int]]]:
-    """Synthetic pages of a short article under a long run of menus, made from every MENU_PAGE_EVERY-th page:
-    its first MENU_PAGE_LINES short boilerplate lines, its first three article lines of at least eight words,
-    and its last three short boilerplate lines (with their labels and soft-rule flags).
+    """Synthetic pages of a short article under a long run of menus, made from every MENU_PAGE_EVERY-th page
+    with at least MENU_PAGE_MIN short boilerplate lines: its first MENU_PAGE_LINES of them, its first three
+    article lines of at least eight words, and its last three short boilerplate lines (with their labels and
+    soft-rule flags).
 
     On such a page the first layer leaves every line under 1/2, and whether the trees then keep the article
     or drop it with the menus turned on chance: refits after unrelated rule changes flipped it (see
@@ -129,7 +131,7 @@ def menu_pages(docs: list[list[str]], labels: list[np.ndarray], soft: list[list[
     for lines, y, flags in list(zip(docs, labels, soft, strict=True))[::MENU_PAGE_EVERY]:
         menu = [i for i, line in enumerate(lines) if not y[i] and len(line.split()) < 5]
         body = [i for i, line in enumerate(lines) if y[i] and len(line.split()) >= 8]
-        if len(menu) < MENU_PAGE_LINES // 2 + 10 or len(body) < 3:
+        if len(menu) < MENU_PAGE_MIN or len(body) < 3:
             continue
         chosen = menu[:MENU_PAGE_LINES] + body[:3] + menu[-3:]
         out[0].append([lines[i] for i in chosen])

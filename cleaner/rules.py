@@ -60,7 +60,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "min_overlap": (int, float), "max_prose_share": (int, float), "sites": (list,), "folders": (list,),
 }
 _WORD = re.compile(r"\w+")
-_SENTENCE_STOPS = (".", "!", "?", "…", '."', '.”', "?”", '!"', ".'", ".’")
+_SENTENCE_STOPS = tuple(".!?…。！？")
+_CLOSING_MARKS = "\"'”’»)」』"  # may follow a sentence's stop
 
 
 class RuleError(Exception):
@@ -153,7 +154,7 @@ class Rule:
 
     def _reads_as_prose(self, body: list[str]) -> bool:
         """Whether more than `max_prose_share` of a block's lines after its start end a sentence."""
-        ends = sum(line.rstrip().endswith(_SENTENCE_STOPS) for line in body)
+        ends = sum(line.rstrip().rstrip(_CLOSING_MARKS).endswith(_SENTENCE_STOPS) for line in body)
         return bool(body) and ends > self.spec["max_prose_share"] * len(body)
 
     def _apply_repeat(self, lines: list[str], labels: list[Rule | None], open_: list[int]) -> None:

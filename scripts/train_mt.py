@@ -71,7 +71,7 @@ from cleaner.mtfeatures import (  # noqa: E402
     word_tokens,
 )
 
-VERSION = "mt-lr-4"
+VERSION = "mt-lr-5"
 SEED = 13
 PARAGRAPH_PRECISION = 0.8
 DOCUMENT_PRECISION = 0.8

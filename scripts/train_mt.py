@@ -2,6 +2,7 @@
 
     pip install -e '.[train]' && python scripts/train_mt.py
     python scripts/train_mt.py --thresholds-only   # keep the fitted weights, choose thresholds again
+    python scripts/train_mt.py --out PATH          # write the model elsewhere (scripts/check_models.py)
 
 Data: `../shared/data/mt/htmt/train/` (WMT08-18 news, German-English), read at run time; the
 language model behind the fluency features is trained on `org_en_*` (written in English). Three
@@ -32,6 +33,7 @@ text. Nothing is fitted on dev. Deterministic: fixed seeds, sorted inputs.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import re
@@ -368,7 +370,7 @@ def fit_document(features: list[list[float]], labels: list[int]) -> dict[str, np
             "bias_doc": np.array(combiner.intercept_[0])}
 
 
-def fit_and_write(p: Prepared, started: float) -> None:
+def fit_and_write(p: Prepared, started: float, out: Path) -> None:
     """Fit the style model, the document combiner on out-of-fold logits, the artifact model; choose thresholds."""
     u = p.units
     style = fit_style(p.dense, p.hashed, p.labels)
@@ -418,20 +420,24 @@ def fit_and_write(p: Prepared, started: float) -> None:
         flagged += sum(model.document(body) >= model.document_threshold for body in bodies)
     meta["native_web_flagged_held_out"] = f"{flagged} of {len(p.news)} pages"
     print(f"native web pages flagged when held out: {meta['native_web_flagged_held_out']}")
-    out = ROOT / "cleaner" / "models" / MODEL_FILE
     np.savez_compressed(out, meta=np.array(json.dumps(meta)), **arrays)
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, {time.perf_counter() - started:.0f}s)")
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "cleaner" / "models" / MODEL_FILE)
+    parser.add_argument("--thresholds-only", action="store_true",
+                        help="keep the fitted weights of --out, choose its thresholds again")
+    args = parser.parse_args()
     if not HTMT.is_dir():
         print(f"htmt data not found at {HTMT}")
         return 2
-    if sys.argv[1:] == ["--thresholds-only"]:
-        rethreshold(ROOT / "cleaner" / "models" / MODEL_FILE)
+    if args.thresholds_only:
+        rethreshold(args.out)
         return 0
     started = time.perf_counter()
-    fit_and_write(prepare(started), started)
+    fit_and_write(prepare(started), started, args.out)
     return 0
 
 

@@ -1,0 +1,62 @@
+"""Check that the training scripts still reproduce the shipped models, array for array.
+
+    python scripts/check_models.py    # needs ../shared/data and the train extra; about four minutes
+
+Both scripts are deterministic, so a refit of unchanged code on unchanged data gives the shipped file's
+arrays exactly. When it does not, a change to the features, the rules or the sentence cutting since the
+last fit has left the shipped model describing code that no longer exists (it happened to the MT model:
+see README, "Machine-translation scorer"): refit it with the script named, then review the figures with
+`benchmarks/eval_extraction.py` or `benchmarks/eval_mt.py` and the goldens with `tests/regression.py`.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = {"lines.npz": "train_lines.py", "mt.npz": "train_mt.py"}
+
+
+def differences(shipped: Path, refit: Path) -> list[str]:
+    """The arrays (and the meta) of `shipped` that `refit` does not hold unchanged, with the largest change."""
+    with np.load(shipped) as old, np.load(refit) as new:
+        names = sorted(set(old.files) | set(new.files))
+        out = []
+        for name in names:
+            if name not in old.files or name not in new.files:
+                out.append(f"{name}: only in the {'refit' if name in new.files else 'shipped'} model")
+            elif old[name].shape != new[name].shape:
+                out.append(f"{name}: shape {old[name].shape} -> {new[name].shape}")
+            elif not np.array_equal(old[name], new[name]):
+                change = ("" if old[name].dtype.kind not in "fiu"
+                          else f", by up to {np.abs(new[name].astype(float) - old[name].astype(float)).max():.3g}")
+                out.append(f"{name}: differs{change}")
+        return out
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = {model: subprocess.Popen(
+                    [sys.executable, str(ROOT / "scripts" / script), "--out", str(Path(tmp) / model)],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                for model, script in MODELS.items()}  # the two fits run side by side
+        stale = 0
+        for model, run in runs.items():
+            output, _ = run.communicate()
+            if run.returncode != 0:  # 2: no training data
+                print(f"{model}: {MODELS[model]} failed (status {run.returncode}):\n{output[-2000:]}")
+                stale += 1
+                continue
+            found = differences(ROOT / "cleaner" / "models" / model, Path(tmp) / model)
+            print(f"{model}: " + ("reproduced" if not found else f"NOT reproduced by {MODELS[model]}:\n  "
+                                  + "\n  ".join(found)))
+            stale += bool(found)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

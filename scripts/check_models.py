@@ -1,6 +1,6 @@
 """Check that the training scripts still reproduce the shipped models, array for array.
 
-    python scripts/check_models.py    # needs ../shared/data and the train extra; about four minutes
+    python scripts/check_models.py    # needs ../shared/data and the train extra; 2.5 minutes on two cores
 
 Both scripts are deterministic, so a refit of unchanged code on unchanged data gives the shipped file's
 arrays exactly. When it does not, a change to the features, the rules or the sentence cutting since the
@@ -44,18 +44,18 @@ def main() -> int:
                     [sys.executable, str(ROOT / "scripts" / script), "--out", str(Path(tmp) / model)],
                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                 for model, script in MODELS.items()}  # the two fits run side by side
-        stale = 0
+        problems = 0  # stale models and failed fits
         for model, run in runs.items():
             output, _ = run.communicate()
             if run.returncode != 0:  # 2: no training data
                 print(f"{model}: {MODELS[model]} failed (status {run.returncode}):\n{output[-2000:]}")
-                stale += 1
+                problems += 1
                 continue
             found = differences(ROOT / "cleaner" / "models" / model, Path(tmp) / model)
             print(f"{model}: " + ("reproduced" if not found else f"NOT reproduced by {MODELS[model]}:\n  "
                                   + "\n  ".join(found)))
-            stale += bool(found)
-    return 1 if stale else 0
+            problems += bool(found)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

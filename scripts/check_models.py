@@ -29,11 +29,13 @@ def differences(shipped: Path, refit: Path) -> list[str]:
         for name in names:
             if name not in old.files or name not in new.files:
                 out.append(f"{name}: only in the {'refit' if name in new.files else 'shipped'} model")
-            elif old[name].shape != new[name].shape:
-                out.append(f"{name}: shape {old[name].shape} -> {new[name].shape}")
-            elif not np.array_equal(old[name], new[name]):
-                change = ("" if old[name].dtype.kind not in "fiu"
-                          else f", by up to {np.abs(new[name].astype(float) - old[name].astype(float)).max():.3g}")
+                continue
+            before, after = old[name], new[name]  # each look-up of an npz file reads and inflates the array again
+            if before.shape != after.shape:
+                out.append(f"{name}: shape {before.shape} -> {after.shape}")
+            elif not np.array_equal(before, after):
+                change = ("" if before.dtype.kind not in "fiu"
+                          else f", by up to {np.abs(after.astype(float) - before.astype(float)).max():.3g}")
                 out.append(f"{name}: differs{change}")
         return out
 

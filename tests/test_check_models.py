@@ -13,9 +13,11 @@ from check_models import differences  # noqa: E402
 
 def test_differences_name_each_changed_missing_or_reshaped_array(tmp_path: Path) -> None:
     shipped, same, changed = tmp_path / "shipped.npz", tmp_path / "same.npz", tmp_path / "changed.npz"
-    np.savez_compressed(shipped, meta=np.array('{"version": "x-1"}'), w=np.array([1.0, 2.0]), b=np.array(0.5))
-    np.savez_compressed(same, meta=np.array('{"version": "x-1"}'), w=np.array([1.0, 2.0]), b=np.array(0.5))
-    np.savez_compressed(changed, meta=np.array('{"version": "x-2"}'), w=np.array([1.0, 2.25]), extra=np.zeros(2))
+    model = {"meta": np.array('{"version": "x-1"}'), "w": np.array([1.0, 2.0]), "b": np.array(0.5), "t": np.zeros(3)}
+    np.savez_compressed(shipped, **model)
+    np.savez_compressed(same, **model)
+    np.savez_compressed(changed, meta=np.array('{"version": "x-2"}'), w=np.array([1.0, 2.25]), extra=np.zeros(2),
+                        t=np.zeros(4))
     assert differences(shipped, same) == []
     assert differences(shipped, changed) == ["b: only in the shipped model", "extra: only in the refit model",
-                                             "meta: differs", "w: differs, by up to 0.25"]
+                                             "meta: differs", "t: shape (3,) -> (4,)", "w: differs, by up to 0.25"]

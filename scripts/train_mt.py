@@ -21,7 +21,7 @@ logistic regressions (scikit-learn), combined in `cleaner/mt.py`:
   lexical variety, repeated content words, variation of sentence length) of pseudo-documents: runs of
   DOCUMENT_SIZES consecutive training sentences of one file, and each web page whole. Their sentences
   are read with out-of-fold log-odds: the style model is refitted five times, each time without a fold
-  (a fifth of the WMT years and of the web pages), so the combiner sees how the style model judges
+  (a fifth of the WMT years and of the web pages, by site), so the combiner sees how the style model judges
   text it was not fitted on. The same five fits give the held-out check of native web pages flagged;
 - artifacts: counts of the artifact kinds, synthetic positives (native units corrupted with the
   artifacts aggregator MT shows, `corrupt`) against every unit of train/ (native, human translation,
@@ -42,9 +42,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import sklearn
+import xxhash
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
@@ -73,7 +75,7 @@ from cleaner.mtfeatures import (  # noqa: E402
     word_tokens,
 )
 
-VERSION = "mt-lr-5"
+VERSION = "mt-lr-6"
 SEED = 13
 PARAGRAPH_PRECISION = 0.8
 DOCUMENT_PRECISION = 0.8
@@ -89,15 +91,19 @@ SYNTHETIC_SHARE = 0.3
 MT_SUFFIX = {"deepl": ".deepl.en", "google": ".txt.en.google"}
 
 
-def web_news() -> list[list[str]]:
-    """The sentences of each gold article body of the scrapinghub benchmark: native news from many sites.
+def web_news() -> tuple[list[list[str]], list[int]]:
+    """The sentences of each gold article body of the scrapinghub benchmark (native news from many sites), in
+    key order, and the held-out fold of each: a hash of its site (URL host), so that the pages of one site
+    (55 of the 181 share one) are held out together.
 
     WMT news is one style of English; without web news among the negatives, fluent British and
     American reporting scored like MT once documents were read sentence by sentence.
     """
     pages = json.loads(WEB_NEWS.read_text(encoding="utf-8"))
-    return [[s.strip() for line in pages[key]["articleBody"].splitlines() for s in split_sentences(line) if s.strip()]
-            for key in sorted(pages)]
+    keys = sorted(pages)
+    sites = [urlparse(pages[key].get("url") or "").netloc.removeprefix("www.") or key for key in keys]
+    return ([[s.strip() for line in pages[key]["articleBody"].splitlines() for s in split_sentences(line) if s.strip()]
+             for key in keys], [xxhash.xxh64_intdigest(site.encode()) % FOLDS for site in sites])
 
 
 def read_lines(path: Path) -> list[str]:
@@ -282,12 +288,13 @@ class Prepared:
 
     units: Units
     news: list[list[str]]
+    news_folds: list[int]  # each web page's held-out fold (see `web_news`)
     lm: NgramLM
     rows: list[int]  # the units the style model reads
     dense: np.ndarray
     hashed: sparse.csr_matrix
     labels: np.ndarray
-    folds: np.ndarray  # a WMT unit's fold is its year's, a web unit's its page's
+    folds: np.ndarray  # a WMT unit's fold is its year's, a web unit's its site's
 
 
 def prepare(started: float) -> Prepared:
@@ -302,8 +309,8 @@ def prepare(started: float) -> Prepared:
                 corrupted = corrupt(unit, rng)
                 if corrupted is not None:
                     u.add(corrupted, "synthetic", year_of(path), None, source, False)
-    news = web_news()
-    for page, lines in enumerate(news):  # pages in key order: page % FOLDS is its held-out fold
+    news, news_folds = web_news()
+    for page, lines in enumerate(news):
         for index, unit in enumerate(units(lines, rng)):
             # year 0: not in the language model's data, so featurized with the whole model
             u.add(unit, "native-web", 0, page, -1 - page, index < len(lines))
@@ -327,8 +334,8 @@ def prepare(started: float) -> Prepared:
     # the folds' sparse blocks stacked, then put back in unit order (assigning rows of a sparse matrix densifies them)
     hashed = sparse.vstack(blocks).tocsr()[np.argsort(order)]
     labels = np.array([STYLE_KINDS[u.kinds[i]] for i in rows])
-    folds = np.array([fold_of[u.years[i]] if u.pages[i] is None else u.pages[i] % FOLDS for i in rows])
-    return Prepared(u, news, lm, rows, dense, hashed, labels, folds)
+    folds = np.array([fold_of[u.years[i]] if u.pages[i] is None else news_folds[u.pages[i]] for i in rows])
+    return Prepared(u, news, news_folds, lm, rows, dense, hashed, labels, folds)
 
 
 def style_logits(style: dict[str, np.ndarray], dense: np.ndarray, hashed: sparse.csr_matrix) -> np.ndarray:
@@ -412,11 +419,11 @@ def fit_and_write(p: Prepared, started: float, out: Path) -> None:
     arrays = {**style, **combiner, "w_artifact": artifact.coef_[0], "bias_artifact": np.array(artifact.intercept_[0]),
               **p.lm.to_arrays()}
     choose_thresholds(arrays, meta)
-    # Native web pages flagged when their fold (a fifth of the pages and of the WMT years) was left out of the fit
+    # Native web pages flagged when their fold (a fifth of the sites and of the WMT years) was left out of the fit
     flagged = 0
     for fold, fold_style in enumerate(held_out):
         model = MTModel({**arrays, **fold_style, "meta": np.array(json.dumps(meta))})
-        bodies = [body for page, body in enumerate(p.news) if page % FOLDS == fold]
+        bodies = [body for page, body in enumerate(p.news) if p.news_folds[page] == fold]
         flagged += sum(model.document(body) >= model.document_threshold for body in bodies)
     meta["native_web_flagged_held_out"] = f"{flagged} of {len(p.news)} pages"
     print(f"native web pages flagged when held out: {meta['native_web_flagged_held_out']}")

@@ -11,10 +11,11 @@ pages as the benchmark's evaluate.py does, and documents per second, for
   pages (folds group a page's flavours together, and by default the pages of one site: a model scores
   better on a site whose other pages it was fitted on);
 - the raw dirty texts;
-- two flattenings no model here was fitted on, as a check that the line model generalises: every text
-  node of the page on its own line (what BeautifulSoup's `get_text("\\n")` gives), and the html_text
-  pages hard-wrapped at 72 columns (as `fmt`, html2text and `lynx -dump` leave text), cleaned by the
-  same cross-validated models;
+- every text node of the page on its own line (what BeautifulSoup's `get_text("\\n")` gives; a third of
+  the pages so flattened are among the training pages), cleaned by the same cross-validated models;
+- three flattenings no model here was fitted on, as a check that the line model generalises: the
+  html_text pages hard-wrapped at 72 columns (as `fmt`, html2text and `lynx -dump` leave text), and
+  the pages as inscriptis and html2text flattened them (outputs/), cleaned by the same models;
 - text that five main-content extractors already chose (outputs/NAME.json): raw, through the dirty-text
   path (cross-validated models), and with `--preset extracted` (no line model, no shape rules).
 Then the whole `cleaner clean` pipeline (shipped model, all stages) on dirty/html_text.jsonl:
@@ -43,7 +44,6 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 import train_lines  # noqa: E402
-from selectolax.lexbor import LexborHTMLParser  # noqa: E402
 
 from cleaner.config import PRESETS  # noqa: E402
 from cleaner.document import Document  # noqa: E402
@@ -86,16 +86,6 @@ def scores(rows: list[tuple[float, float, float]]) -> tuple[float, float, float]
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
-def text_nodes(html: bytes) -> str:
-    """The page flattened one text node per line, as many scrapers do (`get_text("\\n")`): unlike html_text
-    and bs4, an inline element (a link, a bold word) breaks its sentence across lines."""
-    tree = LexborHTMLParser(html)
-    for node in tree.css("script, style, noscript"):
-        node.decompose()
-    text = (tree.body or tree.root).text(separator="\n") if tree.root is not None else ""
-    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
-
-
 def hard_wrapped(text: str, width: int = 72) -> str:
     """A flattened page hard-wrapped at `width` columns, as `fmt`, html2text and `lynx -dump` leave text: each
     paragraph breaks wherever the width falls, before a capital as often as not."""
@@ -105,6 +95,7 @@ def hard_wrapped(text: str, width: int = 72) -> str:
 # Main-content extractors whose outputs for the same pages the benchmark ships (outputs/NAME.json): text that
 # an extractor already chose, as users feed it to `cleaner clean` (see `--preset extracted`).
 EXTRACTORS = ("trafilatura", "readability", "AutoExtract", "news_please", "goose3")
+UNSEEN_FLATTENERS = ("inscriptis", "html2text")  # whole pages, flattened by tools the line model never saw
 
 
 def extractor_output(data: Path, name: str, keys: list[str]) -> dict[str, str] | None:
@@ -172,8 +163,12 @@ def main() -> int:
     _, pages = train_lines.load_pages(args.data, dirty)
     groups = train_lines.sites(args.data) if args.folds_by == "site" else {}
     models = train_lines.cross_validated_models(pages, gold, salt=args.fold_salt, groups=groups)
-    dirty["text nodes, unseen"] = {key: text_nodes(raw_html[key]) for key in keys}
+    dirty["text nodes"] = {key: train_lines.text_nodes(raw_html[key]) for key in keys}
     dirty["wrapped at 72, unseen"] = {key: hard_wrapped(text) for key, text in dirty["html_text"].items()}
+    for name in UNSEEN_FLATTENERS:
+        flattened = extractor_output(args.data, name, keys)
+        if flattened is not None:
+            dirty[f"{name}'s output, unseen"] = flattened
     for flavour, texts_of in dirty.items():
         rows, start = [], time.perf_counter()
         for key, text in texts_of.items():
@@ -204,10 +199,10 @@ def main() -> int:
         table.append((f"{name}'s output, dirty-text path (5-fold CV by {args.folds_by})", scores(rows), float("inf")))
         table.append((f"{name}'s output, --preset extracted", scores(preset), float("inf")))
 
-    print(f"{'system':<62} {'precision':>9} {'recall':>7} {'F1':>7} {'docs/s':>8}")
+    print(f"{'system':<70} {'precision':>9} {'recall':>7} {'F1':>7} {'docs/s':>8}")
     for name, (p, r, f1), speed in table:
         shown = "-" if speed == float("inf") else f"{speed:.1f}"
-        print(f"{name:<62} {p:>9.4f} {r:>7.4f} {f1:>7.4f} {shown:>8}")
+        print(f"{name:<70} {p:>9.4f} {r:>7.4f} {f1:>7.4f} {shown:>8}")
 
     if not args.skip_pipeline:
         whole_pipeline(args.data, gold)

@@ -39,14 +39,18 @@ def fingerprint(group: str, line: str) -> int:
     return xxhash.xxh3_64_intdigest(f"{group}\x00{folded}".encode())
 
 
+def site_of(url: str) -> str | None:
+    """The site of a URL (or of a bare host name): its host name without "www.", or None."""
+    host = urlsplit(url).hostname if "//" in url else url
+    return host.removeprefix("www.") if host else None
+
+
 def group_of(doc: Document) -> str:
     """The site of a document (host name of its URL) or, without one, the folder or file it came from."""
     for key in ("hostname", "url"):
         value = doc.metadata.get(key)
-        if isinstance(value, str) and value:
-            host = urlsplit(value).hostname if "//" in value else value
-            if host:
-                return host.removeprefix("www.")
+        if isinstance(value, str) and value and (site := site_of(value)):
+            return site
     path = doc.id.split(":", 1)[0]
     return path.rsplit("/", 1)[0] if "/" in path else "."
 

@@ -24,7 +24,6 @@ import re
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import xxhash
@@ -33,6 +32,7 @@ from selectolax.lexbor import LexborHTMLParser
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cleaner.boilerplate import site_of  # noqa: E402
 from cleaner.document import Document  # noqa: E402
 from cleaner.encoding import Decode  # noqa: E402
 from cleaner.junk import RemoveJunk  # noqa: E402
@@ -139,7 +139,7 @@ def sites(data: Path) -> dict[str, str]:
     both sides, and a model that learns a site's menus and footers scores better there than on a site it never
     saw (html_text 0.01 F1, bs4 0.007 in cross-validation)."""
     truth = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
-    return {key: urlparse(value.get("url") or "").netloc.removeprefix("www.") or key for key, value in truth.items()}
+    return {key: site_of(value.get("url") or "") or key for key, value in truth.items()}
 
 
 def fit(pages: list[tuple[str, str, Document]], gold: dict[str, str]) -> LineModel:

@@ -42,7 +42,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import sklearn
@@ -54,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.eval_mt import ENGINES, HTMT, split_set  # noqa: E402
+from cleaner.boilerplate import site_of  # noqa: E402
 from cleaner.mt import (  # noqa: E402
     DOCUMENT_FEATURES,
     MIN_DOCUMENT_SENTENCES,
@@ -101,7 +101,7 @@ def web_news() -> tuple[list[list[str]], list[int]]:
     """
     pages = json.loads(WEB_NEWS.read_text(encoding="utf-8"))
     keys = sorted(pages)
-    sites = [urlparse(pages[key].get("url") or "").netloc.removeprefix("www.") or key for key in keys]
+    sites = [site_of(pages[key].get("url") or "") or key for key in keys]
     return ([[s.strip() for line in pages[key]["articleBody"].splitlines() for s in split_sentences(line) if s.strip()]
              for key in keys], [xxhash.xxh64_intdigest(site.encode()) % FOLDS for site in sites])
 

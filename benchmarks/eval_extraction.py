@@ -163,6 +163,7 @@ def main() -> int:
     _, pages = train_lines.load_pages(args.data, dirty)
     groups = train_lines.sites(args.data) if args.folds_by == "site" else {}
     models = train_lines.cross_validated_models(pages, gold, salt=args.fold_salt, groups=groups)
+    model_of = {key: models[train_lines.fold_of(groups.get(key, key), salt=args.fold_salt)] for key in keys}
     dirty["text nodes"] = {key: train_lines.text_nodes(raw_html[key]) for key in keys}
     dirty["wrapped at 72, unseen"] = {key: hard_wrapped(text) for key, text in dirty["html_text"].items()}
     for name in UNSEEN_FLATTENERS:
@@ -174,7 +175,7 @@ def main() -> int:
         for key, text in texts_of.items():
             doc = train_lines.prepare(text, junk, reflow=True)
             if doc.dropped is None:
-                ClassifyLines(models[train_lines.fold_of(groups.get(key, key), salt=args.fold_salt)]).process(doc)
+                ClassifyLines(model_of[key]).process(doc)
             rows.append(page_counts(gold[key], doc.text if doc.dropped is None else ""))
         table.append((f"our dirty-text path, {flavour} (5-fold CV by {args.folds_by})", scores(rows),
                       len(texts_of) / (time.perf_counter() - start)))
@@ -190,7 +191,7 @@ def main() -> int:
         for key, text in texts_of.items():
             doc = train_lines.prepare(text, junk, reflow=True)
             if doc.dropped is None:
-                ClassifyLines(models[train_lines.fold_of(groups.get(key, key), salt=args.fold_salt)]).process(doc)
+                ClassifyLines(model_of[key]).process(doc)
             rows.append(page_counts(gold[key], doc.text if doc.dropped is None else ""))
             doc = train_lines.prepare(text, extracted, reflow=True)
             preset.append(page_counts(gold[key], doc.text if doc.dropped is None else ""))

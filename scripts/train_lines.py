@@ -43,7 +43,7 @@ from cleaner.rules import load_rules  # noqa: E402
 DATA = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub"
 FOLDS = 5
 MENU_PAGE_LINES, MENU_PAGE_MIN, MENU_PAGE_EVERY = 100, 60, 4  # see `menu_pages`
-TEXT_NODE_EVERY = 3  # see `text_node_pages`
+TEXT_NODES, TEXT_NODE_EVERY = "text_nodes", 3  # the flavour name and share of `text_node_pages`
 _TOKEN = re.compile(r"\w+")
 
 
@@ -120,7 +120,7 @@ def load_pages(data: Path, texts: dict[str, dict[str, str]] | None = None
             json.loads((data / "ground-truth.json").read_text(encoding="utf-8")).items()}
     rules, _ = load_rules([], True)
     junk = RemoveJunk(rules)
-    texts = {**(dirty_texts(data) if texts is None else texts), "text_nodes": text_node_pages(data)}
+    texts = {**(dirty_texts(data) if texts is None else texts), TEXT_NODES: text_node_pages(data)}
     pages = [(key, flavour, prepare(text, junk)) for flavour, by_key in sorted(texts.items())
              for key, text in by_key.items()]
     return gold, pages
@@ -198,8 +198,8 @@ def main() -> int:
     gold, pages = load_pages(args.data)
     model = fit(pages, gold)
     sources = {flavour: f"{args.data.name}/dirty/{flavour}.jsonl" for _, flavour, _ in pages}
-    if "text_nodes" in sources:
-        sources["text_nodes"] = f"{args.data.name}/html/ (text nodes of every {TEXT_NODE_EVERY}rd page)"
+    if TEXT_NODES in sources:
+        sources[TEXT_NODES] = f"{args.data.name}/html/ (text nodes of one page in {TEXT_NODE_EVERY})"
     model.meta = {"trained_on": sorted(sources.values()),
                   "pages": len({key for key, _, _ in pages}), "documents": len(pages)}
     model.save(args.out)

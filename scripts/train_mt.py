@@ -45,15 +45,15 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
-import xxhash
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import train_lines  # noqa: E402  (this script's folder is first on sys.path)
+
 from benchmarks.eval_mt import ENGINES, HTMT, split_set  # noqa: E402
-from cleaner.boilerplate import site_of  # noqa: E402
 from cleaner.mt import (  # noqa: E402
     DOCUMENT_FEATURES,
     MIN_DOCUMENT_SENTENCES,
@@ -101,9 +101,9 @@ def web_news() -> tuple[list[list[str]], list[int]]:
     """
     pages = json.loads(WEB_NEWS.read_text(encoding="utf-8"))
     keys = sorted(pages)
-    sites = [site_of(pages[key].get("url") or "") or key for key in keys]
+    site = train_lines.sites(WEB_NEWS.parent)
     return ([[s.strip() for line in pages[key]["articleBody"].splitlines() for s in split_sentences(line) if s.strip()]
-             for key in keys], [xxhash.xxh64_intdigest(site.encode()) % FOLDS for site in sites])
+             for key in keys], [train_lines.fold_of(site[key], FOLDS) for key in keys])
 
 
 def read_lines(path: Path) -> list[str]:

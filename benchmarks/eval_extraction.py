@@ -13,9 +13,10 @@ pages as the benchmark's evaluate.py does, and documents per second, for
 - the raw dirty texts;
 - every text node of the page on its own line (what BeautifulSoup's `get_text("\\n")` gives; a third of
   the pages so flattened are among the training pages), cleaned by the same cross-validated models;
-- three flattenings no model here was fitted on, as a check that the line model generalises: the
-  html_text pages hard-wrapped at 72 columns (as `fmt`, html2text and `lynx -dump` leave text), and
-  the pages as inscriptis and html2text flattened them (outputs/), cleaned by the same models;
+- flattenings no model here was fitted on, as a check that the line model generalises: the html_text
+  pages hard-wrapped at 72 columns (as `fmt`, html2text and `lynx -dump` leave text), and the pages as
+  inscriptis, and five tools that write Markdown or each link's address, flattened them (outputs/,
+  `UNSEEN_FLATTENERS`), cleaned by the same models;
 - text that five main-content extractors already chose (outputs/NAME.json): raw, through the dirty-text
   path (cross-validated models), and with `--preset extracted` (no line model, no shape rules).
 Then the whole `cleaner clean` pipeline (shipped model, all stages) on dirty/html_text.jsonl:
@@ -95,7 +96,9 @@ def hard_wrapped(text: str, width: int = 72) -> str:
 # Main-content extractors whose outputs for the same pages the benchmark ships (outputs/NAME.json): text that
 # an extractor already chose, as users feed it to `cleaner clean` (see `--preset extracted`).
 EXTRACTORS = ("trafilatura", "readability", "AutoExtract", "news_please", "goose3")
-UNSEEN_FLATTENERS = ("inscriptis", "html2text")  # whole pages, flattened by tools the line model never saw
+# Whole pages, flattened by tools the line model never saw: as plain text (inscriptis), and as Markdown or text with
+# each link's address (html2text, html2text's Rust port, fast_html2md, mdka, nanohtml2text; see cleaner/markup.py).
+UNSEEN_FLATTENERS = ("inscriptis", "html2text", "html2text_rs", "fast_html2md", "mdka", "nanohtml2text")
 
 
 def extractor_output(data: Path, name: str, keys: list[str]) -> dict[str, str] | None:

@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-reflow", action="store_true",
                      help="keep text input's line breaks as they are: do not join a line that continues "
                           "the sentence of the line before it, nor unwrap hard-wrapped text")
+    run.add_argument("--no-markup", action="store_true",
+                     help="keep link addresses, images and Markdown marks in text input as they are")
     run.add_argument("--no-lines", action="store_true",
                      help="skip the learned line classifier that removes boilerplate lines from flattened text")
     run.add_argument("--no-boilerplate", action="store_true",
@@ -167,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Options that switch a Settings field off: `--no-junk` sets `junk=False`, and so on.
 _NEGATED = {"no_default_rules": "default_rules", "no_junk": "junk", "no_language": "language", "no_mt": "mt",
             "no_dedup": "dedup", "no_lines": "lines", "no_boilerplate": "boilerplate",
-            "no_reflow": "reflow"}
+            "no_reflow": "reflow", "no_markup": "markup"}
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

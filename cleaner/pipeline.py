@@ -29,6 +29,7 @@ from .extract import ExtractHtml
 from .junk import RemoveJunk
 from .language import DetectLanguage
 from .lines import ClassifyLines
+from .markup import StripMarkup
 from .mt import ScoreMachineTranslation
 from .parallel import BatchRunner, Item, Result
 from .read import plan_shards, record_document
@@ -47,6 +48,8 @@ def build_stages(settings: Settings, rules: list[Rule]) -> list[Stage]:
     stages: list[Stage] = [Decode(), ExtractHtml(settings.html_timeout)]
     if settings.reflow:
         stages.append(JoinBrokenLines())
+    if settings.markup:
+        stages.append(StripMarkup())
     if settings.junk:
         stages.append(RemoveJunk(rules))
     if settings.junk and settings.lines:

@@ -21,7 +21,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from .document import Document, InputError
 
-TEXT_SUFFIXES = (".txt",)
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")  # Markdown: what many scrapers save pages as
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
 WARC_SUFFIXES = (".warc", ".warc.gz")

@@ -38,6 +38,7 @@ class Settings:
     shard_files: int = 256
     html_timeout: float = 30.0  # seconds of main-content extraction per page before the fallback
     reflow: bool = True  # rejoin sentences a flattener broke across lines (text input)
+    markup: bool = True  # take link addresses and Markdown marks out of text input
     lines: bool = True  # the learned line classifier on flattened text
     boilerplate: bool = True  # lines recurring across documents of a site or folder
     boilerplate_min_docs: int = 5

@@ -37,6 +37,7 @@ from cleaner.document import Document  # noqa: E402
 from cleaner.encoding import Decode  # noqa: E402
 from cleaner.junk import RemoveJunk  # noqa: E402
 from cleaner.lines import MODEL_FILE, LineModel, candidates  # noqa: E402
+from cleaner.markup import StripMarkup  # noqa: E402
 from cleaner.reflow import JoinBrokenLines  # noqa: E402
 from cleaner.rules import load_rules  # noqa: E402
 
@@ -68,8 +69,8 @@ def label_lines(lines: list[str], gold: str) -> np.ndarray:
 
 
 def prepare(text: str, junk: RemoveJunk, reflow: bool = False) -> Document:
-    """A text document after the stages that run before the line classifier in `cleaner clean`; the
-    reflow stage only if `reflow`.
+    """A text document after the stages that run before the line classifier in `cleaner clean` (decoding,
+    reflow only if `reflow`, markup, the junk rules).
 
     The model is fitted on lines as the flatteners left them, and `cleaner clean` joins broken lines
     (`cleaner.reflow`) before it classifies them. Fitted on joined lines instead, cross-validated F1
@@ -77,7 +78,7 @@ def prepare(text: str, junk: RemoveJunk, reflow: bool = False) -> Document:
     they were), and the refitted trees moved pages with no joined line by up to 0.7 F1 either way.
     """
     doc = Document(id="page", source="page", raw=text, format="text")
-    for stage in (Decode(), JoinBrokenLines(), junk) if reflow else (Decode(), junk):
+    for stage in (Decode(), JoinBrokenLines(), StripMarkup(), junk) if reflow else (Decode(), StripMarkup(), junk):
         if doc.dropped is None:
             stage.process(doc)
     return doc

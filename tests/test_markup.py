@@ -1,0 +1,86 @@
+"""Taking link and Markdown markup out of text input (cleaner/markup.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cleaner.document import Document
+from cleaner.markup import StripMarkup, strip_markup
+from cleaner.pipeline import clean
+from cleaner.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+MENU = "\n".join(f"  * [{name}](https://news.example/{name.lower()}/)" for name in ("World", "Sport", "Business"))
+
+
+def test_markdown_links_keep_their_words_and_lose_their_addresses() -> None:
+    text = ("Read [the report](https://gov.example/report.pdf \"The report\") and "
+            "[its summary](<https://gov.example/a summary.html>), or [Paris](https://en.wikipedia.org/wiki/Paris_(city)).\n"
+            "![A photo of the bridge](https://cdn.example/bridge.jpg)\n"
+            "[![Logo](https://cdn.example/logo.png)](https://news.example/)")
+    stripped, removed = strip_markup(text)
+    assert stripped == "Read the report and its summary, or Paris.\n\n"
+    assert removed == {"links": 4, "images": 2}
+
+
+def test_reference_links_and_their_address_list() -> None:
+    # as html2text's Rust port writes a page: [words][n], images in brackets inside links, addresses at the end
+    text = ("* [Company Town][1]\n  [Justice Department to throw out film business\n  regulations][2]\n"
+            "  [ [AMC movie theater] ][3]\n[[Facebook]Facebook][4]\n\n"
+            "[1]: https://news.example/company-town\n[2]: https://news.example/story\n"
+            "[3]: https://news.example/amc\n[4]: https://facebook.example/news")
+    stripped, removed = strip_markup(text)
+    assert [line.strip() for line in stripped.split("\n") if line.strip()] == [
+        "Company Town", "Justice Department to throw out film business", "regulations", "Facebook"]
+    assert removed["references"] == 4 and removed["links"] == 4
+
+
+def test_addresses_written_after_links_go_only_from_a_text_full_of_them() -> None:
+    annotated = "Sport (https://news.example/sport/)\nWeather (/weather/)\nShare (#)\nThe minister said so (on Monday)."
+    assert strip_markup(annotated)[0] == "Sport\nWeather\nShare\nThe minister said so (on Monday)."
+    prose = "The data is online (https://data.example/set) and in the report."
+    assert strip_markup(prose) == (prose, {})
+
+
+def test_left_over_tags_go_but_titles_in_angle_brackets_stay() -> None:
+    text = ('<span id="ad-1"></span>Advertisement\n<div class="x">The show</div>\n'
+            'Tickets for <The Palace: Tale of Jang Noksu> are on sale.')
+    stripped, removed = strip_markup(text)
+    assert stripped == "Advertisement\nThe show\nTickets for <The Palace: Tale of Jang Noksu> are on sale."
+    assert removed == {"tags": 4}
+
+
+def test_markdown_formatting_goes_from_a_markdown_text_only() -> None:
+    page = (f"{MENU}\n\n# A **bold** plan\n\n> The _council_ said on_time_table rules apply.\n\n"
+            "* * *\n\n```\ncode\n```\n\n1. First point, \\*really\\*.")
+    stripped, removed = strip_markup(page)
+    assert [line.strip() for line in stripped.split("\n") if line.strip()] == [
+        "World", "Sport", "Business", "A bold plan", "The council said on_time_table rules apply.", "code",
+        "1. First point, *really*."]
+    assert removed["headings"] == 1 and removed["bullets"] == 3 and removed["quotes"] == 1 and removed["rules"] == 3
+    # a plain text with a bullet list and one link keeps its bullets and emphasis: the rules know them
+    plain = "• Prices rose by *five* percent\n• Wages did not\nSee [the data](https://data.example/)."
+    assert strip_markup(plain)[0] == "• Prices rose by *five* percent\n• Wages did not\nSee the data."
+
+
+def test_stage_counts_what_it_removed_and_takes_the_title() -> None:
+    doc = Document(id="a", source="a.md", text=f"{MENU}\n\n# Council approves [cycle lanes](/lanes)\n\nText.")
+    StripMarkup().process(doc)
+    assert doc.title == "Council approves cycle lanes"
+    assert doc.metadata["markup_removed"] == {"bullets": 3, "headings": 1, "links": 4}
+    html = Document(id="b", source="b.html", text="[x](https://a.example)", format="html")
+    StripMarkup().process(html)
+    assert html.text == "[x](https://a.example)" and not html.metadata
+
+
+def test_markdown_page_is_cleaned_and_no_markup_keeps_it(tmp_path: Path) -> None:
+    page = ROOT / "fixtures" / "raw" / "formats" / "page.md"
+    clean([page], tmp_path / "default", Settings(dedup=False))
+    record = json.loads((tmp_path / "default" / "clean.jsonl").read_text(encoding="utf-8"))
+    assert record["title"].startswith("Council approves cycle lanes")
+    assert "](" not in record["text"] and "https://" not in record["text"] and "**" not in record["text"]
+    assert "whole length of the river road" in record["text"]
+    clean([page], tmp_path / "kept", Settings(dedup=False, markup=False))
+    kept = json.loads((tmp_path / "kept" / "clean.jsonl").read_text(encoding="utf-8"))
+    assert "markup_removed" not in kept["metadata"] and "](https://" in page.read_text(encoding="utf-8")

@@ -23,10 +23,11 @@ from typing import Any
 from .document import Document
 from .stage import DocumentStage
 
-# A link's address: in angle brackets (which may hold spaces), or a run without spaces that may hold one level of
-# balanced parentheses (Wikipedia's addresses have them); then an optional title.
-_ADDRESS = (r"\s*(?:<[^<>\n]*>|[^\s()<>]*(?:\([^\s()]*\)[^\s()<>]*)*)"
-            r"(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?\s*")
+# What is inside a link's parentheses: an address in angle brackets (which may hold spaces), or a run without spaces
+# that may hold one level of balanced parentheses (Wikipedia's addresses have them); then an optional title; or
+# nothing. No two parts can both take the same space, so a "(" that is never closed costs linear time.
+_ADDRESS = (r"\s*(?:(?:<[^<>\n]*>|(?:[^\s()<>]|\([^\s()]*\))+)"
+            r"(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?\s*)?")
 # A link's words, possibly wrapped over lines, with up to two levels of brackets inside: the alt text of an
 # image in the link, as html2text (Rust) writes it ("[[Facebook]Facebook][53]", "[ [[https://…/a.jpg]] ][9]").
 _TEXT = r"(?:[^\[\]]|\[(?:[^\[\]]|\[[^\[\]]*\])*\])*"
@@ -35,7 +36,7 @@ _IMAGE = re.compile(rf"!\[{_TEXT}\]\({_ADDRESS}\)")
 _LINK = re.compile(rf"\[({_TEXT})\]\({_ADDRESS}\)")
 _REFERENCE_LINK = re.compile(rf"\[({_TEXT})\]\[[^\[\]\s]{{0,20}}\]")
 _REFERENCE = re.compile(r"^[ \t]*\[[^\[\]\n]+\]:[ \t]*\S+[^\n]*$", re.MULTILINE)  # [12]: https://…
-_BARE_ADDRESS = re.compile(r"[ \t]*\((?:https?://|www\.|mailto:|/|#)[^\s()]*(?:\([^\s()]*\)[^\s()]*)*\)")
+_BARE_ADDRESS = re.compile(r"(?<![ \t])[ \t]*\((?:https?://|www\.|mailto:|/|#)[^\s()]*(?:\([^\s()]*\)[^\s()]*)*\)")
 _BARE_ADDRESS_START = re.compile(r"\((?:https?://|www\.|mailto:|/|#)")  # counted first: a pattern that starts with a
 # literal is searched for fast, one that starts with spaces is tried at every position
 _ADDRESS_LINE = re.compile(r"^[ \t]*(?:https?://|www\.)\S*[ \t]*$", re.MULTILINE)  # a line that is only an address
@@ -44,9 +45,10 @@ _TAG = re.compile(r"</?(?:a|abbr|article|aside|b|blockquote|br|button|caption|ce
                   r"figcaption|figure|font|footer|form|h[1-6]|header|hr|i|iframe|img|input|label|li|link|main|meta|"
                   r"nav|noscript|ol|option|p|picture|script|section|select|small|source|span|strong|style|sub|sup|"
                   r"svg|table|tbody|td|th|thead|time|tr|u|ul|video)(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_CELL = r"[ \t]*:?-{3,}:?[ \t]*"  # a cell of a table's separator line, "| --- | :---: |"
 _FORMATTING = [  # (what, pattern, replacement), applied in this order in a Markdown text
-    ("headings", re.compile(r"^([ \t]*)#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE), r"\1\2"),
-    ("rules", re.compile(r"^[ \t]*(?:(?:[-*_=][ \t]*){3,}|(?:```|~~~).*|\|?(?:[ \t]*:?-{3,}:?[ \t]*\|?)+)$",
+    ("headings", re.compile(r"^([ \t]*)#{1,6}[ \t]+", re.MULTILINE), r"\1"),
+    ("rules", re.compile(rf"^[ \t]*(?:(?:[-*_=][ \t]*){{3,}}|(?:```|~~~).*|\|?{_CELL}(?:\|{_CELL})*\|?)$",
                          re.MULTILINE), ""),  # rules, setext underlines, code fences, table separators
     ("quotes", re.compile(r"^([ \t]*)(?:>[ \t]?)+", re.MULTILINE), r"\1"),
     ("bullets", re.compile(r"^([ \t]*)[*+\-•][ \t]+", re.MULTILINE), r"\1"),

@@ -28,7 +28,10 @@ covering its subdomains, matched against the record's metadata `url`) and `folde
 folders on the input path). A scoped rule applies only to the documents of those sites or folders;
 `sites` and `folders` at the top of a pack scope all of its rules that have no scope of their own.
 
-Rules apply in file order, packs in name order; the first rule to claim a line labels it.
+Rules apply in file order, packs in name order; the first rule to claim a line labels it. A rule whose
+pattern (a block's `start`) cannot match without one of a few strings (`required_strings`) is skipped
+for a document that holds none of them: most rules match no line of most documents, and a test for a
+string in the whole text costs less than a regex search in each line.
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+try:
+    from re import _parser as _regex_parser  # Python 3.11+
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _regex_parser
 
 KINDS = ("line", "phrases", "block", "repeat", "first_line")
 FORMATS = ("text", "html")
@@ -97,6 +105,7 @@ class Rule:
     sites: tuple[str, ...] = ()
     folders: tuple[str, ...] = ()
     builtin: bool = False  # shipped inside the package (checked by the test suite)
+    needs: tuple[str, ...] | None = None  # see `required_strings`: None when the rule is never skipped
 
     def applies_to(self, host: str | None, folders: frozenset[str]) -> bool:
         """Whether this rule's scope covers a document from `host` found under `folders`."""
@@ -106,9 +115,13 @@ class Rule:
             return True
         return any(folder in folders for folder in self.folders)
 
-    def apply(self, lines: list[str], labels: list[Rule | None]) -> None:
-        """Claim the lines this rule matches: set `labels[i] = self` where still unlabelled."""
+    def apply(self, lines: list[str], labels: list[Rule | None], lowered: str | None = None) -> None:
+        """Claim the lines this rule matches: set `labels[i] = self` where still unlabelled. `lowered` is the
+        document's `lower_for_search` text, if the caller has it: the rule is skipped when it holds none of
+        the strings the rule `needs`."""
         if len(lines) < self.spec.get("min_lines", 0):
+            return
+        if self.needs is not None and lowered is not None and not any(map(lowered.__contains__, self.needs)):
             return
         limit = self.spec.get("max_line", len(lines))
         open_ = [i for i in range(min(limit, len(lines))) if labels[i] is None]
@@ -290,7 +303,67 @@ def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
             rule.end = _compile(path, line, rule_id, "end", spec["end"], flags)
     if spec.get("also_previous") is not None:
         rule.previous = _compile(path, line, rule_id, "also_previous", spec["also_previous"], flags)
+    if kind in ("line", "phrases", "block"):
+        rule.needs = required_strings(rule.regex)
     return rule
+
+
+# A rule is skipped by its strings only when it needs at least MIN_NEEDED characters and at most MAX_NEEDED
+# strings: shorter strings, or one of many phrases ("share", "menu", "print"), are in nearly every document,
+# and testing for them costs more than the rule's search saves.
+MIN_NEEDED, MAX_NEEDED = 3, 10
+
+
+def lower_for_search(text: str) -> str:
+    """`text` lower-cased so that whatever a rule's regex matches, with or without IGNORECASE, holds one of
+    the rule's `required_strings` when the match does. `re.IGNORECASE` also matches "ı" to "i" and "ſ" to "s",
+    which `str.lower` does not map: the only such characters for ASCII letters (tests/test_rules.py checks
+    every code point)."""
+    return text.lower().replace("ı", "i").replace("ſ", "s")
+
+
+def required_strings(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Lower-cased ASCII strings of at least MIN_NEEDED characters, one of which every match of `pattern` holds;
+    None when the pattern has no such set of at most MAX_NEEDED strings. Read off the parsed pattern: a run of
+    literal characters, or a group, alternation or repeat (at least once) whose every branch has such strings;
+    of those the set whose shortest string is longest."""
+    try:
+        found = _required(_regex_parser.parse(pattern.pattern, pattern.flags))
+    except Exception:  # noqa: BLE001 - a private parser: on any surprise the rule is simply never skipped
+        return None
+    if not found or min(map(len, found)) < MIN_NEEDED:
+        return None
+    needs = tuple(sorted(s for s in found if not any(t != s and t in s for t in found)))  # "share" covers "share this"
+    return needs if len(needs) <= MAX_NEEDED else None
+
+
+def _required(items: Any) -> set[str] | None:
+    """The best set of strings one of which every match of the parsed sequence `items` holds (see above)."""
+    candidates: list[set[str]] = []
+    run = ""
+    for op, value in items:
+        name = str(op)
+        if name == "LITERAL" and value < 128:
+            run += chr(value).lower()
+            continue
+        if run:
+            candidates.append({run})
+        run = ""
+        inner: set[str] | None = None
+        if name == "SUBPATTERN":
+            inner = _required(value[-1])
+        elif name == "ATOMIC_GROUP":
+            inner = _required(value)
+        elif name == "BRANCH":
+            branches = [_required(branch) for branch in value[1]]
+            inner = set().union(*branches) if all(branches) else None
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and value[0] >= 1:
+            inner = _required(value[2])
+        if inner:
+            candidates.append(inner)
+    if run:
+        candidates.append({run})
+    return max(candidates, key=lambda strings: min(map(len, strings)), default=None)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -391,8 +464,9 @@ def split_lines(text: str) -> list[str]:
 def label_lines(lines: list[str], rules: list[Rule]) -> list[Rule | None]:
     """For each line, the rule that claims it (None: the line is kept)."""
     labels: list[Rule | None] = [None] * len(lines)
+    lowered = lower_for_search("\n".join(lines))
     for rule in rules:
-        rule.apply(lines, labels)
+        rule.apply(lines, labels, lowered)
     return labels
 
 

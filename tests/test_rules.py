@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import pytest
 
-from cleaner.rules import check_examples, label_lines, load_pack, load_rules, split_lines
+from cleaner.rules import (
+    check_examples,
+    label_lines,
+    load_pack,
+    load_rules,
+    lower_for_search,
+    required_strings,
+    split_lines,
+)
 
 RULES, ERRORS = load_rules([], defaults=True)
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "raw"
 
 
 def test_default_packs_load_without_errors() -> None:
@@ -86,3 +97,39 @@ def test_block_over_its_prose_share_is_running_text_under_a_heading() -> None:
         "rules:\n  - id: farm\n    description: d\n    kind: block\n    start: '^x$'\n"
         "    max_prose_share: half\n    examples: {match: ['x']}\n", "p.yaml")
     assert errors and "max_prose_share" in str(errors[0])
+
+
+def test_required_strings_of_patterns() -> None:
+    assert required_strings(re.compile(r"\bwe use cookies\b|\bcookie (?:policy|settings)\b", re.I)) == (
+        "cookie ", "we use cookies")
+    assert required_strings(re.compile(r"^(?:Share|Share this|Tweet)$")) == ("share", "tweet")  # "share" covers
+    assert required_strings(re.compile(r"Reporting by \w+")) == ("reporting by ",)
+    assert required_strings(re.compile(r"(?:ab)+c?")) is None  # shorter than MIN_NEEDED
+    assert required_strings(re.compile(r"foo|\d+")) is None  # a branch without a literal
+    assert required_strings(re.compile(r"x*translat")) == ("translat",)
+    assert required_strings(re.compile(r"(?:café|naïve) bar")) == (" bar",)  # ASCII only
+
+
+def test_lower_for_search_keeps_what_ignorecase_matches_to_an_ascii_letter() -> None:
+    letters = re.compile("[a-z]", re.IGNORECASE)
+    for code in range(128, sys.maxunicode + 1):
+        char = chr(code)
+        if letters.fullmatch(char):
+            letter = next(a for a in "abcdefghijklmnopqrstuvwxyz" if re.fullmatch(a, char, re.IGNORECASE))
+            assert letter in lower_for_search(char), (hex(code), char)
+
+
+def test_rules_skipped_by_their_strings_label_as_when_searched() -> None:
+    texts = [path.read_text(encoding="utf-8", errors="replace") for path in sorted(FIXTURES.rglob("*.txt"))
+             if path.is_file()]
+    texts += ["We use cookies to improve your experience.\nThis article was automatically translated.\nKelvin: "
+              "Cooſie policy and ſettings", "TRANSLATED AUTOMATICALLY"]
+    skipping = [rule for rule in RULES if rule.needs]
+    assert {"cookie-notice", "machine-translation-disclaimer", "comment-form"} <= {rule.id for rule in skipping}
+    for text in texts:
+        lines = split_lines(text)
+        with_needs = [label.id if label else None for label in label_lines(lines, RULES)]
+        searched = [None] * len(lines)
+        for rule in RULES:
+            rule.apply(lines, searched)  # no lowered text: every rule searches every line
+        assert with_needs == [label.id if label else None for label in searched]

@@ -7,7 +7,7 @@ Addresses are not text: in four such flattenings of the scrapinghub pages they a
 words, and the rules and the line model, which learned on pages without them, read them as words.
 Markdown links and images (`](`, which no prose holds) always go, their words staying. In a text that is
 plainly Markdown (`_is_markdown`) so do reference links, the list of addresses, and the formatting
-marks (headings, emphasis, bullets, rules, fences, quotes, escapes); a plain text's bullets and
+marks (headings, emphasis, bullets, rules, fences, quotes, escapes, HTML entities); a plain text's bullets and
 asterisks stay, since the junk rules know them. Addresses in parentheses and HTML tags go from a text
 that has at least `MIN_LINKS` of them. What was taken out is counted in the metadata (`markup_removed`).
 The stage runs after reflow, which unwraps hard-wrapped text at the width its flattener wrapped it at,
@@ -16,6 +16,7 @@ addresses included.
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from typing import Any
@@ -47,16 +48,18 @@ _TAG = re.compile(r"</?(?:a|abbr|article|aside|b|blockquote|br|button|caption|ce
                   r"svg|table|tbody|td|th|thead|time|tr|u|ul|video)(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _CELL = r"[ \t]*:?-{3,}:?[ \t]*"  # a cell of a table's separator line, "| --- | :---: |"
 _FORMATTING = [  # (what, pattern, replacement), applied in this order in a Markdown text
-    ("headings", re.compile(r"^([ \t]*)#{1,6}[ \t]+", re.MULTILINE), r"\1"),
     ("rules", re.compile(rf"^[ \t]*(?:(?:[-*_=][ \t]*){{3,}}|(?:```|~~~).*|\|?{_CELL}(?:\|{_CELL})*\|?)$",
                          re.MULTILINE), ""),  # rules, setext underlines, code fences, table separators
     ("quotes", re.compile(r"^([ \t]*)(?:>[ \t]?)+", re.MULTILINE), r"\1"),
     ("bullets", re.compile(r"^([ \t]*)[*+\-•][ \t]+", re.MULTILINE), r"\1"),
+    ("headings", re.compile(r"^([ \t]*)#{1,6}[ \t]+", re.MULTILINE), r"\1"),  # after bullets: "* ## Title"
     ("emphasis", re.compile(r"(\*\*|__|~~)(?=\S)((?:[^\n]|\n(?!\s*\n))+?)(?<=\S)\1"), r"\2"),  # within a paragraph
     ("emphasis", re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^\n*]+?)(?<=[^\s*\\])\*(?![\w*])"), r"\1"),  # not \*
     ("emphasis", re.compile(r"(?<![\w_\\])_(?=[^\s_])([^\n_]+?)(?<=[^\s_\\])_(?![\w_])"), r"\1"),
     ("code", re.compile(r"`([^`\n]+)`"), r"\1"),
     ("escapes", re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])"), r"\1"),
+    ("entities", re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,30}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});"),
+     lambda entity: html.unescape(entity.group(0))),  # Markdown writes "&" and "<" of the page as "&amp;", "&lt;"
 ]
 _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+\S", re.MULTILINE)
 _TITLE = re.compile(r"^[ \t]*#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)  # the first heading of level 1

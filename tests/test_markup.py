@@ -59,6 +59,8 @@ def test_markdown_formatting_goes_from_a_markdown_text_only() -> None:
         "World", "Sport", "Business", "A bold plan", "The council said on_time_table rules apply.", "code",
         "1. First point, *really*."]
     assert removed["headings"] == 1 and removed["bullets"] == 3 and removed["quotes"] == 1 and removed["rules"] == 3
+    teasers = f"{MENU}\n* [## Markets fall](https://news.example/markets)\nRisk &amp; Compliance &lt;b&gt;"
+    assert strip_markup(teasers)[0].split("\n")[3:] == ["Markets fall", "Risk & Compliance <b>"]
     # a plain text with a bullet list and one link keeps its bullets and emphasis: the rules know them
     plain = "• Prices rose by *five* percent\n• Wages did not\nSee [the data](https://data.example/)."
     assert strip_markup(plain)[0] == "• Prices rose by *five* percent\n• Wages did not\nSee the data."

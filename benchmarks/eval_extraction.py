@@ -15,10 +15,11 @@ pages as the benchmark's evaluate.py does, and documents per second, for
   the pages so flattened are among the training pages), cleaned by the same cross-validated models;
 - flattenings no model here was fitted on, as a check that the line model generalises: the html_text
   pages hard-wrapped at 72 columns (as `fmt`, html2text and `lynx -dump` leave text), and the pages as
-  inscriptis, and five tools that write Markdown or each link's address, flattened them (outputs/,
+  inscriptis, and six tools that write Markdown or each link's address, flattened them (outputs/,
   `UNSEEN_FLATTENERS`), cleaned by the same models;
-- text that five main-content extractors already chose (outputs/NAME.json): raw, through the dirty-text
-  path (cross-validated models), and with `--preset extracted` (no line model, no shape rules).
+- text that seven main-content extractors (two of them writing Markdown) already chose (outputs/NAME.json):
+  raw, through the dirty-text path (cross-validated models), and with `--preset extracted` (no line model,
+  no shape rules).
 Then the whole `cleaner clean` pipeline (shipped model, all stages) on dirty/html_text.jsonl:
 its F1 and its throughput. The shipped model was fitted on all of these pages, so that F1 is
 an in-sample figure; the cross-validated rows are the honest estimate.
@@ -95,10 +96,12 @@ def hard_wrapped(text: str, width: int = 72) -> str:
 
 # Main-content extractors whose outputs for the same pages the benchmark ships (outputs/NAME.json): text that
 # an extractor already chose, as users feed it to `cleaner clean` (see `--preset extracted`).
-EXTRACTORS = ("trafilatura", "readability", "AutoExtract", "news_please", "goose3")
+EXTRACTORS = ("trafilatura", "readability", "AutoExtract", "news_please", "goose3",
+              "dom_smoothie", "readabilityrs")  # the last two write Markdown (see cleaner/markup.py)
 # Whole pages, flattened by tools the line model never saw: as plain text (inscriptis), and as Markdown or text with
-# each link's address (html2text, html2text's Rust port, fast_html2md, mdka, nanohtml2text; see cleaner/markup.py).
-UNSEEN_FLATTENERS = ("inscriptis", "html2text", "html2text_rs", "fast_html2md", "mdka", "nanohtml2text")
+# each link's address (html2text, html2text's Rust port, fast_html2md, mdka, nanohtml2text, august; see
+# cleaner/markup.py).
+UNSEEN_FLATTENERS = ("inscriptis", "html2text", "html2text_rs", "fast_html2md", "mdka", "nanohtml2text", "august")
 
 
 def extractor_output(data: Path, name: str, keys: list[str]) -> dict[str, str] | None:

@@ -51,7 +51,7 @@ _FORMATTING = [  # (what, pattern, replacement), applied in this order in a Mark
     ("rules", re.compile(rf"^[ \t]*(?:(?:[-*_=][ \t]*){{3,}}|(?:```|~~~).*|\|?{_CELL}(?:\|{_CELL})*\|?)$",
                          re.MULTILINE), ""),  # rules, setext underlines, code fences, table separators
     ("quotes", re.compile(r"^([ \t]*)(?:>[ \t]?)+", re.MULTILINE), r"\1"),
-    ("bullets", re.compile(r"^([ \t]*)[*+\-•][ \t]+", re.MULTILINE), r"\1"),
+    ("bullets", re.compile(r"^([ \t]*)(?:[*+\-•][ \t]+)+", re.MULTILINE), r"\1"),  # "* * item": a list in a list
     ("headings", re.compile(r"^([ \t]*)#{1,6}[ \t]+", re.MULTILINE), r"\1"),  # after bullets: "* ## Title"
     ("emphasis", re.compile(r"(\*\*|__|~~)(?=\S)((?:[^\n]|\n(?!\s*\n))+?)(?<=\S)\1"), r"\2"),  # within a paragraph
     ("emphasis", re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^\n*]+?)(?<=[^\s*\\])\*(?![\w*])"), r"\1"),  # not \*

@@ -62,17 +62,14 @@ _FORMATTING = [  # (what, pattern, replacement), applied in this order in a Mark
      lambda entity: html.unescape(entity.group(0))),  # Markdown writes "&" and "<" of the page as "&amp;", "&lt;"
 ]
 _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+\S", re.MULTILINE)
-_TITLE = re.compile(r"^[ \t]*#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)  # the first heading of level 1
+_TITLE = re.compile(r"^[ \t]*#[ \t]+(.*\S)", re.MULTILINE)  # the first heading of level 1
 MIN_LINKS = 3  # links (of any form) or tags a text needs before addresses in parentheses and tags go
 MIN_HEADINGS = 2  # Markdown headings that make a text Markdown without links
 
 
 def _words(match: re.Match[str]) -> str:
-    """A link's words, without the alt text of an image inside it."""
-    text = match.group(1)
-    while "[" in text and _INNER.search(text):
-        text = _INNER.sub("", text)
-    return text
+    """A link's words, without the alt text of images inside it (two levels at most, as `_TEXT` allows)."""
+    return _INNER.sub("", _INNER.sub("", match.group(1)))
 
 
 def _is_markdown(text: str, links: int) -> bool:
@@ -117,10 +114,11 @@ class StripMarkup(DocumentStage):
     def process(self, doc: Document) -> None:
         if doc.format != "text":
             return
-        title = _TITLE.search(doc.text)
-        doc.text, removed = strip_markup(doc.text)
+        original = doc.text
+        doc.text, removed = strip_markup(original)
         if not removed:
             return
         doc.metadata["markup_removed"] = dict(sorted(removed.items()))
-        if title and removed["headings"] and doc.title is None:  # a Markdown page's title, as HTML metadata gives it
-            doc.title = strip_markup(title.group(1))[0].strip() or None
+        title = _TITLE.search(original) if removed["headings"] and doc.title is None else None
+        if title:  # a Markdown page's title, as HTML metadata gives it
+            doc.title = strip_markup(title.group(1).rstrip("#"))[0].strip() or None

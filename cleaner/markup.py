@@ -6,12 +6,12 @@ addresses listed at the end, "Sport (https://example.com/sport)", and left-over 
 Addresses are not text: in four such flattenings of the scrapinghub pages they are 38 to 49% of the
 words, and the rules and the line model, which learned on pages without them, read them as words.
 Markdown links and images (`](`, which no prose holds) always go, their words staying. In a text that is
-plainly Markdown (`_is_markdown`) so do reference links, the list of addresses, and the formatting
-marks (headings, emphasis, bullets, rules, fences, quotes, escapes, HTML entities); a plain text's bullets and
-asterisks stay, since the junk rules know them. Addresses in parentheses and HTML tags go from a text
-that has at least `MIN_LINKS` of them. What was taken out is counted in the metadata (`markup_removed`).
-The stage runs after reflow, which unwraps hard-wrapped text at the width its flattener wrapped it at,
-addresses included.
+plainly Markdown (a `.md` file, or one that `_is_markdown`) so do reference links, the list of addresses,
+and the formatting marks (headings, emphasis, bullets, rules, fences, quotes, escapes, HTML entities); a
+plain text's bullets and asterisks stay, since the junk rules know them. Addresses in parentheses and
+HTML tags go from a text that has at least `MIN_LINKS` of them. What was taken out is counted in the
+metadata (`markup_removed`). The stage runs after reflow, which unwraps hard-wrapped text at the width its
+flattener wrapped it at, addresses included.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+\S", re.MULTILINE)
 _TITLE = re.compile(r"^[ \t]*#[ \t]+(.*\S)", re.MULTILINE)  # the first heading of level 1
 MIN_LINKS = 3  # links (of any form) or tags a text needs before addresses in parentheses and tags go
 MIN_HEADINGS = 2  # Markdown headings that make a text Markdown without links
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 
 def _words(match: re.Match[str]) -> str:
@@ -80,9 +81,9 @@ def _is_markdown(text: str, links: int) -> bool:
     return "#" in text and len(_HEADING.findall(text)) >= MIN_HEADINGS
 
 
-def strip_markup(text: str) -> tuple[str, Counter[str]]:
-    """`text` without link addresses, images, reference lists and (in Markdown) formatting marks, and how
-    many of each were taken out."""
+def strip_markup(text: str, markdown: bool = False) -> tuple[str, Counter[str]]:
+    """`text` without link addresses, images, reference lists and (in Markdown: `markdown`, or a text that
+    `_is_markdown`) formatting marks, and how many of each were taken out."""
     removed: Counter[str] = Counter()
 
     def sub(what: str, pattern: re.Pattern[str], replacement: Any, source: str) -> str:
@@ -92,7 +93,7 @@ def strip_markup(text: str) -> tuple[str, Counter[str]]:
 
     text = sub("images", _IMAGE, "", text)
     text = sub("links", _LINK, _words, text)
-    if _is_markdown(text, removed["links"] + removed["images"]):
+    if markdown or _is_markdown(text, removed["links"] + removed["images"]):
         text = sub("links", _REFERENCE_LINK, _words, text)
         text = sub("references", _REFERENCE, "", text)
         for what, pattern, replacement in _FORMATTING:
@@ -106,8 +107,9 @@ def strip_markup(text: str) -> tuple[str, Counter[str]]:
 
 
 class StripMarkup(DocumentStage):
-    """Takes link and Markdown markup out of text documents (HTML goes through trafilatura instead); a
-    Markdown document's first heading of level 1 is its title, unless its record gave one."""
+    """Takes link and Markdown markup out of text documents (HTML goes through trafilatura instead); a file
+    named `.md` or `.markdown` is Markdown whatever its links. A Markdown document's first heading of level 1
+    is its title, unless its record gave one."""
 
     name = "markup"
 
@@ -115,7 +117,7 @@ class StripMarkup(DocumentStage):
         if doc.format != "text":
             return
         original = doc.text
-        doc.text, removed = strip_markup(original)
+        doc.text, removed = strip_markup(original, doc.source.lower().endswith(MARKDOWN_SUFFIXES))
         if not removed:
             return
         doc.metadata["markup_removed"] = dict(sorted(removed.items()))

@@ -20,8 +20,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from .document import Document, InputError
+from .markup import MARKDOWN_SUFFIXES
 
-TEXT_SUFFIXES = (".txt", ".md", ".markdown")  # Markdown: what many scrapers save pages as
+TEXT_SUFFIXES = (".txt", *MARKDOWN_SUFFIXES)  # Markdown: what many scrapers save pages as (see markup.py)
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
 WARC_SUFFIXES = (".warc", ".warc.gz")

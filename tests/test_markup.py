@@ -71,6 +71,9 @@ def test_stage_counts_what_it_removed_and_takes_the_title() -> None:
     StripMarkup().process(doc)
     assert doc.title == "Council approves cycle lanes"
     assert doc.metadata["markup_removed"] == {"bullets": 3, "headings": 1, "links": 4}
+    note = Document(id="c", source="notes/c.md", text="# Notes\n\nA **short** note with a [link](https://x.example).")
+    StripMarkup().process(note)  # a Markdown file is Markdown whatever its number of links
+    assert (note.title, note.text) == ("Notes", "Notes\n\nA short note with a link.")
     html = Document(id="b", source="b.html", text="[x](https://a.example)", format="html")
     StripMarkup().process(html)
     assert html.text == "[x](https://a.example)" and not html.metadata

@@ -21,6 +21,8 @@ import re
 from collections import Counter
 from typing import Any
 
+import yaml
+
 from .document import Document
 from .stage import DocumentStage
 
@@ -66,6 +68,24 @@ _TITLE = re.compile(r"^[ \t]*#[ \t]+(.*\S)", re.MULTILINE)  # the first heading 
 MIN_LINKS = 3  # links (of any form) or tags a text needs before addresses in parentheses and tags go
 MIN_HEADINGS = 2  # Markdown headings that make a text Markdown without links
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+# YAML front matter, as static sites and many scrapers open a Markdown file: "---", "key: value" lines, "---".
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n((?:[^\n]*\n){1,50}?)(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
+
+
+def front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """The YAML front matter at the start of `text` (its values as strings, lists and mappings, never parsed
+    into dates or numbers, so the record stays plain JSON), and the text after it; ({}, text) when there is
+    none or it is not a YAML mapping."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        fields = yaml.load(match.group(1), Loader=yaml.BaseLoader)
+    except yaml.YAMLError:
+        return {}, text
+    if not isinstance(fields, dict) or not fields:
+        return {}, text
+    return fields, text[match.end():]
 
 
 def _words(match: re.Match[str]) -> str:
@@ -108,16 +128,23 @@ def strip_markup(text: str, markdown: bool = False) -> tuple[str, Counter[str]]:
 
 class StripMarkup(DocumentStage):
     """Takes link and Markdown markup out of text documents (HTML goes through trafilatura instead); a file
-    named `.md` or `.markdown` is Markdown whatever its links. A Markdown document's first heading of level 1
-    is its title, unless its record gave one."""
+    named `.md` or `.markdown` is Markdown whatever its links. YAML front matter moves to the metadata
+    (`front_matter`); its `title`, or else a Markdown document's first heading of level 1, is the title,
+    unless the record gave one."""
 
     name = "markup"
 
     def process(self, doc: Document) -> None:
         if doc.format != "text":
             return
-        original = doc.text
-        doc.text, removed = strip_markup(original, doc.source.lower().endswith(MARKDOWN_SUFFIXES))
+        fields, original = front_matter(doc.text)
+        if fields:
+            doc.metadata["front_matter"] = fields
+            if doc.title is None and isinstance(fields.get("title"), str) and fields["title"].strip():
+                doc.title = fields["title"].strip()
+        doc.text, removed = strip_markup(original, bool(fields) or doc.source.lower().endswith(MARKDOWN_SUFFIXES))
+        if fields:
+            removed["front_matter"] = 1
         if not removed:
             return
         doc.metadata["markup_removed"] = dict(sorted(removed.items()))

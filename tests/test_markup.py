@@ -74,6 +74,16 @@ def test_stage_counts_what_it_removed_and_takes_the_title() -> None:
     note = Document(id="c", source="notes/c.md", text="# Notes\n\nA **short** note with a [link](https://x.example).")
     StripMarkup().process(note)  # a Markdown file is Markdown whatever its number of links
     assert (note.title, note.text) == ("Notes", "Notes\n\nA short note with a link.")
+    post = Document(id="d", source="d.txt", text='---\ntitle: "Bridge: reopened"\ndate: 2024-03-14\n'
+                    'tags: [city, roads]\n---\n# Bridge reopened\n\nThe *bridge* reopened.')
+    StripMarkup().process(post)  # YAML front matter: to the metadata, as strings; its title is the title
+    assert post.metadata["front_matter"] == {"title": "Bridge: reopened", "date": "2024-03-14",
+                                             "tags": ["city", "roads"]}
+    assert (post.title, post.text) == ("Bridge: reopened", "Bridge reopened\n\nThe bridge reopened.")
+    for text in ("---\nA line of text between rules.\n---\nMore text.", "---\nkey: [unclosed\n---\nText."):
+        plain = Document(id="e", source="e.txt", text=text)
+        StripMarkup().process(plain)
+        assert plain.text == text and "front_matter" not in plain.metadata
     html = Document(id="b", source="b.html", text="[x](https://a.example)", format="html")
     StripMarkup().process(html)
     assert html.text == "[x](https://a.example)" and not html.metadata

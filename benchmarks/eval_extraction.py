@@ -52,7 +52,7 @@ from cleaner.document import Document  # noqa: E402
 from cleaner.encoding import Decode  # noqa: E402
 from cleaner.extract import ExtractHtml  # noqa: E402
 from cleaner.junk import RemoveJunk  # noqa: E402
-from cleaner.lines import ClassifyLines  # noqa: E402
+from cleaner.lines import ClassifyLines, LineModel  # noqa: E402
 from cleaner.pipeline import clean, load_run_rules  # noqa: E402
 from cleaner.rules import load_rules  # noqa: E402
 from cleaner.settings import Settings  # noqa: E402
@@ -112,6 +112,15 @@ def extractor_output(data: Path, name: str, keys: list[str]) -> dict[str, str] |
     output = json.loads(path.read_text(encoding="utf-8"))
     output = output.get("output", output)  # the benchmark's files wrap the outputs with the extractor's version
     return {key: (output.get(key) or {}).get("articleBody") or "" for key in keys}
+
+
+def run_dirty(text: str, junk: RemoveJunk, model: LineModel | None) -> str:
+    """Our dirty-text path on one text: the stages `cleaner clean` runs on text input, with the line classifier
+    `model` (None: without it, as under `--preset extracted`)."""
+    doc = train_lines.prepare(text, junk, reflow=True)
+    if doc.dropped is None and model is not None:
+        ClassifyLines(model).process(doc)
+    return doc.text if doc.dropped is None else ""
 
 
 def run_html(pages: dict[str, bytes], junk: RemoveJunk) -> str:
@@ -179,10 +188,7 @@ def main() -> int:
     for flavour, texts_of in dirty.items():
         rows, start = [], time.perf_counter()
         for key, text in texts_of.items():
-            doc = train_lines.prepare(text, junk, reflow=True)
-            if doc.dropped is None:
-                ClassifyLines(model_of[key]).process(doc)
-            rows.append(page_counts(gold[key], doc.text if doc.dropped is None else ""))
+            rows.append(page_counts(gold[key], run_dirty(text, junk, model_of[key])))
         table.append((f"our dirty-text path, {flavour} (5-fold CV by {args.folds_by})", scores(rows),
                       len(texts_of) / (time.perf_counter() - start)))
         table.append((f"raw dirty text, {flavour}",
@@ -195,12 +201,8 @@ def main() -> int:
             continue
         rows, preset = [], []
         for key, text in texts_of.items():
-            doc = train_lines.prepare(text, junk, reflow=True)
-            if doc.dropped is None:
-                ClassifyLines(model_of[key]).process(doc)
-            rows.append(page_counts(gold[key], doc.text if doc.dropped is None else ""))
-            doc = train_lines.prepare(text, extracted, reflow=True)
-            preset.append(page_counts(gold[key], doc.text if doc.dropped is None else ""))
+            rows.append(page_counts(gold[key], run_dirty(text, junk, model_of[key])))
+            preset.append(page_counts(gold[key], run_dirty(text, extracted, None)))
         table.append((f"{name}'s output, raw", scores([page_counts(gold[k], t) for k, t in texts_of.items()]),
                       float("inf")))
         table.append((f"{name}'s output, dirty-text path (5-fold CV by {args.folds_by})", scores(rows), float("inf")))

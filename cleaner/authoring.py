@@ -21,7 +21,7 @@ from .rules import Rule, RuleError, check_examples, default_pack_files, load_pac
 
 def rule_patterns(rule: Rule) -> list[tuple[str, re.Pattern[str]]]:
     """(option name, compiled pattern) of every regex a rule matches with."""
-    named = (("pattern", rule.regex), ("end", rule.end), ("also_previous", rule.previous))
+    named = (("pattern", rule.regex), ("end", rule.end), ("while", rule.continues), ("also_previous", rule.previous))
     return [(name, pattern) for name, pattern in named if pattern is not None]
 
 

@@ -33,7 +33,7 @@ from .stage import DocumentStage
 
 RULE_ID = "line-classifier"
 MODEL_FILE = "lines.npz"
-VERSION = "lines-gbt-7"
+VERSION = "lines-gbt-8"
 
 _TOKEN = re.compile(r"\w+")
 _TERMINAL = ('.', '!', '?', '…', '"', '”', '’', '»', "'", ')')
@@ -371,15 +371,18 @@ class Trees:
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, weight: np.ndarray, trees: int = 500, depth: int = 5) -> Trees:
-        """Weighted gradient boosting by scikit-learn (a training-time dependency), read out of its
-        fitted predictors into node tables. 500 trees: in cross-validation F1 rose from 150 to 500 on
-        both flavours and stopped rising on the whole after (800 and 1,200 gained on one split of the
-        pages and lost on another); deeper trees or a slower rate with more of them did no better."""
+        """Weighted gradient boosting by scikit-learn (a training-time dependency), fitted on one thread (the
+        same trees on any machine) and read out of its fitted predictors into node tables. 500 trees: in
+        cross-validation F1 rose from 150 to 500 on both flavours and stopped rising on the whole after (800
+        and 1,200 gained on one split of the pages and lost on another); deeper trees or a slower rate with
+        more of them did no better."""
         from sklearn.ensemble import HistGradientBoostingClassifier
+        from threadpoolctl import threadpool_limits
 
         model = HistGradientBoostingClassifier(max_iter=trees, max_depth=depth, learning_rate=0.1,
                                                early_stopping=False, random_state=0)
-        model.fit(x, y, sample_weight=weight / weight.mean())
+        with threadpool_limits(limits=1):  # OpenMP threads sum histograms in another order: other thresholds
+            model.fit(x, y, sample_weight=weight / weight.mean())
         nodes = [predictors[0].nodes for predictors in model._predictors]
         table = {name: np.zeros((len(nodes), max(len(n) for n in nodes)))
                  for name in ("feature", "threshold", "left", "right", "value")}

@@ -7,7 +7,9 @@ a `kind` saying how it matches, and `examples` it must and must not match (check
 - `line`: a regular expression searched in each line (`pattern`).
 - `phrases`: a list of phrases; with `whole_line: true` the line must be one of them.
 - `block`: from a line matching `start` through a line matching `end` (or `max_lines`
-  lines, or the end of the document when neither is given). With `max_prose_share`, a block
+  lines, or the end of the document when neither is given). With `while`, the block stops
+  before the first line after the start that does not match it (a heading and the list under
+  it, not the text after the list). With `max_prose_share`, a block
   whose lines after the start end a sentence more often than that is running text under a
   heading ("Most read in world news" left inside an article), and is not claimed.
 - `repeat`: a line whose word n-grams are mostly (`containment`) found in the lines before
@@ -55,7 +57,7 @@ KINDS = ("line", "phrases", "block", "repeat", "first_line")
 FORMATS = ("text", "html")
 OPTIONS = {
     "id", "description", "kind", "examples", "action", "field", "evidence", "also_previous",
-    "max_line", "min_lines", "ignore_case", "pattern", "phrases", "whole_line", "start", "end",
+    "max_line", "min_lines", "ignore_case", "pattern", "phrases", "whole_line", "start", "end", "while",
     "max_lines", "min_words", "shingle", "containment", "max_words", "max_overlap", "min_overlap",
     "max_prose_share", "sites", "folders", "formats",
 }
@@ -100,6 +102,7 @@ class Rule:
     evidence: str | None = None
     regex: re.Pattern[str] | None = None
     end: re.Pattern[str] | None = None
+    continues: re.Pattern[str] | None = None  # a block's `while`
     previous: re.Pattern[str] | None = None
     examples: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     sites: tuple[str, ...] = ()
@@ -158,6 +161,8 @@ class Rule:
             if self.end is not None:
                 found = next((j for j in range(i + 1, stop) if self.end.search(lines[open_[j]])), None)
                 stop = found + 1 if found is not None else i + 1
+            if self.continues is not None:
+                stop = next((j for j in range(i + 1, stop) if not self.continues.search(lines[open_[j]])), stop)
             if "max_prose_share" in self.spec and self._reads_as_prose([lines[j] for j in open_[i + 1:stop]]):
                 i += 1
                 continue
@@ -301,6 +306,8 @@ def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
         rule.regex = _compile(path, line, rule_id, "start", spec.get("start"), flags)
         if spec.get("end") is not None:
             rule.end = _compile(path, line, rule_id, "end", spec["end"], flags)
+        if spec.get("while") is not None:
+            rule.continues = _compile(path, line, rule_id, "while", spec["while"], flags)
     if spec.get("also_previous") is not None:
         rule.previous = _compile(path, line, rule_id, "also_previous", spec["also_previous"], flags)
     if kind in ("line", "phrases", "block"):

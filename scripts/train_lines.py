@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 import xxhash
 from selectolax.lexbor import LexborHTMLParser
-from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -198,8 +197,7 @@ def main() -> int:
         return 2
     start = time.perf_counter()
     gold, pages = load_pages(args.data)
-    with threadpool_limits(limits=1):  # see train_mt.main: the same file from any machine's thread count
-        model = fit(pages, gold)
+    model = fit(pages, gold)
     sources = {flavour: f"{args.data.name}/dirty/{flavour}.jsonl" for _, flavour, _ in pages}
     if TEXT_NODES in sources:
         sources[TEXT_NODES] = f"{args.data.name}/html/ (text nodes of one page in {TEXT_NODE_EVERY})"

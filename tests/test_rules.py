@@ -84,6 +84,29 @@ def test_block_without_end_match_takes_only_the_start_line() -> None:
     assert [label is not None for label in label_lines(lines, rules)] == [True, False, False]
 
 
+def test_block_while_stops_before_the_first_line_unlike_its_list() -> None:
+    rules, errors = load_pack(
+        "rules:\n  - id: related\n    description: d\n    kind: block\n    start: '^Related$'\n"
+        "    while: '[^.]$'\n    max_lines: 4\n    examples: {match: ['Related']}\n", "p.yaml")
+    assert not errors
+    lines = ["Body.", "Related", "Storm hits coast", "Minister resigns", "The article goes on.", "Subheading"]
+    assert [label is not None for label in label_lines(lines, rules)] == [False, True, True, True, False, False]
+    many = ["Related", "One", "Two", "Three", "Four", "Five"]  # max_lines still bounds the block
+    assert [label is not None for label in label_lines(many, rules)] == [True] * 4 + [False] * 2
+    _, errors = load_pack(
+        "rules:\n  - id: related\n    description: d\n    kind: block\n    start: '^x$'\n"
+        "    while: '(unclosed'\n    examples: {match: ['x']}\n", "p.yaml")
+    assert errors and "invalid regex in while" in str(errors[0]) and errors[0].source == "p.yaml:2"
+
+
+def test_shipped_related_links_take_the_list_after_an_article_and_not_the_prose_after_it() -> None:
+    lines = ["The council will vote again in May, the mayor said.", "Related stories",
+             "Bus fares to rise by five percent in April", "New bridge opens to pedestrians",
+             "In other news, the library reopened on Monday after a flood closed it in January."]
+    assert [label.id if label else None for label in label_lines(lines, RULES)] == [
+        None, "related-links", "related-links", "related-links", None]
+
+
 def test_block_over_its_prose_share_is_running_text_under_a_heading() -> None:
     rules, errors = load_pack(
         "rules:\n  - id: farm\n    description: d\n    kind: block\n    start: '^Most Read$'\n"

@@ -70,12 +70,24 @@ MIN_HEADINGS = 2  # Markdown headings that make a text Markdown without links
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 # YAML front matter, as static sites and many scrapers open a Markdown file: "---", "key: value" lines, "---".
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n((?:[^\n]*\n){1,50}?)(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
+# The header Jina Reader (r.jina.ai) writes above a page's Markdown: "Title: …", "URL Source: …", optional lines
+# such as "Published Time: …", then "Markdown Content:".
+_READER_HEADER = re.compile(r"\ATitle:[^\n]*\n\s*URL Source:[^\n]*\n\s*(?:[A-Z][\w ]{0,30}:[^\n]*\n\s*){0,10}?"
+                            r"Markdown Content:[ \t]*(?:\n|\Z)")
+_HEADER_LINE = re.compile(r"^([A-Z][\w ]{0,30}):[ \t]*(.*\S)?[ \t]*$", re.MULTILINE)
+# Header keys whose values belong in the record, by the field they go to (a field the record has is kept).
+HEADER_FIELDS = {"title": ("title", "Title"), "url": ("url", "URL Source"), "date": ("date", "Published Time")}
 
 
 def front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """The YAML front matter at the start of `text` (its values as strings, lists and mappings, never parsed
-    into dates or numbers, so the record stays plain JSON), and the text after it; ({}, text) when there is
-    none or it is not a YAML mapping."""
+    """The header at the start of `text`, and the text after it: YAML front matter (its values as strings, lists
+    and mappings, never parsed into dates or numbers, so the record stays plain JSON), or a Jina Reader header
+    (`_READER_HEADER`, its "Key: value" lines); ({}, text) when there is none or the YAML is not a mapping."""
+    reader = _READER_HEADER.match(text)
+    if reader:
+        fields = {key: value or "" for key, value in _HEADER_LINE.findall(reader.group(0))}
+        fields.pop("Markdown Content", None)
+        return fields, text[reader.end():]
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
@@ -128,9 +140,9 @@ def strip_markup(text: str, markdown: bool = False) -> tuple[str, Counter[str]]:
 
 class StripMarkup(DocumentStage):
     """Takes link and Markdown markup out of text documents (HTML goes through trafilatura instead); a file
-    named `.md` or `.markdown` is Markdown whatever its links. YAML front matter moves to the metadata
-    (`front_matter`); its `title`, or else a Markdown document's first heading of level 1, is the title,
-    unless the record gave one."""
+    named `.md` or `.markdown` is Markdown whatever its links. YAML front matter or a Jina Reader header moves
+    to the metadata (`front_matter`); its title, or else a Markdown document's first heading of level 1, is the
+    title, and its URL and date the record's `url` and `date`, unless the record gave them (`HEADER_FIELDS`)."""
 
     name = "markup"
 
@@ -140,8 +152,12 @@ class StripMarkup(DocumentStage):
         fields, original = front_matter(doc.text)
         if fields:
             doc.metadata["front_matter"] = fields
-            if doc.title is None and isinstance(fields.get("title"), str) and fields["title"].strip():
-                doc.title = fields["title"].strip()
+            for field, keys in HEADER_FIELDS.items():
+                value = next((fields[key].strip() for key in keys if isinstance(fields.get(key), str)), "")
+                if field == "title" and doc.title is None and value:
+                    doc.title = value
+                elif field != "title" and value and not doc.metadata.get(field):
+                    doc.metadata[field] = value  # the URL also scopes site rules and groups the site's boilerplate
         doc.text, removed = strip_markup(original, bool(fields) or doc.source.lower().endswith(MARKDOWN_SUFFIXES))
         if fields:
             removed["front_matter"] = 1

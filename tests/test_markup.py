@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from cleaner.document import Document
+from cleaner.junk import document_scope
 from cleaner.markup import StripMarkup, strip_markup
 from cleaner.pipeline import clean
 from cleaner.settings import Settings
@@ -80,7 +81,21 @@ def test_stage_counts_what_it_removed_and_takes_the_title() -> None:
     assert post.metadata["front_matter"] == {"title": "Bridge: reopened", "date": "2024-03-14",
                                              "tags": ["city", "roads"]}
     assert (post.title, post.text) == ("Bridge: reopened", "Bridge reopened\n\nThe bridge reopened.")
-    for text in ("---\nA line of text between rules.\n---\nMore text.", "---\nkey: [unclosed\n---\nText."):
+    assert post.metadata["date"] == "2024-03-14"  # the header's date and URL are the record's, if it had none
+    reader = Document(id="r", source="r.txt", text="Title: Bridge: reopened\n\nURL Source: https://www.gazette.example/"
+                      "bridge\n\nPublished Time: 2024-03-14T09:30:00Z\n\nMarkdown Content:\nBridge reopened\n"
+                      "===============\n\nThe [bridge](https://www.gazette.example/tags/bridge) reopened.",
+                      metadata={"date": "14 March 2024"})
+    StripMarkup().process(reader)  # Jina Reader's header, like front matter; the page below it is Markdown
+    assert reader.metadata["front_matter"] == {"Title": "Bridge: reopened", "URL Source":
+                                               "https://www.gazette.example/bridge",
+                                               "Published Time": "2024-03-14T09:30:00Z"}
+    assert reader.title == "Bridge: reopened"
+    assert reader.text.split("\n") == ["Bridge reopened", "", "", "The bridge reopened."]  # the underline left empty
+    assert reader.metadata["url"] == "https://www.gazette.example/bridge" and reader.metadata["date"] == "14 March 2024"
+    assert document_scope(reader)[0] == "www.gazette.example"  # so site-scoped rules apply to it
+    for text in ("---\nA line of text between rules.\n---\nMore text.", "---\nkey: [unclosed\n---\nText.",
+                 "Title: A talk\nURL Source: none given\nThe talk was about rivers."):
         plain = Document(id="e", source="e.txt", text=text)
         StripMarkup().process(plain)
         assert plain.text == text and "front_matter" not in plain.metadata

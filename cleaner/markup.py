@@ -152,12 +152,13 @@ class StripMarkup(DocumentStage):
         fields, original = front_matter(doc.text)
         if fields:
             doc.metadata["front_matter"] = fields
-            for field, keys in HEADER_FIELDS.items():
-                value = next((fields[key].strip() for key in keys if isinstance(fields.get(key), str)), "")
-                if field == "title" and doc.title is None and value:
-                    doc.title = value
-                elif field != "title" and value and not doc.metadata.get(field):
-                    doc.metadata[field] = value  # the URL also scopes site rules and groups the site's boilerplate
+            value = {field: next((fields[key].strip() for key in keys if isinstance(fields.get(key), str)), "")
+                     for field, keys in HEADER_FIELDS.items()}
+            title = value.pop("title")
+            doc.title = doc.title or title or None
+            for field in value:  # the URL also scopes site rules and groups the site's boilerplate
+                if value[field] and not doc.metadata.get(field):
+                    doc.metadata[field] = value[field]
         doc.text, removed = strip_markup(original, bool(fields) or doc.source.lower().endswith(MARKDOWN_SUFFIXES))
         if fields:
             removed["front_matter"] = 1

@@ -33,7 +33,7 @@ from .stage import DocumentStage
 
 RULE_ID = "line-classifier"
 MODEL_FILE = "lines.npz"
-VERSION = "lines-gbt-8"
+VERSION = "lines-gbt-9"
 
 _TOKEN = re.compile(r"\w+")
 _TERMINAL = ('.', '!', '?', '…', '"', '”', '’', '»', "'", ')')

@@ -119,7 +119,7 @@ def run_dirty(text: str, junk: RemoveJunk, model: LineModel | None) -> str:
     `model` (None: without it, as under `--preset extracted`)."""
     doc = train_lines.prepare(text, junk, reflow=True)
     if doc.dropped is None and model is not None:
-        ClassifyLines(model).process(doc)
+        ClassifyLines(model, junk).process(doc)
     return doc.text if doc.dropped is None else ""
 
 

@@ -43,13 +43,19 @@ class RemoveJunk(DocumentStage):
             doc.annotated.append((line, rule.id if rule else None))
             if rule is None:
                 kept.append(line)
-                continue
-            doc.removed.append(Span(rule.id, line, number, rule.action, rule.field, rule.evidence))
-            if rule.action == "metadata":
-                _set_metadata(doc, rule.field, line)
+            else:
+                take(doc, rule, line, number)
         doc.text = "\n\n".join(kept)
         if not kept:
             doc.drop("empty")
+
+
+def take(doc: Document, rule: Rule, text: str, number: int) -> None:
+    """Record that `rule` took `text` from line `number` of `doc`: a span for the audit, and for a rule that
+    moves what it claims, the metadata field."""
+    doc.removed.append(Span(rule.id, text, number, rule.action, rule.field, rule.evidence))
+    if rule.action == "metadata":
+        _set_metadata(doc, rule.field, text)
 
 
 def _set_metadata(doc: Document, field: str, value: str) -> None:

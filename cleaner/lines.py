@@ -29,6 +29,8 @@ import numpy as np
 
 from .compiled import jit, numba
 from .document import Document, Span
+from .junk import RemoveJunk, take
+from .rules import Rule, label_lines
 from .stage import DocumentStage
 
 RULE_ID = "line-classifier"
@@ -519,12 +521,40 @@ class ClassifyLines(DocumentStage):
     fewer than `MIN_UNITS` units or that do not look like a whole page (`looks_like_page`). Each
     removed line becomes a span with rule id `line-classifier`; a document left with no line is
     dropped as `no-article`.
+
+    With the junk stage's rules (`junk`), the sentences kept of a line it cut (a page flattened onto one
+    line) go through the rules that judge a line by its own words (`sentence_rules`): on such a page
+    "Notify me via e-mail if anyone answers my comment." is a sentence inside the one line, which no rule
+    could claim whole.
     """
 
     name = "lines"
 
-    def __init__(self, model: LineModel | None = None) -> None:
+    def __init__(self, model: LineModel | None = None, junk: RemoveJunk | None = None) -> None:
         self.model = model or LineModel.load()
+        self.junk = junk
+
+    def sentence_rules(self, doc: Document) -> list[Rule]:
+        """The junk rules of `doc` that match a line's own words (kinds `line` and `phrases`), not its shape:
+        no soft rule. On the benchmark's one-line `bs4` pages they took 194 words of junk and none of the
+        articles' from the sentences the model kept (README, "Extraction quality")."""
+        if self.junk is None:
+            return []
+        return [rule for rule in self.junk.rules_for(doc) if rule.kind in ("line", "phrases")
+                and rule.id not in SOFT_RULES]
+
+    def _take_sentences(self, doc: Document, kept: dict[int, list[str]], cut: set[int]) -> bool:
+        """Remove from `kept` the sentences of the `cut` lines that a sentence rule claims; whether any was."""
+        rules = self.sentence_rules(doc) if cut else []
+        taken = False
+        for i in sorted(cut) if rules else []:
+            labels = label_lines(kept[i], rules)
+            for text, rule in zip(kept[i], labels, strict=True):
+                if rule is not None:
+                    take(doc, rule, text, i + 1)
+                    taken = True
+            kept[i] = [text for text, rule in zip(kept[i], labels, strict=True) if rule is None]
+        return taken
 
     def process(self, doc: Document) -> None:
         if doc.format != "text":
@@ -543,8 +573,10 @@ class ClassifyLines(DocumentStage):
                 parts.append(text)
             elif flag < 0:
                 dropped.append(Span(RULE_ID, text, i + 1))
+        cut = {i for i, count in Counter(i for i, _, _ in pieces).items() if count > 1 and kept[i]}
+        taken = self._take_sentences(doc, kept, cut)
         rescued = {i for i, (_, rule) in enumerate(annotated) if rule in SOFT_RULES and kept.get(i)}
-        if not dropped and not rescued:
+        if not dropped and not rescued and not taken:
             return
         if rescued:
             doc.removed = [span for span in doc.removed

@@ -51,9 +51,10 @@ def build_stages(settings: Settings, rules: list[Rule]) -> list[Stage]:
     if settings.markup:
         stages.append(StripMarkup())
     if settings.junk:
-        stages.append(RemoveJunk(rules))
-    if settings.junk and settings.lines:
-        stages.append(ClassifyLines())
+        junk = RemoveJunk(rules)
+        stages.append(junk)
+        if settings.lines:
+            stages.append(ClassifyLines(junk=junk))
     if settings.language:
         stages.append(DetectLanguage(settings))
     if settings.mt:

@@ -17,7 +17,11 @@ from warcio.warcwriter import WARCWriter
 
 from cleaner import boilerplate, extract, lines
 from cleaner.document import Document
+from cleaner.encoding import Decode
+from cleaner.junk import RemoveJunk
 from cleaner.lines import RULE_ID, LineModel, units
+from cleaner.pipeline import build_stages
+from cleaner.rules import load_rules
 from cleaner.settings import Settings
 
 BODY_PARAGRAPHS = [
@@ -236,6 +240,37 @@ def test_line_classifier_gives_back_a_list_item_caption_shape_took_on_a_whole_pa
     run = run_clean(tmp_path, dedup=False, boilerplate=False)
     assert item in run.clean["page.txt"]["text"]  # the trees score it over RESCUE["caption-shape"]
     assert not [s for s in run.removed["page.txt"]["spans"] if s["text"] == item]
+
+
+class _KeepEveryUnit(LineModel):
+    """The line model's interface, keeping every unit: isolates what the stage does around the model."""
+
+    def __init__(self) -> None:
+        super().__init__(None, None)  # type: ignore[arg-type]
+
+    def keep(self, lines: list[str], soft: list[int] | None = None) -> list[bool]:
+        return [True] * len(lines)
+
+
+def test_sentence_rules_take_junk_sentences_from_a_page_flattened_onto_one_line() -> None:
+    comment = "Notify me via e-mail if anyone answers my comment."
+    page = " ".join([*BODY_PARAGRAPHS, *BODY_PARAGRAPHS[::-1], comment, *BODY_PARAGRAPHS])  # 10 sentences, one line
+    rules, _ = load_rules([], True)
+    junk = RemoveJunk(rules)
+    outputs = {}
+    for with_rules in (False, True):
+        doc = Document(id="page", source="page.txt", raw=page, format="text")
+        for stage in (Decode(), junk, lines.ClassifyLines(_KeepEveryUnit(), junk if with_rules else None)):
+            stage.process(doc)
+        outputs[with_rules] = doc
+    assert comment in outputs[False].text
+    assert comment not in outputs[True].text and BODY_PARAGRAPHS[1] in outputs[True].text
+    assert [(s.rule, s.text, s.line) for s in outputs[True].removed] == [("comment-form", comment, 1)]
+    assert not [rule for rule in lines.ClassifyLines(_KeepEveryUnit(), junk).sentence_rules(outputs[True])
+                if rule.id in lines.SOFT_RULES or rule.kind not in ("line", "phrases")]
+    stages = build_stages(Settings(), rules)  # `cleaner clean` gives the line stage the junk stage's rules
+    classify = next(stage for stage in stages if isinstance(stage, lines.ClassifyLines))
+    assert classify.junk is next(stage for stage in stages if isinstance(stage, RemoveJunk))
 
 
 def test_overlong_lines_are_split_into_sentences() -> None:

@@ -545,9 +545,10 @@ class ClassifyLines(DocumentStage):
 
     def _take_sentences(self, doc: Document, kept: dict[int, list[str]], cut: set[int]) -> bool:
         """Remove from `kept` the sentences of the `cut` lines that a sentence rule claims; whether any was."""
-        rules = self.sentence_rules(doc) if cut else []
+        if not cut or not (rules := self.sentence_rules(doc)):
+            return False
         taken = False
-        for i in sorted(cut) if rules else []:
+        for i in sorted(cut):
             labels = label_lines(kept[i], rules)
             for text, rule in zip(kept[i], labels, strict=True):
                 if rule is not None:

@@ -536,12 +536,14 @@ class ClassifyLines(DocumentStage):
 
     def sentence_rules(self, doc: Document) -> list[Rule]:
         """The junk rules of `doc` that match a line's own words (kinds `line` and `phrases`), not its shape:
-        no soft rule. On the benchmark's one-line `bs4` pages they took 194 words of junk and none of the
-        articles' from the sentences the model kept (README, "Extraction quality")."""
+        no soft rule, and none that moves a line into the title (a sentence inside a page is not its title, and
+        the junk stage's guard for a title the metadata gave does not run here). On the benchmark's one-line
+        `bs4` pages they took 194 words of junk and none of the articles' from the sentences the model kept
+        (README, "Extraction quality")."""
         if self.junk is None:
             return []
         return [rule for rule in self.junk.rules_for(doc) if rule.kind in ("line", "phrases")
-                and rule.id not in SOFT_RULES]
+                and rule.id not in SOFT_RULES and rule.field != "title"]
 
     def _take_sentences(self, doc: Document, kept: dict[int, list[str]], cut: set[int]) -> bool:
         """Remove from `kept` the sentences of the `cut` lines that a sentence rule claims; whether any was."""

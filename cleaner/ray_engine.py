@@ -7,9 +7,9 @@ shuffles those rows on the cluster:
    runs them (the same `process_batch` as the local engine). The shard's results stay in the object
    store, pickled, one row per shard.
 2. Corpus boilerplate: each shard counts its line fingerprints (`boilerplate.line_keys`, stored by
-   the per-document stage `FingerprintLines`); the driver adds the counts up (`boilerplate.tally`,
-   the same dictionary the local engine holds) and a second map removes the recurring lines with
-   `RemoveBoilerplate.clean`.
+   the per-document stage `FingerprintLines`); the driver adds the counts up (`boilerplate.LineCounter`,
+   the same counter the local engine holds) and a second map removes the recurring lines with
+   `RemoveBoilerplate.clean`, given only the fingerprints that recur.
 3. Dedup entries in the same map: signed in step 1 (`SignForDedup` is a per-document stage; the
    documents boilerplate changed are signed again here), the shard's live documents give each
    an entry (id, length, shingle-set size, exact key, signature) keyed `shard << 32 | position`, so
@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .boilerplate import RemoveBoilerplate, line_keys, tally
+from .boilerplate import LineCounter, RemoveBoilerplate, line_keys
 from .dedup import Deduplicate, Entries, Ids, SignForDedup, _attach, band_keys, bucket_pairs, components
 from .document import Document
 from .parallel import Result, process_batch
@@ -123,12 +123,12 @@ def _live(results: list[Result]) -> Iterator[tuple[int, Document]]:
 
 
 class _CorpusPass:
-    """A Ray actor: removes corpus boilerplate (with the whole corpus's counts) and signs for dedup."""
+    """A Ray actor: removes corpus boilerplate (the lines the whole corpus repeats) and signs for dedup."""
 
-    def __init__(self, boilerplate: RemoveBoilerplate | None, counts: dict[int, int],
+    def __init__(self, boilerplate: RemoveBoilerplate | None, recurring: set[int],
                  sign: SignForDedup | None) -> None:
         self.boilerplate = boilerplate
-        self.counts = counts
+        self.recurring = recurring
         self.sign = sign
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
@@ -142,7 +142,7 @@ class _CorpusPass:
             start = time.perf_counter()
             if self.boilerplate is not None:
                 for _, doc in _live(docs):
-                    self.boilerplate.clean(doc, self.counts)
+                    self.boilerplate.clean(doc, self.recurring)
                 timing[self.boilerplate.name] += time.perf_counter() - start
                 start = time.perf_counter()
             table = self._entries(int(shard), docs) if self.sign is not None else {}
@@ -381,15 +381,18 @@ def results(shards: list[Shard], pipeline: Pipeline, settings: Settings) -> tupl
                                "count_lines": boilerplate is not None})
     marks = None
     if boilerplate is not None or dedup:
-        counts: dict[int, int] = {}
+        recurring: set[int] = set()
         if boilerplate is not None:
             docs = docs.materialize()
             start = time.perf_counter()
+            counter = LineCounter(boilerplate.min_docs)
             for row in docs.select_columns(["counts"]).iter_rows():
-                tally(counts, pickle.loads(row["counts"]), boilerplate.min_docs)
+                found = pickle.loads(row["counts"])
+                counter.add(found.keys(), found.values())
+            recurring = counter.recurring()
             pipeline.seconds[boilerplate.name] += time.perf_counter() - start
         docs = docs.map_batches(_CorpusPass, batch_size=1, compute=pool,
-                                fn_constructor_kwargs={"boilerplate": boilerplate, "counts": counts,
+                                fn_constructor_kwargs={"boilerplate": boilerplate, "recurring": recurring,
                                                        "sign": sign if dedup else None}).materialize()
         if dedup:
             start = time.perf_counter()

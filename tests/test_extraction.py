@@ -336,16 +336,23 @@ def _letters(number: int) -> str:
 
 
 def test_corpus_boilerplate_counts_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    counter = boilerplate.LineCounter(min_docs=3, max_entries=40)
+    counter.add(range(100))
+    counter.add(range(100, 200), [2] * 100)
+    counter.add(range(200, 230), [3] * 30)
+    assert len(counter) == 30 and counter.recurring() == set(range(200, 230))  # lines already in 3 documents stay
+    counter.add([200, 5, 6])
+    assert len(counter) == 32 and dict(zip(counter.keys.tolist(), counter.counts.tolist(), strict=True)) == {
+        5: 1, 6: 1, 200: 4, **dict.fromkeys(range(201, 230), 3)}  # merged and sorted
+
     monkeypatch.setattr(boilerplate, "MAX_ENTRIES", 40)
+    monkeypatch.setattr(boilerplate, "BUFFER", 16)  # merge (and forget) as the documents stream in
     stage = boilerplate.RemoveBoilerplate(Settings(boilerplate_min_docs=3))
     footer = "Harbour Times is published by the Harbour Media Group in Portsmouth"
     docs = [Document(id=f"news/{i}.txt", source=f"news/{i}.txt",
                      text="\n\n".join([f"Unique line {_letters(i)} {_letters(j)} about the harbour." for j in range(12)]
                                     + [footer]))
             for i in range(30)]
-    table = dict.fromkeys(range(100), 1) | dict.fromkeys(range(100, 200), 2)
-    boilerplate.tally(table, dict.fromkeys(range(200, 230), 3), min_docs=3)
-    assert table == dict.fromkeys(range(200, 230), 3)  # lines already in 3 documents stay
     out = list(stage.run(docs))
     assert all(footer not in doc.text and "Unique line" in doc.text for doc in out)
 

@@ -75,8 +75,16 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n((?:[^\n]*\n){1,50}?)(?:---|\.\.\.)[ \
 _READER_HEADER = re.compile(r"\ATitle:[^\n]*\n\s*URL Source:[^\n]*\n\s*(?:[A-Z][\w ]{0,30}:[^\n]*\n\s*){0,10}?"
                             r"Markdown Content:[ \t]*(?:\n|\Z)")
 _HEADER_LINE = re.compile(r"^([A-Z][\w ]{0,30}):[ \t]*(.*\S)?[ \t]*$", re.MULTILINE)
-# Header keys whose values belong in the record, by the field they go to (a field the record has is kept).
-HEADER_FIELDS = {"title": ("title", "Title"), "url": ("url", "URL Source"), "date": ("date", "Published Time")}
+# Header keys (in lower case: "URL:" and "url:" alike) whose values belong in the record, by the field they go to
+# (a field the record has is kept).
+HEADER_FIELDS = {"title": ("title",), "url": ("url", "url source"), "date": ("date", "published time")}
+
+
+def header_end(text: str) -> int:
+    """Where the header at the start of `text` (YAML front matter or a Jina Reader header) ends; 0 without one.
+    Reflow, which runs first, leaves it alone: its "key: value" lines are not broken sentences."""
+    match = _READER_HEADER.match(text) or _FRONT_MATTER.match(text)
+    return match.end() if match else 0
 
 
 def front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -152,7 +160,8 @@ class StripMarkup(DocumentStage):
         fields, original = front_matter(doc.text)
         if fields:
             doc.metadata["front_matter"] = fields
-            value = {field: next((fields[key].strip() for key in keys if isinstance(fields.get(key), str)), "")
+            lowered = {str(key).lower(): value for key, value in fields.items()}
+            value = {field: next((lowered[key].strip() for key in keys if isinstance(lowered.get(key), str)), "")
                      for field, keys in HEADER_FIELDS.items()}
             title = value.pop("title")
             doc.title = doc.title or title or None

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from .document import Document
+from .markup import header_end
 from .stage import DocumentStage
 
 _ATTACHED = ",.:)!?%"  # punctuation that follows its word without a space
@@ -114,14 +115,17 @@ def join_broken_lines(text: str) -> tuple[str, int]:
 
 
 class JoinBrokenLines(DocumentStage):
-    """Joins continuation lines of text documents (HTML extraction already gives whole paragraphs);
-    the number joined goes to the metadata as `lines_joined`."""
+    """Joins continuation lines of text documents (HTML extraction already gives whole paragraphs), after
+    the front matter or Jina Reader header, if any, which the markup stage reads; the number joined goes to
+    the metadata as `lines_joined`."""
 
     name = "reflow"
 
     def process(self, doc: Document) -> None:
         if doc.format != "text":
             return
-        doc.text, joined = join_broken_lines(doc.text)
+        start = header_end(doc.text)
+        body, joined = join_broken_lines(doc.text[start:])
         if joined:
+            doc.text = doc.text[:start] + body
             doc.metadata["lines_joined"] = joined

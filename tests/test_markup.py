@@ -114,3 +114,18 @@ def test_markdown_page_is_cleaned_and_no_markup_keeps_it(tmp_path: Path) -> None
     clean([page], tmp_path / "kept", Settings(dedup=False, markup=False))
     kept = json.loads((tmp_path / "kept" / "clean.jsonl").read_text(encoding="utf-8"))
     assert "markup_removed" not in kept["metadata"] and "](https://" in page.read_text(encoding="utf-8")
+
+
+def test_front_matter_survives_reflow(tmp_path: Path) -> None:
+    """Reflow runs before markup and would join the header's lower-case "key: value" lines into one line."""
+    page = tmp_path / "story.md"
+    page.write_text("---\ntitle: Markdown story\ndate: 2024-02-03\nURL: https://www.gazette.example/story\n---\n\n"
+                    "The council met on Tuesday evening to discuss the bridge. It voted to rebuild it next year.\n",
+                    encoding="utf-8")
+    clean([page], tmp_path / "out", Settings(dedup=False))
+    record = json.loads((tmp_path / "out" / "clean.jsonl").read_text(encoding="utf-8"))
+    assert record["title"] == "Markdown story"
+    assert record["metadata"]["front_matter"] == {"title": "Markdown story", "date": "2024-02-03",
+                                                  "URL": "https://www.gazette.example/story"}
+    assert (record["metadata"]["date"], record["metadata"]["url"]) == ("2024-02-03", "https://www.gazette.example/story")
+    assert record["text"].startswith("The council met") and "lines_joined" not in record["metadata"]

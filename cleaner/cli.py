@@ -305,7 +305,11 @@ def main(argv: list[str] | None = None) -> int:
         if path is not None and not path.exists() and not path.is_symlink():
             parser.error(f"input not found: {path}")
     if args.command == "clean":
-        return run_clean(args, console, resolved.settings)
+        try:
+            return run_clean(args, console, resolved.settings)
+        except KeyboardInterrupt:
+            console.print("[red]interrupted[/red]: the same command with --resume reuses the shards already done")
+            return 130
     return run_explain(args, console, resolved.settings)
 
 

@@ -7,7 +7,10 @@ large the corpus and the output is the same for any worker count.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
@@ -21,6 +24,7 @@ from .stage import DocumentStage
 Item = Document | InputError  # what the reader yields
 Result = Document | dict[str, Any]  # a processed document, or the error record of a failed input
 _WORKER_STAGES: list[DocumentStage] = []
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the one that forked it dies
 
 
 def process_batch(stages: list[DocumentStage], batch: list[Item]) -> tuple[list[Result], Counter[str]]:
@@ -48,9 +52,23 @@ def process_batch(stages: list[DocumentStage], batch: list[Item]) -> tuple[list[
     return results, seconds
 
 
-def _init_worker(stages: list[DocumentStage]) -> None:
+def _init_worker(stages: list[DocumentStage], parent: int) -> None:
     global _WORKER_STAGES
     _WORKER_STAGES = stages
+    _end_with(parent)
+
+
+def _end_with(parent: int) -> None:
+    """Have Linux end this worker when the main process dies, even by SIGKILL (a job scheduler's time limit, the
+    out-of-memory killer): a worker writing its results into the pool's pipe, whose reading end the other
+    workers also hold, would otherwise wait forever. Elsewhere, no such call: the worker ends with the pool."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the main process died before the call
+        os._exit(1)
 
 
 def _worker_batch(batch: list[Item]) -> tuple[list[Result], Counter[str]]:
@@ -71,7 +89,7 @@ class BatchRunner:
         if self.workers > 1 and self.stages:
             # A process pool from concurrent.futures fails loudly (BrokenProcessPool) if a worker dies.
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_init_worker, initargs=(self.stages,))
+                                             initializer=_init_worker, initargs=(self.stages, os.getpid()))
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import FIXTURES, SEEDS
 
 from cleaner.checkpoint import WORKDIR
@@ -64,3 +65,35 @@ def test_killed_run_resumes_to_identical_output(tmp_path: Path) -> None:
     stats = json.loads((out / "stats.json").read_text())
     assert stats["resumed_shards"] >= 2
     _same_outputs(tmp_path / "whole", out)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie waiting for its exit status to be read has ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_workers_end_when_the_main_process_is_killed(tmp_path: Path) -> None:
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs Linux's /proc to find the workers")
+    (tmp_path / "corpus").mkdir()
+    corpus = _corpus(tmp_path / "corpus", 60)
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "cleaner", "clean", str(corpus), "-o", str(out), "-j", "2",
+                                "--shard-files", "20", "--no-dedup", "-q"])
+    deadline = time.monotonic() + 120
+    while not list((out / WORKDIR).glob("*.pkl.zst")) and time.monotonic() < deadline:
+        assert process.poll() is None, "the run finished before it could be killed"
+        time.sleep(0.05)
+    workers = [int(pid) for task in Path(f"/proc/{process.pid}/task").iterdir()
+               for pid in (task / "children").read_text().split()]
+    assert len(workers) == 2
+    process.send_signal(signal.SIGKILL)  # as a job scheduler's time limit or the out-of-memory killer would
+    process.wait()
+    deadline = time.monotonic() + 30
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, workers)), "workers outlived the killed run"

@@ -65,7 +65,9 @@ def legacy_encoding(data: bytes) -> str | None:
     """The legacy encoding charset-normalizer finds, preferring cp1252 when it fits about as well.
 
     On short Western texts detectors often hesitate between cp1252 and its Central European
-    siblings; cp1252 is by far the commonest on the web (and the WHATWG default), so it wins ties.
+    siblings; cp1252 is by far the commonest on the web (and the WHATWG default), so it wins ties,
+    and it names the encoding when it reads the bytes as the best match does (charset-normalizer
+    then lists only one of them, often cp1250).
     """
     matches = list(from_bytes(data))
     if not matches:
@@ -74,7 +76,10 @@ def legacy_encoding(data: bytes) -> str | None:
     for match in matches:
         if match.encoding == "cp1252" and match.chaos <= best.chaos + 0.05:
             return "cp1252"
-    return best.encoding
+    try:
+        return "cp1252" if data.decode("cp1252") == str(best) else best.encoding
+    except UnicodeDecodeError:
+        return best.encoding
 
 
 def looks_binary(text: str) -> bool:

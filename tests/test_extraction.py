@@ -17,7 +17,7 @@ from warcio.warcwriter import WARCWriter
 
 from cleaner import boilerplate, extract, lines
 from cleaner.document import Document
-from cleaner.encoding import Decode
+from cleaner.encoding import Decode, legacy_encoding
 from cleaner.junk import RemoveJunk
 from cleaner.lines import RULE_ID, LineModel, units
 from cleaner.pipeline import build_stages
@@ -95,6 +95,11 @@ def test_truncated_html_gz_is_an_error(tmp_path: Path, run_clean) -> None:
     run = run_clean(tmp_path, dedup=False)
     assert list(run.clean) == ["ok.html"]
     assert "cannot decompress" in next(e for e in run.errors if "cut.html.gz" in e["source"])["error"]
+
+
+def test_cp1252_names_the_bytes_it_reads_as_the_detector_does() -> None:
+    for text in ("Café owners “welcome” the plan –", "Pokémon…maître d’hôtel"):  # charset-normalizer: cp1250
+        assert legacy_encoding(text.encode("cp1252")) == "cp1252"
 
 
 def test_legacy_encoding_with_a_wrong_meta_charset(tmp_path: Path, run_clean) -> None:

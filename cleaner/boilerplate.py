@@ -10,7 +10,7 @@ lines found in at least `boilerplate_min_docs` documents of their group, as span
 id `corpus-boilerplate` (unless every line of the document recurs: then the document is the
 content, or a duplicate for the dedup stage, and stays whole). The counts live in sorted numpy
 arrays (`LineCounter`, 12 bytes a distinct line; a dict took 86); past `MAX_ENTRIES` lines (about
-100 MB, twice that during a merge) the rarest are forgotten down to half of it (lossy counting: lines
+100 MB) the rarest are forgotten down to half of it (lossy counting: lines
 seen once, then twice, ..., never a line already in `boilerplate_min_docs` documents), so memory stays
 bounded on corpora of any size.
 """
@@ -34,6 +34,7 @@ from .stage import DocumentStage, Stage
 RULE_ID = "corpus-boilerplate"
 MAX_ENTRIES = 8_000_000
 BUFFER = 1 << 20  # fingerprints gathered before they are merged into the sorted arrays
+CHUNK = 1 << 18  # entries moved at a time by a merge or a pruning
 _FOLD = re.compile(r"\d+")
 
 
@@ -72,21 +73,31 @@ class LineCounter:
     """In how many documents each line fingerprint occurs, for the corpus-wide pass.
 
     New fingerprints gather in a buffer and are merged every `BUFFER` of them into two sorted arrays
-    (fingerprints and counts): 12 bytes a line, where a dict of Python ints took 86, and a merge costs one
-    binary search per new line and one copy of the arrays. Past `max_entries` lines the rarest are forgotten
-    down to half of it, but never a line already in `min_docs` documents (lossy counting).
+    (fingerprints and counts): 12 bytes a line, where a dict of Python ints took 86. A merge costs a
+    binary search per new line and moves the entries up in place, `CHUNK` at a time, so memory never
+    holds a second copy of the arrays. Past `max_entries` lines the rarest are forgotten down to half of
+    it, but never a line already in `min_docs` documents (lossy counting).
     """
 
     def __init__(self, min_docs: int, max_entries: int | None = None) -> None:
         self.min_docs = min_docs
         self.max_entries = MAX_ENTRIES if max_entries is None else max_entries
-        self.keys = np.zeros(0, dtype=np.uint64)
-        self.counts = np.zeros(0, dtype=np.uint32)
-        self._keys, self._counts = array("Q"), array("I")
+        self.size = 0
+        self._all_keys = np.zeros(0, dtype=np.uint64)  # sorted in [:size]; the rest is room to grow
+        self._all_counts = np.zeros(0, dtype=np.uint32)
+        self._keys, self._counts = array("Q"), array("I")  # the buffer
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self._all_keys[:self.size]
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self._all_counts[:self.size]
 
     def __len__(self) -> int:
         self._merge()
-        return len(self.keys)
+        return self.size
 
     def add(self, keys: Iterable[int], counts: Iterable[int] | None = None) -> None:
         """Count `keys` (distinct, those of one document) once each, or `counts[i]` times."""
@@ -107,24 +118,47 @@ class LineCounter:
     def _merge(self) -> None:
         if not self._keys:
             return
-        keys = np.frombuffer(self._keys, dtype=np.uint64)
-        order = np.argsort(keys, kind="stable")
-        keys, counts = keys[order], np.frombuffer(self._counts, dtype=np.uint32)[order]
-        unique, first = np.unique(keys, return_index=True)
-        sums = np.add.reduceat(counts, first)
+        new = np.frombuffer(self._keys, dtype=np.uint64)
+        order = np.argsort(new, kind="stable")
+        new, added = new[order], np.frombuffer(self._counts, dtype=np.uint32)[order]
+        first = np.flatnonzero(np.concatenate([[True], new[1:] != new[:-1]]))
+        new, added = new[first], np.add.reduceat(added, first).astype(np.uint32)
         self._keys, self._counts = array("Q"), array("I")
-        at = np.searchsorted(self.keys, unique)
-        found = at < len(self.keys)
-        found[found] = self.keys[at[found]] == unique[found]
-        self.counts[at[found]] += sums[found].astype(np.uint32)
-        self.keys = np.insert(self.keys, at[~found], unique[~found])
-        self.counts = np.insert(self.counts, at[~found], sums[~found].astype(np.uint32))
-        if len(self.keys) > self.max_entries:
-            for floor in range(1, self.min_docs):
-                kept = self.counts > floor
-                if kept.sum() <= self.max_entries // 2 or floor == self.min_docs - 1:
-                    self.keys, self.counts = self.keys[kept], self.counts[kept]
-                    break
+        at = np.searchsorted(self.keys, new)
+        found = at < self.size
+        found[found] = self.keys[at[found]] == new[found]
+        self.counts[at[found]] += added[found]
+        self._insert(new[~found], added[~found], at[~found])
+        if self.size > self.max_entries:
+            self._prune()
+
+    def _insert(self, keys: np.ndarray, counts: np.ndarray, at: np.ndarray) -> None:
+        """Insert sorted `keys` (none of them present yet) before the entries at positions `at`."""
+        total = self.size + len(keys)
+        if total > len(self._all_keys):  # realloc: Linux moves large blocks without copying them
+            room = max(total, min(2 * len(self._all_keys), self.max_entries + BUFFER))
+            self._all_keys.resize(room, refcheck=False)
+            self._all_counts.resize(room, refcheck=False)
+        for hi in range(self.size, 0, -CHUNK):  # from the end: an entry only moves up, past the keys below it
+            lo = max(0, hi - CHUNK)
+            moved = np.arange(lo, hi) + np.searchsorted(keys, self._all_keys[lo:hi])
+            self._all_keys[moved] = self._all_keys[lo:hi].copy()
+            self._all_counts[moved] = self._all_counts[lo:hi].copy()
+        place = at + np.arange(len(keys))
+        self._all_keys[place], self._all_counts[place] = keys, counts
+        self.size = total
+
+    def _prune(self) -> None:
+        """Forget the lines seen once, then twice, ..., until at most half of `max_entries` are left."""
+        floor = next((floor for floor in range(1, self.min_docs)
+                      if np.count_nonzero(self.counts > floor) <= self.max_entries // 2), self.min_docs - 1)
+        end, self.size = self.size, 0
+        for lo in range(0, end, CHUNK):  # in place, front to back: an entry only moves down
+            kept = self._all_counts[lo:lo + CHUNK] > floor
+            count = int(np.count_nonzero(kept))
+            self._all_keys[self.size:self.size + count] = self._all_keys[lo:lo + CHUNK][kept]
+            self._all_counts[self.size:self.size + count] = self._all_counts[lo:lo + CHUNK][kept]
+            self.size += count
 
 
 class FingerprintLines(DocumentStage):

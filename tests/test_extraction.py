@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import random
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -349,6 +351,18 @@ def test_corpus_boilerplate_counts_stay_bounded(monkeypatch: pytest.MonkeyPatch)
     counter.add([200, 5, 6])
     assert len(counter) == 32 and dict(zip(counter.keys.tolist(), counter.counts.tolist(), strict=True)) == {
         5: 1, 6: 1, 200: 4, **dict.fromkeys(range(201, 230), 3)}  # merged and sorted
+
+    monkeypatch.setattr(boilerplate, "BUFFER", 64)  # many merges, each moving the entries in chunks of 8
+    monkeypatch.setattr(boilerplate, "CHUNK", 8)
+    rng = random.Random(5)
+    counter, expected = boilerplate.LineCounter(min_docs=3, max_entries=10**6), Counter()
+    for _ in range(400):
+        keys = {rng.randrange(2**64) if rng.random() < 0.5 else rng.randrange(300) for _ in range(rng.randrange(1, 9))}
+        counter.add(keys)
+        expected.update(keys)
+    assert len(counter) == len(expected)
+    assert dict(zip(counter.keys.tolist(), counter.counts.tolist(), strict=True)) == expected
+    assert counter.keys.tolist() == sorted(expected)
 
     monkeypatch.setattr(boilerplate, "MAX_ENTRIES", 40)
     monkeypatch.setattr(boilerplate, "BUFFER", 16)  # merge (and forget) as the documents stream in

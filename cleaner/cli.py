@@ -15,12 +15,12 @@ from rich.text import Text
 
 from . import __version__
 from .authoring import add_rules_parser, run_rules
-from .config import PRESETS, ConfigError, Resolved, format_config, given_options, resolve
+from .config import PRESETS, RUN_OPTIONS, ConfigError, Resolved, field_for, format_config, given_options, resolve
 from .document import Document
 from .pipeline import Pipeline, build_stages, clean, load_run_rules
 from .read import read_documents
 from .rules import Rule, RuleError
-from .settings import Settings
+from .settings import DEDUP_ACTIONS, ENGINES, MT_ACTIONS, Settings, SettingsError
 
 EXIT_HELP = """exit status:
   0  every input file was processed
@@ -38,24 +38,10 @@ configuration: every option can also be set in ./cleaner.toml or [tool.cleaner] 
 (keys: the names shown by --print-config); command-line options override the file."""
 
 
-def _threshold(value: str) -> float:
-    number = float(value)
-    if not 0.0 < number <= 1.0:
-        raise argparse.ArgumentTypeError("must be in (0, 1]")
-    return number
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be a positive integer")
-    return number
-
-
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-field", default="text", metavar="NAME",
                         help="JSONL field holding the text (default: text); other fields go to metadata")
-    parser.add_argument("--rules", action="append", type=Path, default=[], metavar="PATH",
+    parser.add_argument("--rules", action="append", type=Path, default=[], metavar="PATH", dest="rule_paths",
                         help="an extra rule pack (YAML file, or a folder of them); repeatable")
     parser.add_argument("--no-default-rules", action="store_true",
                         help="do not use the rule packs shipped with cleaner")
@@ -75,9 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "clean", formatter_class=argparse.RawDescriptionHelpFormatter,
         help="clean folders of scraped articles into deduplicated JSONL",
-        description="Read .txt, .html/.htm(.gz), .jsonl(.gz/.zst) and .warc(.gz) files under each INPUT (recursively, "
-                    "in a stable order), remove junk, identify language, score machine translation, "
-                    "remove duplicates, and write clean JSONL with an audit of everything removed.",
+        description="Read .txt, .md/.markdown, .html/.htm(.gz), .jsonl(.gz/.zst) and .warc(.gz) files under each "
+                    "INPUT (recursively, in a stable order), remove junk, identify language, score machine "
+                    "translation, remove duplicates, and write clean JSONL with an audit of everything removed.",
         epilog=f"{OUTPUTS}\n\n{EXIT_HELP}")
     run.add_argument("inputs", nargs="*", type=Path, metavar="INPUT", help="input folder or file")
     run.add_argument("-o", "--output", type=Path, metavar="OUTDIR",
@@ -101,49 +87,50 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-boilerplate", action="store_true",
                      help="skip removing lines that recur across documents of the same site or folder")
     run.add_argument("--boilerplate-min-docs", type=int, default=5, metavar="N",
-                     help="a line in at least N documents of one site or folder is boilerplate (default: 5)")
+                     help="a line in at least N (>= 2) documents of one site or folder is boilerplate (default: 5)")
     run.add_argument("--html-timeout", type=float, default=30.0, metavar="S",
                      help="seconds of main-content extraction per HTML page before falling back to its "
                           "visible text (default: 30; 0: no limit)")
     run.add_argument("--no-language", action="store_true", help="skip language identification")
     run.add_argument("--lang", action="append", default=[], metavar="CODE",
-                     help="keep only documents in this language (ISO 639-1, e.g. en); repeatable")
+                     help="keep only documents in this language: a code langdetect produces (ISO 639-1 such as "
+                          "en, or zh-cn, in any case), or unknown (no letters); repeatable")
     run.add_argument("--no-mt", action="store_true", help="skip machine-translation scoring")
-    run.add_argument("--mt-action", choices=("flag", "drop", "drop-paragraphs"), default="flag",
+    run.add_argument("--mt-action", choices=MT_ACTIONS, default="flag",
                      help="what to do with documents scored as machine translation: flag them in the "
                           "record (default), drop them to removed.jsonl, or drop only their flagged paragraphs")
-    run.add_argument("--mt-threshold", type=_threshold, default=None, metavar="P",
+    run.add_argument("--mt-threshold", type=float, default=None, metavar="P",
                      help="score from which a paragraph or document counts as machine-translated "
                           "(default: the model's thresholds, chosen on held-out data for a stated precision)")
     run.add_argument("--no-dedup", action="store_true", help="skip duplicate detection")
-    run.add_argument("--dedup-action", choices=("drop", "flag"), default="drop",
+    run.add_argument("--dedup-action", choices=DEDUP_ACTIONS, default="drop",
                      help="drop duplicates to removed.jsonl (default), or keep them flagged: a kept "
                           "duplicate's cluster_id is the id of its cluster's representative")
-    run.add_argument("--dedup-threshold", type=_threshold, default=Settings.dedup_threshold, metavar="J",
+    run.add_argument("--dedup-threshold", type=float, default=Settings.dedup_threshold, metavar="J",
                      help="estimated Jaccard similarity of word 5-gram sets from which two documents "
                           "are near-duplicates (default: %(default)s)")
-    run.add_argument("--dedup-containment", type=_threshold, default=Settings.dedup_containment, metavar="C",
+    run.add_argument("--dedup-containment", type=float, default=Settings.dedup_containment, metavar="C",
                      help="estimated share of the smaller document's shingles found in the larger from which "
                           "two documents are near-duplicates, e.g. an article and the same article plus "
                           "boilerplate (default: %(default)s)")
-    run.add_argument("--shingle-size", type=_positive, default=Settings.shingle_size, metavar="N",
+    run.add_argument("--shingle-size", type=int, default=Settings.shingle_size, metavar="N",
                      help="words per shingle (default: %(default)s)")
-    run.add_argument("--num-perm", type=_positive, default=Settings.num_perm, metavar="K",
+    run.add_argument("--num-perm", type=int, default=Settings.num_perm, metavar="K",
                      help="MinHash permutations per document, 4 bytes each in memory (default: %(default)s)")
-    run.add_argument("--bands", type=_positive, default=Settings.dedup_bands, metavar="B", dest="dedup_bands",
+    run.add_argument("--bands", type=int, default=Settings.dedup_bands, metavar="B", dest="dedup_bands",
                      help="LSH bands (default: %(default)s); two documents of Jaccard similarity J become "
                           "candidates with probability 1-(1-J^R)^B, so a near-duplicate is missed with "
                           "probability (1-J^R)^B (B=64, R=2: J=0.3, 0.2%%; J=0.2, an article inside a page dump "
                           "five times its size, 7%%) and unrelated pairs cost a comparison with 1-(1-J^R)^B "
                           "(J=0.02: 2.5%%; with B=128, R=1 it would be 92%%); B x R <= K")
-    run.add_argument("--rows", type=_positive, default=Settings.dedup_rows, metavar="R", dest="dedup_rows",
+    run.add_argument("--rows", type=int, default=Settings.dedup_rows, metavar="R", dest="dedup_rows",
                      help="rows per LSH band (default: %(default)s)")
     run.add_argument("--index", type=Path, default=None, metavar="PATH", dest="dedup_index",
                      help="dedup index folder: documents duplicating any indexed document are dropped, "
                           "and the kept ones are added, so later runs dedup against this one")
     run.add_argument("-j", "--workers", type=int, default=1, metavar="N",
                      help="processes for the per-document stages (default: 1); the output is identical for any N")
-    run.add_argument("--engine", choices=("local", "ray"), default="local",
+    run.add_argument("--engine", choices=ENGINES, default="local",
                      help="run the stages in local processes (default) or as Ray Data steps on a Ray cluster "
                           "(pip install 'cleaner[ray]'); the output is identical")
     run.add_argument("--address", dest="ray_address", metavar="ADDRESS",
@@ -181,10 +168,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
     given = vars(args)
     values = {name: value for name, value in given.items() if name in fields}
     values.update({field: not given[flag] for flag, field in _NEGATED.items() if flag in given})
-    values["rule_paths"] = list(given.get("rules", []))
-    for name in ("workers", "shard_files"):
-        if name in values:
-            values[name] = max(1, values[name])
     return Settings(**values)
 
 
@@ -197,8 +180,6 @@ def _rules_or_exit(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
 
 
 def run_clean(args: argparse.Namespace, console: Console, settings: Settings) -> int:
-    if settings.dedup and settings.dedup_bands * settings.dedup_rows > settings.num_perm:
-        build_parser().error("--bands x --rows must not exceed --num-perm")
     rules, rule_errors = _rules_or_exit(settings)  # reported before any document is read
     for err in rule_errors:
         console.print(f"[red]rule error: {escape(str(err))}[/red]", soft_wrap=True)
@@ -270,11 +251,24 @@ def _explain_document(console: Console, doc: Document, only: str | None) -> None
 
 
 def effective_settings(args: argparse.Namespace, argv: list[str]) -> Resolved:
-    """Settings from defaults, preset, config file and command line; `ConfigError` on a bad config."""
+    """Settings and run options from defaults, preset, config file and command line.
+
+    `ConfigError` on a bad config file; a bad option value exits with status 2, as argparse does.
+    """
     parser = build_parser()
     command = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[args.command]
-    return resolve(settings_from(args), given_options(build_parser(), argv), command,
-                   args.config, getattr(args, "preset", None), Path.cwd())
+    given = given_options(build_parser(), argv)
+    cli_run = {name: value for name, value in vars(args).items() if name in RUN_OPTIONS and name in given}
+    try:
+        return resolve(settings_from(args), given, command, args.config, cli_run, Path.cwd())
+    except SettingsError as err:
+        command.error(f"argument {_option_name(command, err.fields[0])}: {err.message}")
+
+
+def _option_name(command: argparse.ArgumentParser, field: str) -> str:
+    """How the command line spells the option that sets `field` (`-j/--workers`)."""
+    return next(("/".join(action.option_strings) for action in command._actions
+                 if field_for(action.dest) == (field, False)), field)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -293,14 +287,12 @@ def main(argv: list[str] | None = None) -> int:
         Console(highlight=False).print(escape(format_config(resolved)), soft_wrap=True)
         return 0
     if args.command == "clean":
-        args.output = args.output or resolved.run.get("output")
-        args.quiet = args.quiet or resolved.run.get("quiet", False)
+        args.output = resolved.run.get("output")
+        args.quiet = resolved.run.get("quiet", False)
         if not args.inputs:
             parser.error("clean: at least one INPUT is required")
         if args.output is None:
             parser.error("clean: -o/--output OUTDIR is required (or `output` in the config file)")
-        if resolved.settings.resume and resolved.settings.engine == "ray":
-            parser.error("clean: --resume needs --engine local (Ray retries failed tasks; it keeps no checkpoints)")
     for path in getattr(args, "inputs", [getattr(args, "file", None)]):
         if path is not None and not path.exists() and not path.is_symlink():
             parser.error(f"input not found: {path}")

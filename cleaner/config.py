@@ -2,10 +2,10 @@
 
 A config file is `cleaner.toml` (keys at the top level) or the `[tool.cleaner]` table of
 `pyproject.toml`, found in the working directory or given with `--config`. Its keys are the
-fields of `Settings` (`mt_threshold`, `rule_paths`, ...) or the command-line spelling of the
-same option (`mt-threshold`, `rules`, `no-dedup`), plus `output`, `quiet` and `preset`.
-Nothing here lists the options: a field added to `Settings` is a config key at once, typed
-by its annotation and checked by the same `choices` and `type` as its command-line option.
+fields of `Settings` (`mt_threshold`, `rule_paths`, ...) or the spelling of any long option
+of the command that sets one (`mt-threshold`, `rules`, `no-dedup`, `bands`), plus `output`,
+`quiet` and `preset`. Nothing here lists the options: a field added to `Settings` is a config
+key at once, typed by its annotation, and `Settings.validate` checks the effective values.
 
 Precedence, lowest first: defaults, the preset named in the file, the file, the preset named
 on the command line, the options given on the command line.
@@ -23,7 +23,7 @@ import typing
 from pathlib import Path, PurePath
 from typing import Any
 
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,8 +43,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "extracted": {"lines": False, "disable_rules": ["caption-shape", "repeated-paragraph"]},
 }
 RUN_OPTIONS: dict[str, type] = {"output": Path, "quiet": bool, "preset": str}  # options of `clean` outside Settings
-# command-line dests and spellings whose name differs from the field
-_ALIASES = {"rules": "rule_paths", "disable_rule": "disable_rules"}
+COMMAND_LINE = "command line"  # the origin of a value given as an option
 
 
 class ConfigError(Exception):
@@ -56,7 +55,7 @@ class ConfigError(Exception):
 
 @dataclasses.dataclass
 class Resolved:
-    """The effective options of a run, and where each value came from (for `--print-config`)."""
+    """The effective options of a run, and where each value (field or run option) came from (for `--print-config`)."""
 
     settings: Settings
     run: dict[str, Any]
@@ -69,15 +68,21 @@ def _hints() -> dict[str, Any]:
 
 
 def field_for(name: str) -> tuple[str, bool] | None:
-    """The `Settings` field a command-line dest or config key sets, and whether it is inverted (`no_X`)."""
+    """The `Settings` field a command-line dest or field name sets, and whether it is inverted (`no_X`)."""
     name = name.replace("-", "_")
     hints = _hints()
-    name = _ALIASES.get(name, name)
     if name in hints:
         return name, False
     if name.startswith("no_") and hints.get(name[3:]) is bool:
         return name[3:], True
     return None
+
+
+def option_spellings(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    """The long options of `parser` that set a `Settings` field, by their spelling as a config key
+    (`bands`, `no_junk`): the README promises that the command-line spelling works in the file too."""
+    return {option[2:].replace("-", "_"): action for action in parser._actions for option in action.option_strings
+            if option.startswith("--") and field_for(action.dest) is not None}
 
 
 def find_config(folder: Path) -> Path | None:
@@ -98,10 +103,11 @@ def find_config(folder: Path) -> Path | None:
     return None
 
 
-def load_config(path: Path, parser: argparse.ArgumentParser) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(Settings field values, run options) from a config file; `ConfigError` on any problem.
+def load_config(path: Path, parser: argparse.ArgumentParser
+                ) -> tuple[dict[str, Any], dict[str, Any], dict[str, tuple[str, int]]]:
+    """(Settings field values, run options, the key and line that set each field) from a config file.
 
-    `parser` is the command's parser: an option's `choices` and `type` check its config value too.
+    `ConfigError` on any problem a key shows alone; `parser` is the command's, whose long options are keys too.
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -118,10 +124,11 @@ def load_config(path: Path, parser: argparse.ArgumentParser) -> tuple[dict[str, 
         data = data.get("tool", {}).get("cleaner", {})
         if not isinstance(data, dict):
             raise ConfigError(path, _line(text, table, None), "[tool.cleaner] must be a table")
-    actions = {field_for(a.dest): a for a in parser._actions if field_for(a.dest) is not None}
+    spellings = option_spellings(parser)
     hints = _hints()
     values: dict[str, Any] = {}
     run: dict[str, Any] = {}
+    keys: dict[str, tuple[str, int]] = {}
     for key, value in data.items():
         line = _line(text, table, key)
         if key.replace("-", "_") in RUN_OPTIONS:
@@ -130,21 +137,19 @@ def load_config(path: Path, parser: argparse.ArgumentParser) -> tuple[dict[str, 
             if name == "preset" and run[name] not in PRESETS:
                 raise ConfigError(path, line, f"preset must be one of {', '.join(PRESETS)}, not {value!r}")
             continue
-        target = field_for(key)
+        spelling = spellings.get(key.replace("-", "_"))
+        target = field_for(spelling.dest if spelling is not None else key)
         if target is None:
-            known = sorted(set(hints) | set(RUN_OPTIONS))
+            known = sorted(set(hints) | set(RUN_OPTIONS) | set(spellings))
             close = difflib.get_close_matches(key.replace("-", "_"), known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (known options: {', '.join(known)})"
             raise ConfigError(path, line, f"unknown option {key!r}{hint}")
         name, inverted = target
         if inverted:
             value = not _coerce(value, bool, path, line, key)
-        value = _coerce(value, hints[name], path, line, key)
-        action = actions.get((name, inverted))
-        if action is not None:
-            _check_with_option(action, value, path, line, key)
-        values[name] = value
-    return values, run
+        values[name] = _coerce(value, hints[name], path, line, key)
+        keys[name] = key, line
+    return values, run, keys
 
 
 def _line(text: str, table: str | None, key: str | None) -> int:
@@ -204,20 +209,6 @@ def _coerce(value: Any, hint: Any, path: Path, line: int, key: str) -> Any:
     raise ConfigError(path, line, f"{key}: options of type {hint} cannot be set from a config file")
 
 
-def _check_with_option(action: argparse.Action, value: Any, path: Path, line: int, key: str) -> None:
-    """The command-line option's own checks (`choices`, a validating `type`) on a config value."""
-    for item in value if isinstance(value, list) else [value]:
-        if action.choices is not None and item not in action.choices:
-            raise ConfigError(path, line, f"{key} must be one of {', '.join(map(str, action.choices))}, "
-                                          f"not {item!r}")
-        if callable(action.type) and action.type not in (str, int, float, bool, Path) \
-                and not isinstance(item, (bool, list)):
-            try:
-                action.type(str(item))
-            except (argparse.ArgumentTypeError, ValueError) as err:
-                raise ConfigError(path, line, f"{key}: {err}") from None
-
-
 def given_options(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
     """The dests the command line set explicitly (parsed again with every default suppressed)."""
     for action in _all_actions(parser):
@@ -235,29 +226,47 @@ def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 
 
 def resolve(cli: Settings, given: set[str], command: argparse.ArgumentParser,
-            config: Path | None, preset: str | None, folder: Path) -> Resolved:
-    """Layer defaults, the file's preset, the file, `preset`, then what the command line set (from `cli`).
+            config: Path | None, cli_run: dict[str, Any], folder: Path) -> Resolved:
+    """Layer defaults, the file's preset, the file, the command line's preset, then what the command line set.
 
-    `cli` is the Settings built from the command line alone; `given` the dests it set explicitly.
+    `cli` is the Settings built from the command line alone; `given` the dests it set explicitly;
+    `cli_run` the run options (`RUN_OPTIONS`) it gave. `SettingsError` (fields[0]: the option to
+    blame) or `ConfigError` (at the key to blame) when the effective settings do not validate.
     """
     path = config if config is not None else find_config(folder)
-    values, run = load_config(path, command) if path is not None else ({}, {})
+    values, run, keys = load_config(path, command) if path is not None else ({}, {}, {})
     settings = Settings()
-    origin = {f.name: "default" for f in dataclasses.fields(Settings)}
+    origin = {f.name: "default" for f in dataclasses.fields(Settings)} | dict.fromkeys(run, str(path))
     layers = [(PRESETS.get(run.get("preset", "")) or {}, f"preset {run.get('preset')}"), (values, str(path))]
-    if preset:
-        layers.append((PRESETS[preset], f"preset {preset}"))
-        run["preset"] = preset
+    if cli_run.get("preset"):
+        layers.append((PRESETS[cli_run["preset"]], f"preset {cli_run['preset']}"))
     # Options given on the command line, and any field it set to other than its default: the second
     # catches an option whose dest does not name its field, so no command-line value is ever lost.
     explicit = {name for name, _ in filter(None, map(field_for, given))}
     explicit |= {f.name for f in dataclasses.fields(Settings) if getattr(cli, f.name) != getattr(Settings(), f.name)}
-    layers.append(({name: getattr(cli, name) for name in explicit}, "command line"))
+    layers.append(({name: getattr(cli, name) for name in explicit}, COMMAND_LINE))
     for layer, where in layers:
         known = {k: v for k, v in layer.items() if k in origin}
         settings = dataclasses.replace(settings, **known)
         origin.update(dict.fromkeys(known, where))
+    run.update(cli_run)
+    origin.update(dict.fromkeys(cli_run, COMMAND_LINE))
+    _validate(settings, origin, path, keys)
     return Resolved(settings, run, origin, path)
+
+
+def _validate(settings: Settings, origin: dict[str, str], path: Path | None, keys: dict[str, tuple[str, int]]) -> None:
+    """`settings.validate()`, blaming the involved setting the user gave: on the command line (the
+    `SettingsError` then names it first), else in the file (a `ConfigError` at its key), else the first."""
+    try:
+        settings.validate()
+    except SettingsError as err:
+        rank = {COMMAND_LINE: 0, str(path): 1}
+        culprit = min(err.fields, key=lambda name: rank.get(origin[name], 2))
+        if path is not None and origin[culprit] == str(path):
+            key, line = keys[culprit]
+            raise ConfigError(path, line, f"{key}: {err.message}") from None
+        raise SettingsError(err.message, culprit) from None
 
 
 def format_config(resolved: Resolved) -> str:
@@ -266,7 +275,7 @@ def format_config(resolved: Resolved) -> str:
              f"# config file: {resolved.path or 'none'}"]
     for key in ("preset", "output", "quiet"):
         if resolved.run.get(key) is not None:
-            lines.append(f"{key} = {_toml(resolved.run[key])}")
+            lines.append(f"{key} = {_toml(resolved.run[key])}  # {resolved.origin[key]}")
     for f in dataclasses.fields(Settings):
         value = getattr(resolved.settings, f.name)
         if value is None:  # TOML has no null: say so in a comment

@@ -65,13 +65,10 @@ class DedupParams:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DedupParams:
-        params = cls(settings.shingle_size, settings.num_perm, settings.dedup_bands, settings.dedup_rows,
-                     settings.dedup_threshold, settings.dedup_containment)
-        if params.bands * params.rows > params.num_perm:
-            raise ValueError(f"bands x rows ({params.bands} x {params.rows}) exceeds num_perm ({params.num_perm})")
-        if min(params.shingle_size, params.bands, params.rows) < 1:
-            raise ValueError("shingle size, bands and rows must be positive")
-        return params
+        """The parameters of `settings`, which `Settings.validate` checks (bands x rows <= num_perm, ...)."""
+        settings.validate()
+        return cls(settings.shingle_size, settings.num_perm, settings.dedup_bands, settings.dedup_rows,
+                   settings.dedup_threshold, settings.dedup_containment)
 
     def sketch(self) -> dict[str, int | str]:
         """The parameters signatures and bands depend on (thresholds may change between runs)."""

@@ -72,8 +72,9 @@ class Pipeline:
     """Runs documents through stages; `seconds` holds the time spent in each.
 
     In-process use: `Pipeline(mt_action="drop").clean(records)` builds the stages `cleaner clean`
-    would from `settings` and option overrides (fields of `Settings`); problems with rules or
-    records go to `errors` (the records of errors.jsonl) and the other records go on.
+    would from `settings` and option overrides (fields of `Settings`), which must validate
+    (`ValueError` otherwise); problems with rules or records go to `errors` (the records of
+    errors.jsonl) and the other records go on.
 
     The leading per-document stages (the `prefix`) do most of the work: they run in
     `settings.workers` processes, and `clean` checkpoints their output per input shard (local engine).
@@ -82,6 +83,7 @@ class Pipeline:
     def __init__(self, stages: list[Stage] | None = None, settings: Settings | None = None,
                  **options: Any) -> None:
         self.settings = dataclasses.replace(settings or Settings(), **options)
+        self.settings.validate()
         self.errors: list[dict[str, Any]] = []
         if stages is None:
             rules, rule_errors = load_run_rules(self.settings)
@@ -244,8 +246,10 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
     With the local engine the per-document work is checkpointed per input shard in `outdir`, so an
     interrupted run started again with `settings.resume` redoes only unfinished shards. With
     `settings.engine == "ray"` the stages run as Ray Data steps (`cleaner.ray_engine`), without checkpoints.
+    `ValueError` when the settings do not validate, before any rule or document is read.
     """
     started = time.perf_counter()
+    settings.validate()
     rules, rule_errors = loaded_rules if loaded_rules is not None else load_run_rules(settings)
     pipeline = Pipeline(build_stages(settings, rules), settings)
     store = CheckpointStore(outdir, run_fingerprint(settings, rules), settings.resume) \

@@ -372,7 +372,7 @@ def results(shards: list[Shard], pipeline: Pipeline, settings: Settings) -> tupl
     rest = rest[len(dedup):]
     if not shards:
         return iter(()), rest
-    pool = ray.data.ActorPoolStrategy(size=max(1, settings.workers))
+    pool = ray.data.ActorPoolStrategy(size=settings.workers)
     docs = ray.data.from_items([{"shard": shard.index} for shard in shards], override_num_blocks=len(shards))
     docs = docs.map_batches(
         _ShardWorker, batch_size=1, compute=pool,

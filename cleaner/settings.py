@@ -1,9 +1,44 @@
-"""One settings object for a run, so the CLI, the library and the tests configure stages alike."""
+"""One settings object for a run, so the CLI, the library and the tests configure stages alike.
+
+`Settings.validate` is the one check of the values, for the command line, the config file and
+the library alike: a value out of range would otherwise run and silently remove nothing, or everything.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+
+from langdetect.detector_factory import PROFILES_DIRECTORY
+
+MT_ACTIONS = ("flag", "drop", "drop-paragraphs")
+DEDUP_ACTIONS = ("drop", "flag")
+ENGINES = ("local", "ray")
+UNKNOWN_LANGUAGE = "unknown"  # the language of a document without letters: langdetect names none
+# The least value of each count; a smaller one would drop or keep everything without a word.
+_AT_LEAST = {"max_bytes": 1, "language_sample": 1, "shingle_size": 1, "num_perm": 1, "dedup_bands": 1,
+             "dedup_rows": 1, "workers": 1, "shard_files": 1,
+             "boilerplate_min_docs": 2,  # a line in one document does not recur
+             "html_timeout": 0}  # 0: no limit
+_SHARES = ("mt_threshold", "dedup_threshold", "dedup_containment")  # in (0, 1]; mt_threshold None: the model's
+_CHOICES = {"mt_action": MT_ACTIONS, "dedup_action": DEDUP_ACTIONS, "engine": ENGINES}
+
+
+@cache
+def language_codes() -> tuple[str, ...]:
+    """The codes `--lang` accepts: those langdetect can name (its profiles), and `unknown`."""
+    return (*sorted(path.name for path in Path(PROFILES_DIRECTORY).iterdir()), UNKNOWN_LANGUAGE)
+
+
+class SettingsError(ValueError):
+    """A value a run cannot use; `fields` are the settings involved, so the CLI and the config
+    file can point at the option or key the user wrote."""
+
+    def __init__(self, message: str, *fields: str) -> None:
+        super().__init__(f"{fields[0]}: {message}")
+        self.message = message
+        self.fields = fields
 
 
 @dataclass
@@ -42,3 +77,44 @@ class Settings:
     lines: bool = True  # the learned line classifier on flattened text
     boilerplate: bool = True  # lines recurring across documents of a site or folder
     boilerplate_min_docs: int = 5
+
+    def __post_init__(self) -> None:
+        """Language codes in langdetect's lower case (`EN` -> `en`), which is what `lang` is compared with."""
+        if not isinstance(self.lang, str):  # a bare string is refused by `validate`
+            self.lang = [code.lower() if isinstance(code, str) else code for code in self.lang]
+
+    def validate(self) -> None:
+        """Raise `SettingsError` (a `ValueError`) on the first value a run cannot use."""
+        for name, least in _AT_LEAST.items():
+            if getattr(self, name) < least:
+                raise SettingsError(f"must be at least {least}, not {getattr(self, name)!r}", name)
+        for name in _SHARES:
+            value = getattr(self, name)
+            if value is not None and not 0.0 < value <= 1.0:
+                raise SettingsError(f"must be in (0, 1], not {value!r}", name)
+        for name, choices in _CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise SettingsError(f"must be one of {', '.join(choices)}, not {getattr(self, name)!r}", name)
+        self._validate_lang()
+        self._validate_combinations()
+
+    def _validate_lang(self) -> None:
+        """A code langdetect never produces would drop every document as `language`."""
+        if isinstance(self.lang, str):
+            raise SettingsError(f"must be a list of language codes, e.g. [{self.lang!r}], not a string", "lang")
+        for code in self.lang:
+            if code not in language_codes():
+                raise SettingsError(f"{code!r} is not a language code langdetect produces (ISO 639-1 such as "
+                                    f"en, de, fr, zh-cn; all: {', '.join(language_codes())})", "lang")
+
+    def _validate_combinations(self) -> None:
+        """Values that are each fine but not together."""
+        if self.dedup and self.dedup_bands * self.dedup_rows > self.num_perm:
+            raise SettingsError(f"LSH bands x rows ({self.dedup_bands} x {self.dedup_rows}) must not exceed "
+                                f"the MinHash permutations ({self.num_perm})", "dedup_bands", "dedup_rows", "num_perm")
+        if self.ray_address and self.engine != "ray":
+            raise SettingsError(f"a Ray cluster address is only used with engine 'ray' (here: {self.engine!r})",
+                                "ray_address", "engine")
+        if self.resume and self.engine == "ray":
+            raise SettingsError("resuming needs engine 'local' (Ray retries failed tasks; it keeps no checkpoints)",
+                                "resume", "engine")

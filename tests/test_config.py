@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -10,7 +13,8 @@ import pytest
 from conftest import SEEDS, read_jsonl
 
 from cleaner.cli import build_parser, effective_settings, main, settings_from
-from cleaner.config import field_for
+from cleaner.config import RUN_OPTIONS, ConfigError, field_for, load_config
+from cleaner.read import SUFFIXES
 from cleaner.settings import Settings
 
 if sys.version_info >= (3, 11):
@@ -31,7 +35,7 @@ def test_every_settings_field_is_a_config_key_and_printed(tmp_path: Path, monkey
     assert {k: printed.get(k) for k in defaults} == defaults  # a field that is None is not printed (no TOML null)
     for name in defaults:
         assert field_for(name) == (name, False)
-    assert field_for("no-dedup") == ("dedup", True) and field_for("rules") == ("rule_paths", False)
+    assert field_for("no-dedup") == ("dedup", True)
 
 
 def test_config_file_then_command_line(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -102,8 +106,15 @@ def test_output_from_the_config_file(tmp_path: Path, monkeypatch) -> None:
     ("\n\ndedup = \"yes\"\n", 3, "dedup must be true or false, not str ('yes')"),
     ("max_bytes = 1.5\n", 1, "max_bytes must be an integer, not float (1.5)"),
     ("lang = \"en\"\n", 1, "lang must be a list of strings, not str ('en')"),
-    ("mt_threshold = 2\n", 1, "mt_threshold: must be in (0, 1]"),
-    ("mt_action = \"burn\"\n", 1, "mt_action must be one of flag, drop, drop-paragraphs, not 'burn'"),
+    ("mt_threshold = 2\n", 1, "mt_threshold: must be in (0, 1], not 2.0"),
+    ("mt_action = \"burn\"\n", 1, "mt_action: must be one of flag, drop, drop-paragraphs, not 'burn'"),
+    ("quiet = true\nlang = [\"en\", \"english\"]\n", 2, "lang: 'english' is not a language code langdetect produces"),
+    ("boilerplate-min-docs = 1\n", 1, "boilerplate-min-docs: must be at least 2, not 1"),
+    ("workers = 0\n", 1, "workers: must be at least 1, not 0"),
+    ("html_timeout = -1\n", 1, "html_timeout: must be at least 0, not -1.0"),
+    ("address = \"ray://head:10001\"\n", 1, "address: a Ray cluster address is only used with engine 'ray'"),
+    # bands x rows too large: the key the file set is blamed, not the default it meets
+    ("quiet = true\nrows = 4\n", 2, "rows: LSH bands x rows (64 x 4) must not exceed the MinHash permutations (128)"),
     ("preset = \"fast\"\n", 1, "preset must be one of pretraining, audit, extracted, not 'fast'"),
     ("[other]\nx = 1\n[tool.cleaner]\nx = 1\n", 4, "unknown option 'x'"),
     ("mt_threshold = \n", 1, "invalid TOML"),
@@ -194,3 +205,110 @@ def test_extracted_preset_keeps_list_items_and_still_removes_junk(tmp_path: Path
     (tmp_path / "cleaner.toml").write_text('disable-rule = ["share-row"]\n')  # the option's spelling, as a key
     assert main(["clean", "--print-config"]) == 0
     assert _printed(capsys)["disable_rules"] == ["share-row"]
+
+
+def _clean_parser() -> argparse.ArgumentParser:
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return commands.choices["clean"]
+
+
+def _sample(action: argparse.Action) -> object:
+    """A value of the option's type, as a config file would give it."""
+    if action.nargs == 0:
+        return True
+    value = list(action.choices)[-1] if action.choices else {int: 3, float: 0.5}.get(action.type, "x")
+    return [value] if isinstance(action, argparse._AppendAction) else value
+
+
+def test_every_long_option_is_a_config_key_under_its_command_line_spelling(tmp_path: Path) -> None:
+    """README: the command-line spelling works in the file too; only --config, --print-config and --help do not."""
+    refused = set()
+    for action in _clean_parser()._actions:
+        for option in (o for o in action.option_strings if o.startswith("--")):
+            config = tmp_path / "cleaner.toml"
+            config.write_text(f"{option[2:]} = {json.dumps(_sample(action))}\n")  # JSON scalars and lists are TOML
+            try:
+                values, run, _keys = load_config(config, _clean_parser())
+            except ConfigError:
+                refused.add(option)
+                continue
+            assert action.dest in run if action.dest in RUN_OPTIONS else field_for(action.dest)[0] in values
+    assert refused == {"--help", "--config", "--print-config"}
+
+
+def test_spellings_whose_dest_differs_set_their_field(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cleaner.toml").write_text('bands = 32\nrows = 4\nindex = "idx"\nengine = "ray"\n'
+                                           'address = "ray://head:10001"\ndisable-rule = ["share-row"]\n')
+    assert main(["clean", "--print-config"]) == 0
+    printed = _printed(capsys)
+    assert (printed["dedup_bands"], printed["dedup_rows"], printed["dedup_index"]) == (32, 4, str(tmp_path / "idx"))
+    assert (printed["ray_address"], printed["disable_rules"]) == ("ray://head:10001", ["share-row"])
+
+
+def test_print_config_shows_the_output_with_its_origin(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["clean", "--print-config", "-o", "foo", "--preset", "audit"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert 'output = "foo"  # command line' in lines and 'preset = "audit"  # command line' in lines
+    (tmp_path / "cleaner.toml").write_text('output = "cleaned"\n')
+    assert main(["clean", "--print-config"]) == 0
+    assert f'output = "{tmp_path / "cleaned"}"  # {tmp_path / "cleaner.toml"}' in capsys.readouterr().out.splitlines()
+    assert main(["clean", "--print-config", "-o", "foo"]) == 0
+    assert tomllib.loads(capsys.readouterr().out)["output"] == "foo"  # the command line wins, as for any option
+
+
+def test_lang_is_case_insensitive_and_unknown_codes_are_refused(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["clean", str(SEEDS), "-o", "out", "-q", "--lang", "EN", "--no-dedup"]) == 0
+    kept = read_jsonl(tmp_path / "out" / "clean.jsonl")
+    assert kept and all(r["language"] == "en" for r in kept)
+    (tmp_path / "cleaner.toml").write_text('lang = ["DE", "zh-CN"]\n')
+    assert main(["clean", "--print-config"]) == 0
+    assert _printed(capsys)["lang"] == ["de", "zh-cn"]
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(SEEDS), "-o", "refused", "--lang", "english"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert stop.value.code == 2 and "argument --lang: 'english' is not a language code" in err
+    assert "en, de, fr, zh-cn" in err and not (tmp_path / "refused").exists()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["-j", "0"], "argument -j/--workers: must be at least 1, not 0"),
+    (["-j", "-3"], "argument -j/--workers: must be at least 1, not -3"),
+    (["--shard-files", "0"], "argument --shard-files: must be at least 1, not 0"),
+    (["--html-timeout", "-1"], "argument --html-timeout: must be at least 0, not -1.0"),
+    (["--boilerplate-min-docs", "1"], "argument --boilerplate-min-docs: must be at least 2, not 1"),
+    (["--boilerplate-min-docs", "0"], "argument --boilerplate-min-docs: must be at least 2, not 0"),
+    (["--address", "foo"], "argument --address: a Ray cluster address is only used with engine 'ray' (here: 'local')"),
+    (["--bands", "100"], "argument --bands: LSH bands x rows (100 x 2) must not exceed the MinHash permutations"),
+    (["--mt-threshold", "0"], "argument --mt-threshold: must be in (0, 1], not 0.0"),
+])
+def test_bad_option_values_exit_2_naming_the_option(tmp_path: Path, capsys, argv, message) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(SEEDS), "-o", str(tmp_path / "out"), *argv])
+    assert stop.value.code == 2
+    assert message in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "out").exists()
+
+
+def test_option_values_at_their_limits_are_accepted(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["clean", "--print-config", "--html-timeout", "0", "--boilerplate-min-docs", "2",
+                 "--engine", "ray", "--address", "ray://head:10001"]) == 0
+    printed = _printed(capsys)
+    assert (printed["html_timeout"], printed["boilerplate_min_docs"]) == (0.0, 2)  # 0: no time limit (README)
+
+
+def test_an_option_is_blamed_before_the_file_value_it_meets(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cleaner.toml").write_text("bands = 32\n")  # fine with the default 2 rows
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", "--print-config", "--rows", "8"])
+    assert stop.value.code == 2 and "argument --rows: LSH bands x rows (32 x 8)" in capsys.readouterr().err
+
+
+def test_clean_help_names_every_input_format_read() -> None:
+    named = set(re.findall(r"\.\w+", _clean_parser().description))  # ".html/.htm(.gz)": .html, .htm, .gz
+    for suffix in SUFFIXES:  # .md and .markdown too
+        assert set(re.findall(r"\.\w+", suffix)) <= named, suffix

@@ -6,6 +6,7 @@ import pytest
 from conftest import FIXTURES, SEEDS
 
 from cleaner import Pipeline, Settings, clean_text
+from cleaner.pipeline import clean
 
 SEED = SEEDS / "004_ffa0f568251b8a3b.txt"
 
@@ -43,3 +44,34 @@ def test_pipeline_cleans_records_with_dedup_and_errors() -> None:
     assert by_id["3"]["reason"] == "machine-translation"
     assert any(span["rule"] == "link-farm" for span in by_id["a"]["spans"])
     assert [e["source"] for e in pipeline.errors] == ["<record c>"]
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"mt_action": "burn"}, "mt_action: must be one of flag, drop, drop-paragraphs, not 'burn'"),
+    ({"mt_threshold": 5}, r"mt_threshold: must be in \(0, 1\], not 5"),
+    ({"lang": ["english"]}, "lang: 'english' is not a language code langdetect produces"),
+    ({"lang": "en"}, r"lang: must be a list of language codes, e.g. \['en'\], not a string"),
+    ({"workers": 0}, "workers: must be at least 1, not 0"),
+    ({"boilerplate_min_docs": 1}, "boilerplate_min_docs: must be at least 2, not 1"),
+    ({"html_timeout": -1}, "html_timeout: must be at least 0, not -1"),
+    ({"ray_address": "ray://head:10001"}, "ray_address: a Ray cluster address is only used with engine 'ray'"),
+    ({"dedup_bands": 100}, r"dedup_bands: LSH bands x rows \(100 x 2\) must not exceed"),
+])
+def test_pipeline_checks_its_settings_as_the_command_line_does(options, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        Pipeline(**options)
+    with pytest.raises(ValueError, match=message):
+        Pipeline(settings=Settings(**options))
+
+
+def test_lang_codes_in_any_case_match() -> None:
+    assert Settings(lang=["EN", "zh-CN"]).lang == ["en", "zh-cn"]
+    Settings(lang=["unknown"]).validate()  # the language of a document without letters
+    german = "Die Brücke über den Fluss wurde am Montag nach acht Monaten Bauarbeiten wieder eröffnet."
+    assert clean_text(german, lang=["DE"]) == german
+
+
+def test_clean_refuses_bad_settings_before_writing(tmp_path) -> None:
+    with pytest.raises(ValueError, match="shard_files: must be at least 1"):
+        clean([SEEDS], tmp_path / "out", Settings(shard_files=0))
+    assert not (tmp_path / "out").exists()

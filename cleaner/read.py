@@ -6,12 +6,14 @@ so the run records it and goes on with the other inputs.
 
 from __future__ import annotations
 
+import codecs
 import gzip
-import io
 import os
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 import xxhash
@@ -178,13 +180,61 @@ def _read_warc(path: Path, doc_id: str, max_bytes: int) -> Iterator[Document | I
             yield InputError(f"{path}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
 
 
-def _open_jsonl(path: Path) -> io.BufferedIOBase:
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if name.endswith(".zst"):
-        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
-    return open(path, "rb")
+class _DamagedStream(Exception):
+    """A compressed file ends inside a gzip member or zstd frame, or holds bytes that do not decompress."""
+
+
+CHUNK = 1 << 16  # bytes read from disk at a time
+_DECOMPRESSORS: dict[str, tuple[str, Callable[[], Any]]] = {
+    ".gz": ("gzip", lambda: zlib.decompressobj(wbits=31)),
+    ".zst": ("zstd", lambda: zstandard.ZstdDecompressor().decompressobj()),
+}
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    """The content of `path` in pieces, decompressed by its extension (.gz, .zst).
+
+    Concatenated gzip members and zstd frames are read one after the other. Damage raises
+    `_DamagedStream` once the content before it is out, so its lines are kept: a buffered
+    `gzip.open` raised with that content unread, and a zstd stream reader ends a cut frame as
+    if nothing were missing.
+    """
+    codec = _DECOMPRESSORS.get(path.suffix.lower())
+    with open(path, "rb") as file:
+        pieces = iter(lambda: file.read(CHUNK), b"")
+        if codec is None:
+            yield from pieces
+            return
+        name, new = codec
+        decompressor, inside = new(), False
+        for data in pieces:
+            while data:
+                try:
+                    out = decompressor.decompress(data)
+                except (zlib.error, zstandard.ZstdError) as err:
+                    raise _DamagedStream(f"corrupt {name} stream ({err})") from None
+                yield out
+                inside = not decompressor.eof
+                data = b"" if inside else decompressor.unused_data
+                if not inside:
+                    decompressor = new()
+        if inside:
+            raise _DamagedStream(f"truncated {name} stream")
+
+
+def _lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The lines of content cut in arbitrary pieces, split at b"\\n" like a binary file's lines."""
+    head: list[bytes] = []
+    for chunk in chunks:
+        *complete, tail = chunk.split(b"\n")
+        if complete:
+            yield b"".join([*head, complete[0]])
+            yield from complete[1:]
+            head = []
+        if tail:
+            head.append(tail)
+    if head:
+        yield b"".join(head)
 
 
 def record_document(index: int, record: str | dict, text_field: str, html: bool = False) -> Document | InputError:
@@ -207,33 +257,39 @@ def record_document(index: int, record: str | dict, text_field: str, html: bool 
 
 
 def _read_jsonl(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
-    """One document per JSON line; the text field becomes the text, every other field metadata."""
-    with _open_jsonl(path) as raw:
-        stream = io.BufferedReader(raw) if not isinstance(raw, io.BufferedReader) else raw
-        try:
-            for number, line in enumerate(stream, start=1):
-                source = f"{path}:{number}"
-                if not line.strip():
-                    continue
-                if len(line) > max_bytes:
-                    yield InputError(source, f"line is {len(line):,} bytes, over the --max-bytes limit")
-                    continue
-                try:
-                    record = orjson.loads(line)
-                except orjson.JSONDecodeError as err:
-                    yield InputError(source, f"malformed JSON: {err}")
-                    continue
-                if not isinstance(record, dict):
-                    yield InputError(source, f"expected a JSON object, found {type(record).__name__}")
-                    continue
-                fmt = "text"
-                text = record.pop(text_field, None)
-                if text is None and isinstance(record.get(HTML_FIELD), str):
-                    text, fmt = record.pop(HTML_FIELD), "html"
-                if not isinstance(text, str):
-                    yield InputError(source, f"no string field {text_field!r} (see --text-field) "
-                                             f"or {HTML_FIELD!r}")
-                    continue
-                yield Document(id=f"{doc_id}:{number}", source=source, raw=text, metadata=record, format=fmt)
-        except (OSError, EOFError, zstandard.ZstdError) as err:
-            yield InputError(str(path), f"cannot decompress: {err}")
+    """One document per JSON line; a damaged compressed file keeps the lines before the damage.
+
+    A file with no JSON line gets the warning an empty text file gets, so it is not lost unnoticed.
+    """
+    number, found = 0, False
+    try:
+        for number, line in enumerate(_lines(_chunks(path)), start=1):
+            if number == 1:
+                line = line.removeprefix(codecs.BOM_UTF8)  # Windows tools start UTF-8 text with one
+            if line.strip():
+                found = True
+                yield _jsonl_document(line, f"{path}:{number}", f"{doc_id}:{number}", text_field, max_bytes)
+    except _DamagedStream as err:
+        yield InputError(str(path), f"{err} after line {number}" if number else f"{err} before its first line")
+        return
+    if not found:
+        yield InputError(str(path), "empty file: no JSON lines", severity="warning")
+
+
+def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str, max_bytes: int) -> Document | InputError:
+    """The document of one JSON line: the text field becomes the text, every other field metadata."""
+    if len(line) > max_bytes:
+        return InputError(source, f"line is {len(line):,} bytes, over the --max-bytes limit")
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as err:
+        return InputError(source, f"malformed JSON: {err}")
+    if not isinstance(record, dict):
+        return InputError(source, f"expected a JSON object, found {type(record).__name__}")
+    fmt = "text"
+    text = record.pop(text_field, None)
+    if text is None and isinstance(record.get(HTML_FIELD), str):
+        text, fmt = record.pop(HTML_FIELD), "html"
+    if not isinstance(text, str):
+        return InputError(source, f"no string field {text_field!r} (see --text-field) or {HTML_FIELD!r}")
+    return Document(id=doc_id, source=source, raw=text, metadata=record, format=fmt)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
+import gzip
 import os
 from pathlib import Path
 
 import pytest
+import zstandard
 from conftest import FIXTURES
 
 from cleaner.cli import main
@@ -62,16 +65,81 @@ def test_huge_jsonl_line_names_the_line(tmp_path: Path, run_clean) -> None:
     assert list(run.clean) == ["big.jsonl:2"]
 
 
-def test_truncated_gzip_keeps_records_before_the_damage(tmp_path: Path, run_clean) -> None:
-    import gzip
+def _records(count: int) -> bytes:
+    return "".join(f'{{"text": "Record {i} says the pier will open in May, ahead of schedule."}}\n'
+                   for i in range(count)).encode()
 
-    lines = "".join(f'{{"text": "Record {i} says the pier will open in May, ahead of schedule."}}\n'
-                    for i in range(2000))
-    blob = gzip.compress(lines.encode())
-    (tmp_path / "cut.jsonl.gz").write_bytes(blob[: len(blob) // 2])
-    run = run_clean(tmp_path / "cut.jsonl.gz", dedup=False)
-    assert run.errors and "cut.jsonl.gz" in run.errors[-1]["source"]
-    assert 0 < len(run.clean) < 2000
+
+def _zstd_flushed(data: bytes) -> bytes:
+    """A zstd frame with a block flushed every 100 lines, as a writer streaming records makes it: a
+    block decompresses whole or not at all, and one-shot compression makes a single block of short input."""
+    writer = zstandard.ZstdCompressor().compressobj()
+    lines = data.splitlines(keepends=True)
+    blocks = (writer.compress(b"".join(lines[i: i + 100])) + writer.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+              for i in range(0, len(lines), 100))
+    return b"".join(blocks) + writer.flush()
+
+
+COMPRESSORS = {"gz": ("gzip", gzip.compress), "zst": ("zstd", _zstd_flushed)}
+LIGHT = {"dedup": False, "junk": False, "language": False, "mt": False}  # only reading is under test
+
+
+@pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
+def test_truncated_stream_keeps_records_before_the_damage(tmp_path: Path, run_clean, suffix: str) -> None:
+    name, compress = COMPRESSORS[suffix]
+    blob = compress(_records(2000))
+    cut = tmp_path / f"cut.jsonl.{suffix}"
+    cut.write_bytes(blob[: len(blob) // 2])
+    run = run_clean(cut, **LIGHT)
+    kept = run.stats["documents_in"]
+    assert 0 < kept < 2000
+    assert set(run.clean) == {f"cut.jsonl.{suffix}:{n}" for n in range(1, kept + 1)}
+    assert run.errors == [{"source": str(cut), "severity": "error",
+                           "error": f"truncated {name} stream after line {kept}"}]
+
+
+@pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
+def test_stream_cut_at_a_line_boundary_is_reported(tmp_path: Path, run_clean, suffix: str) -> None:
+    """Members or frames of one line each: the cut leaves whole lines, and only the error tells."""
+    name, compress = COMPRESSORS[suffix]
+    parts = [compress(line + b"\n") for line in _records(6).splitlines()]
+    cut = tmp_path / f"lines.jsonl.{suffix}"
+    cut.write_bytes(b"".join(parts[:5]) + parts[5][: len(parts[5]) // 2])
+    whole = tmp_path / f"whole.jsonl.{suffix}"
+    whole.write_bytes(b"".join(parts))
+    run = run_clean(cut, whole, **LIGHT)
+    assert run.errors == [{"source": str(cut), "severity": "error",
+                           "error": f"truncated {name} stream after line 5"}]
+    assert len(run.clean) == 11
+
+
+def test_stream_too_short_for_one_line(tmp_path: Path, run_clean) -> None:
+    blob = zstandard.ZstdCompressor().compress(_records(50))
+    cut = tmp_path / "trunc.jsonl.zst"
+    cut.write_bytes(blob[: len(blob) // 2])
+    run = run_clean(cut, **LIGHT)
+    assert run.errors == [{"source": str(cut), "severity": "error",
+                           "error": "truncated zstd stream before its first line"}]
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_jsonl_byte_order_mark_is_skipped(tmp_path: Path, run_clean, suffix: str) -> None:
+    data = codecs.BOM_UTF8 + _records(2)
+    path = tmp_path / f"bom.jsonl{suffix}"
+    path.write_bytes(gzip.compress(data) if suffix else data)
+    run = run_clean(path, **LIGHT)
+    assert not run.errors and set(run.clean) == {f"bom.jsonl{suffix}:1", f"bom.jsonl{suffix}:2"}
+
+
+def test_empty_jsonl_is_a_warning_like_an_empty_text(tmp_path: Path, run_clean) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "in" / "blank.jsonl").write_bytes(b"\n \n")
+    (tmp_path / "in" / "empty.jsonl.gz").write_bytes(gzip.compress(b""))
+    run = run_clean(tmp_path / "in", **LIGHT)
+    assert {e["source"]: (e["severity"], e["error"]) for e in run.errors} == {
+        str(tmp_path / "in" / name): ("warning", "empty file: no JSON lines")
+        for name in ("empty.jsonl", "blank.jsonl", "empty.jsonl.gz")}
 
 
 def test_rule_file_with_invalid_regex_is_reported_and_run_goes_on(tmp_path: Path, run_clean) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import os
+import stat
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,29 +47,40 @@ def input_files(roots: list[Path]) -> list[tuple[Path, str]]:
                 for name in filenames:
                     path = Path(dirpath) / name
                     if name.lower().endswith(SUFFIXES):
-                        found.append((path.relative_to(root).as_posix(), str(path), path))
+                        found.append((safe_name(path.relative_to(root).as_posix()), str(path), path))
         else:
-            found.append((root.name, str(root), root))
+            found.append((safe_name(root.name), str(root), root))
     found.sort()
     return [(path, rel) for rel, _, path in found]
+
+
+def safe_name(path: Path | str) -> str:
+    """`path` as text any UTF-8 output can hold: a byte of a non-UTF-8 file name shows as `\\xe9`.
+
+    Python keeps such a byte as a lone surrogate, which JSON and hashing refuse; a name that is
+    valid UTF-8 comes back unchanged, so its id does not move.
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
     """The documents of one input file (one, or one per JSONL line), or the errors that stop them."""
     name = path.name.lower()
+    source = safe_name(path)
     try:
+        _check_regular(path, source)
         if name.endswith(JSONL_SUFFIXES):
-            yield from _read_jsonl(path, doc_id, text_field, max_bytes)
+            yield from _read_jsonl(path, source, doc_id, text_field, max_bytes)
         elif name.endswith(WARC_SUFFIXES):
-            yield from _read_warc(path, doc_id, max_bytes)
+            yield from _read_warc(path, source, doc_id, max_bytes)
         else:
-            data = _read_gzip(path, max_bytes) if name.endswith(".gz") else _read_bytes(path, max_bytes)
+            data = _read_gzip(path, source, max_bytes) if name.endswith(".gz") else _read_bytes(path, source, max_bytes)
             fmt = "html" if name.endswith(HTML_SUFFIXES) else "text"
-            yield Document(id=doc_id, source=str(path), raw=data, format=fmt)
+            yield Document(id=doc_id, source=source, raw=data, format=fmt)
     except InputError as err:
         yield err
     except OSError as err:
-        yield InputError(str(path), _describe_os_error(path, err))
+        yield InputError(source, _describe_os_error(path, err))
 
 
 def read_documents(roots: list[Path], text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
@@ -89,8 +101,8 @@ class Shard:
         digest = xxhash.xxh3_64()
         for path, doc_id in self.files:
             try:
-                stat = path.stat()
-                digest.update(f"{doc_id}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+                info = path.stat()
+                digest.update(f"{doc_id}\t{info.st_size}\t{info.st_mtime_ns}\n".encode())
             except OSError:
                 digest.update(f"{doc_id}\tmissing\n".encode())
         return digest.hexdigest()
@@ -120,34 +132,45 @@ def plan_shards(roots: list[Path], files_per_shard: int = 256) -> list[Shard]:
     return shards
 
 
+_SPECIAL_FILES = {stat.S_IFIFO: "named pipe", stat.S_IFSOCK: "socket",
+                  stat.S_IFCHR: "character device", stat.S_IFBLK: "block device"}
+
+
+def _check_regular(path: Path, source: str) -> None:
+    """Refuse what is not a regular file before opening it: opening a named pipe waits for a writer forever."""
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        raise InputError(source, f"not a regular file ({_SPECIAL_FILES.get(stat.S_IFMT(mode), 'special file')})")
+
+
 def _describe_os_error(path: Path, err: OSError) -> str:
     if path.is_symlink() and not path.exists():
-        return f"broken symbolic link to {os.readlink(path)}"
+        return f"broken symbolic link to {safe_name(os.readlink(path))}"
     if not path.exists():
         return "no such file"
     return f"cannot read file: {err.strerror or err}"
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
+def _read_bytes(path: Path, source: str, max_bytes: int) -> bytes:
     size = path.stat().st_size
     if size > max_bytes:
-        raise InputError(str(path), f"file is {size:,} bytes, over the --max-bytes limit of {max_bytes:,}")
+        raise InputError(source, f"file is {size:,} bytes, over the --max-bytes limit of {max_bytes:,}")
     return path.read_bytes()
 
 
-def _read_gzip(path: Path, max_bytes: int) -> bytes:
+def _read_gzip(path: Path, source: str, max_bytes: int) -> bytes:
     """The decompressed content of a gzip file, refused past `max_bytes` (a zip bomb is no page)."""
     try:
         with gzip.open(path, "rb") as stream:
             data = stream.read(max_bytes + 1)
     except (OSError, EOFError) as err:
-        raise InputError(str(path), f"cannot decompress: {err}") from None
+        raise InputError(source, f"cannot decompress: {err}") from None
     if len(data) > max_bytes:
-        raise InputError(str(path), f"decompressed content is over the --max-bytes limit of {max_bytes:,}")
+        raise InputError(source, f"decompressed content is over the --max-bytes limit of {max_bytes:,}")
     return data
 
 
-def _read_warc(path: Path, doc_id: str, max_bytes: int) -> Iterator[Document | InputError]:
+def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator[Document | InputError]:
     """One HTML document per WARC `response` record, with the URL and date of its headers.
 
     Other record types (request, metadata, warcinfo...) and non-HTML responses are skipped;
@@ -162,22 +185,22 @@ def _read_warc(path: Path, doc_id: str, max_bytes: int) -> Iterator[Document | I
                 if record.rec_type != "response":
                     continue
                 number += 1
-                source = f"{path}:{number}"
+                where = f"{source}:{number}"
                 content_type = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
                 if content_type and "html" not in content_type.lower():
                     continue
                 data = record.content_stream().read(max_bytes + 1)
                 if len(data) > max_bytes:
-                    yield InputError(source, f"record is over the --max-bytes limit of {max_bytes:,}")
+                    yield InputError(where, f"record is over the --max-bytes limit of {max_bytes:,}")
                     continue
                 metadata = {"url": record.rec_headers.get_header("WARC-Target-URI"),
                             "warc_date": record.rec_headers.get_header("WARC-Date")}
-                yield Document(id=f"{doc_id}:{number}", source=source, raw=data, format="html",
+                yield Document(id=f"{doc_id}:{number}", source=where, raw=data, format="html",
                                metadata={k: v for k, v in metadata.items() if v})
         except (ArchiveLoadFailed, OSError, EOFError, ValueError, AttributeError) as err:
             # warcio raises AttributeError on some garbage headers: a damaged record all the same
             message = " ".join(str(err).split()) or type(err).__name__
-            yield InputError(f"{path}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
+            yield InputError(f"{source}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
 
 
 class _DamagedStream(Exception):
@@ -256,7 +279,8 @@ def record_document(index: int, record: str | dict, text_field: str, html: bool 
     return Document(id=doc_id, source=f"<record {doc_id}>", raw=text, format=fmt, metadata=metadata)
 
 
-def _read_jsonl(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
+def _read_jsonl(path: Path, source: str, doc_id: str, text_field: str,
+                max_bytes: int) -> Iterator[Document | InputError]:
     """One document per JSON line; a damaged compressed file keeps the lines before the damage.
 
     A file with no JSON line gets the warning an empty text file gets, so it is not lost unnoticed.
@@ -268,12 +292,12 @@ def _read_jsonl(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Ite
                 line = line.removeprefix(codecs.BOM_UTF8)  # Windows tools start UTF-8 text with one
             if line.strip():
                 found = True
-                yield _jsonl_document(line, f"{path}:{number}", f"{doc_id}:{number}", text_field, max_bytes)
+                yield _jsonl_document(line, f"{source}:{number}", f"{doc_id}:{number}", text_field, max_bytes)
     except _DamagedStream as err:
-        yield InputError(str(path), f"{err} after line {number}" if number else f"{err} before its first line")
+        yield InputError(source, f"{err} after line {number}" if number else f"{err} before its first line")
         return
     if not found:
-        yield InputError(str(path), "empty file: no JSON lines", severity="warning")
+        yield InputError(source, "empty file: no JSON lines", severity="warning")
 
 
 def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str, max_bytes: int) -> Document | InputError:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import codecs
 import gzip
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import zstandard
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT, read_jsonl
 
 from cleaner.cli import main
 
@@ -140,6 +142,39 @@ def test_empty_jsonl_is_a_warning_like_an_empty_text(tmp_path: Path, run_clean) 
     assert {e["source"]: (e["severity"], e["error"]) for e in run.errors} == {
         str(tmp_path / "in" / name): ("warning", "empty file: no JSON lines")
         for name in ("empty.jsonl", "blank.jsonl", "empty.jsonl.gz")}
+
+
+def test_file_name_that_is_not_utf8_is_named_safely_and_the_run_goes_on(tmp_path: Path, run_clean) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ok.txt").write_text(GOOD)
+    (folder / os.fsdecode(b"caf\xe9.txt")).write_text(GOOD.replace("May", "June"))
+    (folder / os.fsdecode(b"r\xe9c.jsonl")).write_text(f'{{"text": "{GOOD.strip()}"}}\n')
+    (folder / os.fsdecode(b"gone\xff.txt")).symlink_to(os.fsdecode(b"nowhere\xe9.txt"))
+    run = run_clean(folder)
+    assert set(run.clean) | set(run.removed) == {"ok.txt", "caf\\xe9.txt", "r\\xe9c.jsonl:1"}
+    assert run.clean["caf\\xe9.txt"]["source"] == f"{folder}/caf\\xe9.txt"
+    assert run.errors == [{"source": f"{folder}/gone\\xff.txt", "severity": "error",
+                           "error": "broken symbolic link to nowhere\\xe9.txt"}]
+    (run.outdir / "clean.jsonl").read_text(encoding="utf-8")  # valid UTF-8
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_named_pipe_is_refused_not_opened(tmp_path: Path) -> None:
+    """Opening a pipe would wait for a writer forever: the run goes through the command line, so a
+    regression fails on the timeout instead of hanging the tests."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(GOOD)
+    os.mkfifo(folder / "fifo.txt")
+    os.mkfifo(folder / "fifo.jsonl.gz")
+    command = [sys.executable, "-m", "cleaner", "clean", str(folder), "-o", str(tmp_path / "out"), "-q"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 1, done.stderr
+    errors = read_jsonl(tmp_path / "out" / "errors.jsonl")
+    assert errors == [{"source": str(folder / name), "severity": "error", "error": "not a regular file (named pipe)"}
+                      for name in ("fifo.jsonl.gz", "fifo.txt")]
+    assert [r["id"] for r in read_jsonl(tmp_path / "out" / "clean.jsonl")] == ["a.txt"]
 
 
 def test_rule_file_with_invalid_regex_is_reported_and_run_goes_on(tmp_path: Path, run_clean) -> None:

@@ -41,17 +41,45 @@ def input_files(roots: list[Path]) -> list[tuple[Path, str]]:
     """
     found: list[tuple[str, str, Path]] = []
     for root in roots:
-        if root.is_dir() and not root.is_symlink():
-            for dirpath, dirnames, filenames in os.walk(root):
-                dirnames.sort()
-                for name in filenames:
-                    path = Path(dirpath) / name
-                    if name.lower().endswith(SUFFIXES):
-                        found.append((safe_name(path.relative_to(root).as_posix()), str(path), path))
+        if root.is_dir():
+            for path in _walk(root):
+                if path.name.lower().endswith(SUFFIXES):
+                    found.append((safe_name(path.relative_to(root).as_posix()), str(path), path))
         else:
             found.append((safe_name(root.name), str(root), root))
     found.sort()
     return [(path, rel) for rel, _, path in found]
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """The files under `root`, following links to folders but entering each folder once.
+
+    A link to a folder inside `root` is not followed: that folder's files come under their own
+    path, so adding a link moves no id. A folder already entered (a link loop, a second link to
+    one place) is not entered again; subfolders go in name order, so which link wins is fixed.
+    """
+    inside = root.resolve()
+    seen = {_identity(root)}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames[:] = [name for name in sorted(dirnames) if _enter(Path(dirpath, name), inside, seen)]
+        yield from (Path(dirpath, name) for name in filenames)
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """What tells folders apart whatever the links that lead to them."""
+    info = path.stat()
+    return info.st_dev, info.st_ino
+
+
+def _enter(folder: Path, inside: Path, seen: set[tuple[int, int]]) -> bool:
+    """Whether the walk goes into `folder`, which it then counts as seen."""
+    if folder.is_symlink() and folder.resolve().is_relative_to(inside):
+        return False
+    identity = _identity(folder)
+    if identity in seen:
+        return False
+    seen.add(identity)
+    return True
 
 
 def safe_name(path: Path | str) -> str:

@@ -177,6 +177,25 @@ def test_named_pipe_is_refused_not_opened(tmp_path: Path) -> None:
     assert [r["id"] for r in read_jsonl(tmp_path / "out" / "clean.jsonl")] == ["a.txt"]
 
 
+def test_linked_folders_are_read_once_and_loops_end(tmp_path: Path, run_clean) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "deep").mkdir(parents=True)
+    (elsewhere / "far.txt").write_text(GOOD)
+    (elsewhere / "deep" / "deeper.txt").write_text(GOOD)
+    (elsewhere / "deep" / "loop").symlink_to(elsewhere)  # back up: a walk that follows it never ends
+    root = tmp_path / "in"
+    (root / "real").mkdir(parents=True)
+    (root / "real" / "near.txt").write_text(GOOD)
+    (root / "a-link").symlink_to(root / "real")  # inside the root: its files keep their own ids
+    (root / "b-ext").symlink_to(elsewhere)
+    (root / "c-ext").symlink_to(elsewhere)  # a second way to the same folder
+    (tmp_path / "link-to-in").symlink_to(root)
+    run = run_clean(tmp_path / "link-to-in", **LIGHT)
+    assert not run.errors
+    assert sorted(run.clean) == ["b-ext/deep/deeper.txt", "b-ext/far.txt", "real/near.txt"]
+    assert run.clean["b-ext/far.txt"]["source"] == str(tmp_path / "link-to-in" / "b-ext" / "far.txt")
+
+
 def test_rule_file_with_invalid_regex_is_reported_and_run_goes_on(tmp_path: Path, run_clean) -> None:
     pack = tmp_path / "site.yaml"
     pack.write_text("rules:\n  - id: bad\n    description: d\n    kind: line\n    pattern: '[a-'\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import io
 import os
 import stat
 import zlib
@@ -274,16 +275,15 @@ def _chunks(path: Path) -> Iterator[bytes]:
 
 
 def _lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """The lines of content cut in arbitrary pieces, split at b"\\n" like a binary file's lines."""
+    """The lines of content cut in arbitrary pieces, each with its b"\\n" as a binary file gives them."""
     head: list[bytes] = []
     for chunk in chunks:
-        *complete, tail = chunk.split(b"\n")
-        if complete:
-            yield b"".join([*head, complete[0]])
-            yield from complete[1:]
-            head = []
-        if tail:
-            head.append(tail)
+        for line in io.BytesIO(chunk):
+            if line.endswith(b"\n"):
+                yield b"".join([*head, line]) if head else line
+                head = []
+            else:
+                head.append(line)
     if head:
         yield b"".join(head)
 

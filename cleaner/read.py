@@ -12,7 +12,7 @@ import io
 import os
 import stat
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,33 +34,52 @@ SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES
 HTML_FIELD = "html"  # a JSONL record with this field (and no text field) holds a page to extract
 
 
-def input_files(roots: list[Path]) -> list[tuple[Path, str]]:
-    """(path, document id prefix) for every readable-looking file under `roots`, sorted by id.
+@dataclass
+class InputFiles:
+    """What a walk of the inputs found, in id order."""
+
+    files: list[tuple[Path, str]]  # (path, document id prefix) of every file to read
+    skipped: list[str]  # the files left out for an extension the reader does not know
+
+
+def input_files(roots: list[Path], outputs: Sequence[Path] = ()) -> InputFiles:
+    """The files under `roots` to read, sorted by id, and those left out.
 
     Sorting by id (the path relative to its root) makes the output independent of the
-    order in which roots are given and of the file system's directory order.
+    order in which roots are given and of the file system's directory order. The run's
+    `outputs` (folders) are not walked, so a second run does not read the first's output as
+    input; an input that is one of them is a `ValueError`.
     """
+    written = {_identity(folder) for folder in outputs if folder.is_dir()}
     found: list[tuple[str, str, Path]] = []
+    skipped: list[tuple[str, str]] = []
     for root in roots:
-        if root.is_dir():
-            for path in _walk(root):
-                if path.name.lower().endswith(SUFFIXES):
-                    found.append((safe_name(path.relative_to(root).as_posix()), str(path), path))
-        else:
+        if not root.is_dir():
             found.append((safe_name(root.name), str(root), root))
+            continue
+        if _identity(root) in written:
+            raise ValueError(f"input {safe_name(root)} is an output folder of this run: write the output elsewhere")
+        for path in _walk(root, written):
+            entry = (safe_name(path.relative_to(root).as_posix()), str(path))
+            if path.name.lower().endswith(SUFFIXES):
+                found.append((*entry, path))
+            else:
+                skipped.append(entry)
     found.sort()
-    return [(path, rel) for rel, _, path in found]
+    skipped.sort()
+    return InputFiles([(path, doc_id) for doc_id, _, path in found], [safe_name(path) for _, path in skipped])
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: Path, written: set[tuple[int, int]]) -> Iterator[Path]:
     """The files under `root`, following links to folders but entering each folder once.
 
     A link to a folder inside `root` is not followed: that folder's files come under their own
     path, so adding a link moves no id. A folder already entered (a link loop, a second link to
-    one place) is not entered again; subfolders go in name order, so which link wins is fixed.
+    one place) is not entered again, nor one the run writes to; subfolders go in name order, so
+    which link wins is fixed.
     """
     inside = root.resolve()
-    seen = {_identity(root)}
+    seen = written | {_identity(root)}
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         dirnames[:] = [name for name in sorted(dirnames) if _enter(Path(dirpath, name), inside, seen)]
         yield from (Path(dirpath, name) for name in filenames)
@@ -114,7 +133,7 @@ def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Itera
 
 def read_documents(roots: list[Path], text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
     """Documents from every input file, in id order."""
-    for path, doc_id in input_files(roots):
+    for path, doc_id in input_files(roots).files:
         yield from read_file(path, doc_id, text_field, max_bytes)
 
 
@@ -141,11 +160,11 @@ class Shard:
             yield from read_file(path, doc_id, text_field, max_bytes)
 
 
-def plan_shards(roots: list[Path], files_per_shard: int = 256) -> list[Shard]:
+def plan_shards(files: list[tuple[Path, str]], files_per_shard: int = 256) -> list[Shard]:
     """Input files in id order, cut into shards: a JSONL or WARC file alone, others `files_per_shard` at a time."""
     shards: list[Shard] = []
     run: list[tuple[Path, str]] = []
-    for path, doc_id in input_files(roots):
+    for path, doc_id in files:
         if path.name.lower().endswith(JSONL_SUFFIXES + WARC_SUFFIXES):
             if run:
                 shards.append(Shard(len(shards), run))

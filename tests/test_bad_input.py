@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,10 @@ import pytest
 import zstandard
 from conftest import FIXTURES, ROOT, read_jsonl
 
+from cleaner.checkpoint import WORKDIR
 from cleaner.cli import main
+from cleaner.pipeline import clean
+from cleaner.settings import Settings
 
 GOOD = "The harbour master said the new pier would open in May, two months ahead of schedule.\n"
 
@@ -194,6 +199,47 @@ def test_linked_folders_are_read_once_and_loops_end(tmp_path: Path, run_clean) -
     assert not run.errors
     assert sorted(run.clean) == ["b-ext/deep/deeper.txt", "b-ext/far.txt", "real/near.txt"]
     assert run.clean["b-ext/far.txt"]["source"] == str(tmp_path / "link-to-in" / "b-ext" / "far.txt")
+
+
+def test_output_folder_inside_the_input_is_not_read_back(tmp_path: Path, run_clean) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "a.txt").write_text(GOOD)
+    for _ in range(2):  # the second run finds the first's clean.jsonl, report.html...
+        stats = clean([root], root / "out", Settings(**LIGHT))
+        assert stats["documents_in"] == 1 and stats["skipped_files"] == 0
+    (root / "out" / WORKDIR).mkdir()
+    (root / "out" / WORKDIR / "left.jsonl").write_text(f'{{"text": "{GOOD.strip()}"}}\n')
+    assert clean([root], root / "out", Settings(resume=True, **LIGHT))["documents_in"] == 1
+    run = run_clean(root, **LIGHT)  # into another folder, that output is input like any file
+    assert "out/clean.jsonl:1" in run.clean
+    shutil.rmtree(root / "out")
+    index = {**LIGHT, "dedup": True, "dedup_index": root / "index"}
+    for _ in range(2):  # nor the dedup index's files (counted as skipped files if walked)
+        assert clean([root], tmp_path / "indexed", Settings(**index))["skipped_files"] == 0
+    assert (root / "index").is_dir()
+
+
+def test_output_folder_that_is_an_input_stops_the_run(tmp_path: Path, capsys) -> None:
+    (tmp_path / "a.txt").write_text(GOOD)
+    assert main(["clean", str(tmp_path), "-o", str(tmp_path), "-q"]) == 2
+    assert "is an output folder of this run" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_files_of_other_types_are_counted_and_named(tmp_path: Path, capsys) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("a.json", "b.txt.gz", "c.jsonl.bz2", "d.csv", "e.xml"):
+        (other / name).write_text(GOOD)
+    assert main(["clean", str(other), "-o", str(tmp_path / "o1"), "-q"]) == 2  # nothing could be processed
+    err = capsys.readouterr().err
+    assert "skipped 5 file(s)" in err and f"{other / 'a.json'}, {other / 'b.txt.gz'}" in err
+    stats = json.loads((tmp_path / "o1" / "stats.json").read_text())
+    assert stats["skipped_files"] == 5 and stats["documents_in"] == 0
+    (other / "f.txt").write_text(GOOD)
+    assert main(["clean", str(other), "-o", str(tmp_path / "o2"), "-q"]) == 0
+    assert "skipped 5 file(s)" in capsys.readouterr().err
 
 
 def test_rule_file_with_invalid_regex_is_reported_and_run_goes_on(tmp_path: Path, run_clean) -> None:

@@ -191,14 +191,24 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
         try:
             stats = clean(args.inputs, args.output, settings, lambda _doc: progress.advance(task),
                           (rules, rule_errors))
-        except ValueError as err:  # e.g. a dedup index built with other parameters
-            console.print(f"[red]cleaner: {err}[/red]")
+        except ValueError as err:  # e.g. a dedup index built with other parameters, or OUTDIR given as INPUT
+            console.print(f"[red]cleaner: {escape(str(err))}[/red]", soft_wrap=True)
             return 2
+    if stats["skipped_files"]:
+        _warn_skipped(console, stats)
     if not args.quiet:
         _summary(console, stats, args.output)
-    if stats["documents_in"] == 0 and stats["errors"]:
+    if stats["documents_in"] == 0 and (stats["errors"] or stats["skipped_files"]):
         return 2
     return 1 if stats["errors"] else 0
+
+
+def _warn_skipped(console: Console, stats: dict) -> None:
+    """One line for all the files of other types: a folder of them would otherwise give an empty run in silence."""
+    count, examples = stats["skipped_files"], stats["skipped_examples"]
+    more = ", ..." if count > len(examples) else ""
+    console.print(f"[yellow]cleaner: skipped {count:,} file(s) of a type it does not read: "
+                  f"{escape(', '.join(examples))}{more}[/yellow]", soft_wrap=True)
 
 
 def _summary(console: Console, stats: dict, outdir: Path) -> None:

@@ -32,7 +32,7 @@ from .lines import ClassifyLines
 from .markup import StripMarkup
 from .mt import ScoreMachineTranslation
 from .parallel import BatchRunner, Item, Result
-from .read import plan_shards, record_document
+from .read import input_files, plan_shards, record_document
 from .reflow import JoinBrokenLines
 from .report import RunReport
 from .rules import Rule, RuleError, load_rules
@@ -251,13 +251,15 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
     started = time.perf_counter()
     settings.validate()
     rules, rule_errors = loaded_rules if loaded_rules is not None else load_run_rules(settings)
+    outputs = [folder for folder in (outdir, settings.dedup_index) if folder is not None]
+    found = input_files(inputs, outputs)  # before anything is written: an input that is OUTDIR stops here
     pipeline = Pipeline(build_stages(settings, rules), settings)
     store = CheckpointStore(outdir, run_fingerprint(settings, rules), settings.resume) \
         if settings.engine == "local" else None  # Ray retries failed tasks instead
     writer = Writer(outdir, RunReport(settings, rules, rule_errors))
     for err in rule_errors:
         writer.error(err.record())
-    shards = plan_shards(inputs, settings.shard_files)
+    shards = plan_shards(found.files, settings.shard_files)
 
     def local_results(runner: BatchRunner, store: CheckpointStore) -> Iterator[Result]:
         for shard in shards:
@@ -287,6 +289,8 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
         "workers": settings.workers,
         "resumed_shards": store.resumed if store is not None else 0,
         "rule_errors": len(rule_errors),
+        "skipped_files": len(found.skipped),
+        "skipped_examples": found.skipped[:3],
     })
     if store is not None:
         store.finish()

@@ -6,12 +6,16 @@ so the run records it and goes on with the other inputs.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import os
-from collections.abc import Iterator
+import stat
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 import xxhash
@@ -30,48 +34,106 @@ SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES
 HTML_FIELD = "html"  # a JSONL record with this field (and no text field) holds a page to extract
 
 
-def input_files(roots: list[Path]) -> list[tuple[Path, str]]:
-    """(path, document id prefix) for every readable-looking file under `roots`, sorted by id.
+@dataclass
+class InputFiles:
+    """What a walk of the inputs found, in id order."""
+
+    files: list[tuple[Path, str]]  # (path, document id prefix) of every file to read
+    skipped: list[str]  # the files left out for an extension the reader does not know
+
+
+def input_files(roots: list[Path], outputs: Sequence[Path] = ()) -> InputFiles:
+    """The files under `roots` to read, sorted by id, and those left out.
 
     Sorting by id (the path relative to its root) makes the output independent of the
-    order in which roots are given and of the file system's directory order.
+    order in which roots are given and of the file system's directory order. The run's
+    `outputs` (folders) are not walked, so a second run does not read the first's output as
+    input; an input that is one of them is a `ValueError`.
     """
+    written = {_identity(folder) for folder in outputs if folder.is_dir()}
     found: list[tuple[str, str, Path]] = []
+    skipped: list[tuple[str, str]] = []
     for root in roots:
-        if root.is_dir() and not root.is_symlink():
-            for dirpath, dirnames, filenames in os.walk(root):
-                dirnames.sort()
-                for name in filenames:
-                    path = Path(dirpath) / name
-                    if name.lower().endswith(SUFFIXES):
-                        found.append((path.relative_to(root).as_posix(), str(path), path))
-        else:
-            found.append((root.name, str(root), root))
+        if not root.is_dir():
+            found.append((safe_name(root.name), str(root), root))
+            continue
+        if _identity(root) in written:
+            raise ValueError(f"input {safe_name(root)} is an output folder of this run: write the output elsewhere")
+        for path in _walk(root, written):
+            entry = (safe_name(path.relative_to(root).as_posix()), str(path))
+            if path.name.lower().endswith(SUFFIXES):
+                found.append((*entry, path))
+            else:
+                skipped.append(entry)
     found.sort()
-    return [(path, rel) for rel, _, path in found]
+    skipped.sort()
+    return InputFiles([(path, doc_id) for doc_id, _, path in found], [safe_name(path) for _, path in skipped])
+
+
+def _walk(root: Path, written: set[tuple[int, int]]) -> Iterator[Path]:
+    """The files under `root`, following links to folders but entering each folder once.
+
+    A link to a folder inside `root` is not followed: that folder's files come under their own
+    path, so adding a link moves no id. A folder already entered (a link loop, a second link to
+    one place) is not entered again, nor one the run writes to; subfolders go in name order, so
+    which link wins is fixed.
+    """
+    inside = root.resolve()
+    seen = written | {_identity(root)}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames[:] = [name for name in sorted(dirnames) if _enter(Path(dirpath, name), inside, seen)]
+        yield from (Path(dirpath, name) for name in filenames)
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """What tells folders apart whatever the links that lead to them."""
+    info = path.stat()
+    return info.st_dev, info.st_ino
+
+
+def _enter(folder: Path, inside: Path, seen: set[tuple[int, int]]) -> bool:
+    """Whether the walk goes into `folder`, which it then counts as seen."""
+    if folder.is_symlink() and folder.resolve().is_relative_to(inside):
+        return False
+    identity = _identity(folder)
+    if identity in seen:
+        return False
+    seen.add(identity)
+    return True
+
+
+def safe_name(path: Path | str) -> str:
+    """`path` as text any UTF-8 output can hold: a byte of a non-UTF-8 file name shows as `\\xe9`.
+
+    Python keeps such a byte as a lone surrogate, which JSON and hashing refuse; a name that is
+    valid UTF-8 comes back unchanged, so its id does not move.
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
     """The documents of one input file (one, or one per JSONL line), or the errors that stop them."""
     name = path.name.lower()
+    source = safe_name(path)
     try:
+        _check_regular(path, source)
         if name.endswith(JSONL_SUFFIXES):
-            yield from _read_jsonl(path, doc_id, text_field, max_bytes)
+            yield from _read_jsonl(path, source, doc_id, text_field, max_bytes)
         elif name.endswith(WARC_SUFFIXES):
-            yield from _read_warc(path, doc_id, max_bytes)
+            yield from _read_warc(path, source, doc_id, max_bytes)
         else:
-            data = _read_gzip(path, max_bytes) if name.endswith(".gz") else _read_bytes(path, max_bytes)
+            data = _read_gzip(path, source, max_bytes) if name.endswith(".gz") else _read_bytes(path, source, max_bytes)
             fmt = "html" if name.endswith(HTML_SUFFIXES) else "text"
-            yield Document(id=doc_id, source=str(path), raw=data, format=fmt)
+            yield Document(id=doc_id, source=source, raw=data, format=fmt)
     except InputError as err:
         yield err
     except OSError as err:
-        yield InputError(str(path), _describe_os_error(path, err))
+        yield InputError(source, _describe_os_error(path, err))
 
 
 def read_documents(roots: list[Path], text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
     """Documents from every input file, in id order."""
-    for path, doc_id in input_files(roots):
+    for path, doc_id in input_files(roots).files:
         yield from read_file(path, doc_id, text_field, max_bytes)
 
 
@@ -87,8 +149,8 @@ class Shard:
         digest = xxhash.xxh3_64()
         for path, doc_id in self.files:
             try:
-                stat = path.stat()
-                digest.update(f"{doc_id}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+                info = path.stat()
+                digest.update(f"{doc_id}\t{info.st_size}\t{info.st_mtime_ns}\n".encode())
             except OSError:
                 digest.update(f"{doc_id}\tmissing\n".encode())
         return digest.hexdigest()
@@ -98,11 +160,11 @@ class Shard:
             yield from read_file(path, doc_id, text_field, max_bytes)
 
 
-def plan_shards(roots: list[Path], files_per_shard: int = 256) -> list[Shard]:
+def plan_shards(files: list[tuple[Path, str]], files_per_shard: int = 256) -> list[Shard]:
     """Input files in id order, cut into shards: a JSONL or WARC file alone, others `files_per_shard` at a time."""
     shards: list[Shard] = []
     run: list[tuple[Path, str]] = []
-    for path, doc_id in input_files(roots):
+    for path, doc_id in files:
         if path.name.lower().endswith(JSONL_SUFFIXES + WARC_SUFFIXES):
             if run:
                 shards.append(Shard(len(shards), run))
@@ -118,34 +180,45 @@ def plan_shards(roots: list[Path], files_per_shard: int = 256) -> list[Shard]:
     return shards
 
 
+_SPECIAL_FILES = {stat.S_IFIFO: "named pipe", stat.S_IFSOCK: "socket",
+                  stat.S_IFCHR: "character device", stat.S_IFBLK: "block device"}
+
+
+def _check_regular(path: Path, source: str) -> None:
+    """Refuse what is not a regular file before opening it: opening a named pipe waits for a writer forever."""
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        raise InputError(source, f"not a regular file ({_SPECIAL_FILES.get(stat.S_IFMT(mode), 'special file')})")
+
+
 def _describe_os_error(path: Path, err: OSError) -> str:
     if path.is_symlink() and not path.exists():
-        return f"broken symbolic link to {os.readlink(path)}"
+        return f"broken symbolic link to {safe_name(os.readlink(path))}"
     if not path.exists():
         return "no such file"
     return f"cannot read file: {err.strerror or err}"
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
+def _read_bytes(path: Path, source: str, max_bytes: int) -> bytes:
     size = path.stat().st_size
     if size > max_bytes:
-        raise InputError(str(path), f"file is {size:,} bytes, over the --max-bytes limit of {max_bytes:,}")
+        raise InputError(source, f"file is {size:,} bytes, over the --max-bytes limit of {max_bytes:,}")
     return path.read_bytes()
 
 
-def _read_gzip(path: Path, max_bytes: int) -> bytes:
+def _read_gzip(path: Path, source: str, max_bytes: int) -> bytes:
     """The decompressed content of a gzip file, refused past `max_bytes` (a zip bomb is no page)."""
     try:
         with gzip.open(path, "rb") as stream:
             data = stream.read(max_bytes + 1)
     except (OSError, EOFError) as err:
-        raise InputError(str(path), f"cannot decompress: {err}") from None
+        raise InputError(source, f"cannot decompress: {err}") from None
     if len(data) > max_bytes:
-        raise InputError(str(path), f"decompressed content is over the --max-bytes limit of {max_bytes:,}")
+        raise InputError(source, f"decompressed content is over the --max-bytes limit of {max_bytes:,}")
     return data
 
 
-def _read_warc(path: Path, doc_id: str, max_bytes: int) -> Iterator[Document | InputError]:
+def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator[Document | InputError]:
     """One HTML document per WARC `response` record, with the URL and date of its headers.
 
     Other record types (request, metadata, warcinfo...) and non-HTML responses are skipped;
@@ -160,31 +233,78 @@ def _read_warc(path: Path, doc_id: str, max_bytes: int) -> Iterator[Document | I
                 if record.rec_type != "response":
                     continue
                 number += 1
-                source = f"{path}:{number}"
+                where = f"{source}:{number}"
                 content_type = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
                 if content_type and "html" not in content_type.lower():
                     continue
                 data = record.content_stream().read(max_bytes + 1)
                 if len(data) > max_bytes:
-                    yield InputError(source, f"record is over the --max-bytes limit of {max_bytes:,}")
+                    yield InputError(where, f"record is over the --max-bytes limit of {max_bytes:,}")
                     continue
                 metadata = {"url": record.rec_headers.get_header("WARC-Target-URI"),
                             "warc_date": record.rec_headers.get_header("WARC-Date")}
-                yield Document(id=f"{doc_id}:{number}", source=source, raw=data, format="html",
+                yield Document(id=f"{doc_id}:{number}", source=where, raw=data, format="html",
                                metadata={k: v for k, v in metadata.items() if v})
         except (ArchiveLoadFailed, OSError, EOFError, ValueError, AttributeError) as err:
             # warcio raises AttributeError on some garbage headers: a damaged record all the same
             message = " ".join(str(err).split()) or type(err).__name__
-            yield InputError(f"{path}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
+            yield InputError(f"{source}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
 
 
-def _open_jsonl(path: Path) -> io.BufferedIOBase:
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if name.endswith(".zst"):
-        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
-    return open(path, "rb")
+class _DamagedStream(Exception):
+    """A compressed file ends inside a gzip member or zstd frame, or holds bytes that do not decompress."""
+
+
+CHUNK = 1 << 16  # bytes read from disk at a time
+_DECOMPRESSORS: dict[str, tuple[str, Callable[[], Any]]] = {
+    ".gz": ("gzip", lambda: zlib.decompressobj(wbits=31)),
+    ".zst": ("zstd", lambda: zstandard.ZstdDecompressor().decompressobj()),
+}
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    """The content of `path` in pieces, decompressed by its extension (.gz, .zst).
+
+    Concatenated gzip members and zstd frames are read one after the other. Damage raises
+    `_DamagedStream` once the content before it is out, so its lines are kept: a buffered
+    `gzip.open` raised with that content unread, and a zstd stream reader ends a cut frame as
+    if nothing were missing.
+    """
+    codec = _DECOMPRESSORS.get(path.suffix.lower())
+    with open(path, "rb") as file:
+        pieces = iter(lambda: file.read(CHUNK), b"")
+        if codec is None:
+            yield from pieces
+            return
+        name, new = codec
+        decompressor, inside = new(), False
+        for data in pieces:
+            while data:
+                try:
+                    out = decompressor.decompress(data)
+                except (zlib.error, zstandard.ZstdError) as err:
+                    raise _DamagedStream(f"corrupt {name} stream ({err})") from None
+                yield out
+                inside = not decompressor.eof
+                data = b"" if inside else decompressor.unused_data
+                if not inside:
+                    decompressor = new()
+        if inside:
+            raise _DamagedStream(f"truncated {name} stream")
+
+
+def _lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The lines of content cut in arbitrary pieces, each with its b"\\n" as a binary file gives them."""
+    head: list[bytes] = []
+    for chunk in chunks:
+        for line in io.BytesIO(chunk):
+            if line.endswith(b"\n"):
+                yield b"".join([*head, line]) if head else line
+                head = []
+            else:
+                head.append(line)
+    if head:
+        yield b"".join(head)
 
 
 def record_document(index: int, record: str | dict, text_field: str, html: bool = False) -> Document | InputError:
@@ -206,34 +326,41 @@ def record_document(index: int, record: str | dict, text_field: str, html: bool 
     return Document(id=doc_id, source=f"<record {doc_id}>", raw=text, format=fmt, metadata=metadata)
 
 
-def _read_jsonl(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
-    """One document per JSON line; the text field becomes the text, every other field metadata."""
-    with _open_jsonl(path) as raw:
-        stream = io.BufferedReader(raw) if not isinstance(raw, io.BufferedReader) else raw
-        try:
-            for number, line in enumerate(stream, start=1):
-                source = f"{path}:{number}"
-                if not line.strip():
-                    continue
-                if len(line) > max_bytes:
-                    yield InputError(source, f"line is {len(line):,} bytes, over the --max-bytes limit")
-                    continue
-                try:
-                    record = orjson.loads(line)
-                except orjson.JSONDecodeError as err:
-                    yield InputError(source, f"malformed JSON: {err}")
-                    continue
-                if not isinstance(record, dict):
-                    yield InputError(source, f"expected a JSON object, found {type(record).__name__}")
-                    continue
-                fmt = "text"
-                text = record.pop(text_field, None)
-                if text is None and isinstance(record.get(HTML_FIELD), str):
-                    text, fmt = record.pop(HTML_FIELD), "html"
-                if not isinstance(text, str):
-                    yield InputError(source, f"no string field {text_field!r} (see --text-field) "
-                                             f"or {HTML_FIELD!r}")
-                    continue
-                yield Document(id=f"{doc_id}:{number}", source=source, raw=text, metadata=record, format=fmt)
-        except (OSError, EOFError, zstandard.ZstdError) as err:
-            yield InputError(str(path), f"cannot decompress: {err}")
+def _read_jsonl(path: Path, source: str, doc_id: str, text_field: str,
+                max_bytes: int) -> Iterator[Document | InputError]:
+    """One document per JSON line; a damaged compressed file keeps the lines before the damage.
+
+    A file with no JSON line gets the warning an empty text file gets, so it is not lost unnoticed.
+    """
+    number, found = 0, False
+    try:
+        for number, line in enumerate(_lines(_chunks(path)), start=1):
+            if number == 1:
+                line = line.removeprefix(codecs.BOM_UTF8)  # Windows tools start UTF-8 text with one
+            if line.strip():
+                found = True
+                yield _jsonl_document(line, f"{source}:{number}", f"{doc_id}:{number}", text_field, max_bytes)
+    except _DamagedStream as err:
+        yield InputError(source, f"{err} after line {number}" if number else f"{err} before its first line")
+        return
+    if not found:
+        yield InputError(source, "empty file: no JSON lines", severity="warning")
+
+
+def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str, max_bytes: int) -> Document | InputError:
+    """The document of one JSON line: the text field becomes the text, every other field metadata."""
+    if len(line) > max_bytes:
+        return InputError(source, f"line is {len(line):,} bytes, over the --max-bytes limit")
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as err:
+        return InputError(source, f"malformed JSON: {err}")
+    if not isinstance(record, dict):
+        return InputError(source, f"expected a JSON object, found {type(record).__name__}")
+    fmt = "text"
+    text = record.pop(text_field, None)
+    if text is None and isinstance(record.get(HTML_FIELD), str):
+        text, fmt = record.pop(HTML_FIELD), "html"
+    if not isinstance(text, str):
+        return InputError(source, f"no string field {text_field!r} (see --text-field) or {HTML_FIELD!r}")
+    return Document(id=doc_id, source=source, raw=text, metadata=record, format=fmt)

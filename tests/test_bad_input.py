@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import codecs
+import gzip
+import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+import zstandard
+from conftest import FIXTURES, ROOT, read_jsonl
 
+from cleaner.checkpoint import WORKDIR
 from cleaner.cli import main
+from cleaner.pipeline import clean
+from cleaner.settings import Settings
 
 GOOD = "The harbour master said the new pier would open in May, two months ahead of schedule.\n"
 
@@ -62,16 +72,174 @@ def test_huge_jsonl_line_names_the_line(tmp_path: Path, run_clean) -> None:
     assert list(run.clean) == ["big.jsonl:2"]
 
 
-def test_truncated_gzip_keeps_records_before_the_damage(tmp_path: Path, run_clean) -> None:
-    import gzip
+def _records(count: int) -> bytes:
+    return "".join(f'{{"text": "Record {i} says the pier will open in May, ahead of schedule."}}\n'
+                   for i in range(count)).encode()
 
-    lines = "".join(f'{{"text": "Record {i} says the pier will open in May, ahead of schedule."}}\n'
-                    for i in range(2000))
-    blob = gzip.compress(lines.encode())
-    (tmp_path / "cut.jsonl.gz").write_bytes(blob[: len(blob) // 2])
-    run = run_clean(tmp_path / "cut.jsonl.gz", dedup=False)
-    assert run.errors and "cut.jsonl.gz" in run.errors[-1]["source"]
-    assert 0 < len(run.clean) < 2000
+
+def _zstd_flushed(data: bytes) -> bytes:
+    """A zstd frame with a block flushed every 100 lines, as a writer streaming records makes it: a
+    block decompresses whole or not at all, and one-shot compression makes a single block of short input."""
+    writer = zstandard.ZstdCompressor().compressobj()
+    lines = data.splitlines(keepends=True)
+    blocks = (writer.compress(b"".join(lines[i: i + 100])) + writer.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+              for i in range(0, len(lines), 100))
+    return b"".join(blocks) + writer.flush()
+
+
+COMPRESSORS = {"gz": ("gzip", gzip.compress), "zst": ("zstd", _zstd_flushed)}
+LIGHT = {"dedup": False, "junk": False, "language": False, "mt": False}  # only reading is under test
+
+
+@pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
+def test_truncated_stream_keeps_records_before_the_damage(tmp_path: Path, run_clean, suffix: str) -> None:
+    name, compress = COMPRESSORS[suffix]
+    blob = compress(_records(2000))
+    cut = tmp_path / f"cut.jsonl.{suffix}"
+    cut.write_bytes(blob[: len(blob) // 2])
+    run = run_clean(cut, **LIGHT)
+    kept = run.stats["documents_in"]
+    assert 0 < kept < 2000
+    assert set(run.clean) == {f"cut.jsonl.{suffix}:{n}" for n in range(1, kept + 1)}
+    assert run.errors == [{"source": str(cut), "severity": "error",
+                           "error": f"truncated {name} stream after line {kept}"}]
+
+
+@pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
+def test_stream_cut_at_a_line_boundary_is_reported(tmp_path: Path, run_clean, suffix: str) -> None:
+    """Members or frames of one line each: the cut leaves whole lines, and only the error tells."""
+    name, compress = COMPRESSORS[suffix]
+    parts = [compress(line + b"\n") for line in _records(6).splitlines()]
+    cut = tmp_path / f"lines.jsonl.{suffix}"
+    cut.write_bytes(b"".join(parts[:5]) + parts[5][: len(parts[5]) // 2])
+    whole = tmp_path / f"whole.jsonl.{suffix}"
+    whole.write_bytes(b"".join(parts))
+    run = run_clean(cut, whole, **LIGHT)
+    assert run.errors == [{"source": str(cut), "severity": "error",
+                           "error": f"truncated {name} stream after line 5"}]
+    assert len(run.clean) == 11
+
+
+def test_stream_too_short_for_one_line(tmp_path: Path, run_clean) -> None:
+    blob = zstandard.ZstdCompressor().compress(_records(50))
+    cut = tmp_path / "trunc.jsonl.zst"
+    cut.write_bytes(blob[: len(blob) // 2])
+    run = run_clean(cut, **LIGHT)
+    assert run.errors == [{"source": str(cut), "severity": "error",
+                           "error": "truncated zstd stream before its first line"}]
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_jsonl_byte_order_mark_is_skipped(tmp_path: Path, run_clean, suffix: str) -> None:
+    data = codecs.BOM_UTF8 + _records(2)
+    path = tmp_path / f"bom.jsonl{suffix}"
+    path.write_bytes(gzip.compress(data) if suffix else data)
+    run = run_clean(path, **LIGHT)
+    assert not run.errors and set(run.clean) == {f"bom.jsonl{suffix}:1", f"bom.jsonl{suffix}:2"}
+
+
+def test_empty_jsonl_is_a_warning_like_an_empty_text(tmp_path: Path, run_clean) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "in" / "blank.jsonl").write_bytes(b"\n \n")
+    (tmp_path / "in" / "empty.jsonl.gz").write_bytes(gzip.compress(b""))
+    run = run_clean(tmp_path / "in", **LIGHT)
+    assert {e["source"]: (e["severity"], e["error"]) for e in run.errors} == {
+        str(tmp_path / "in" / name): ("warning", "empty file: no JSON lines")
+        for name in ("empty.jsonl", "blank.jsonl", "empty.jsonl.gz")}
+
+
+def test_file_name_that_is_not_utf8_is_named_safely_and_the_run_goes_on(tmp_path: Path, run_clean) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ok.txt").write_text(GOOD)
+    (folder / os.fsdecode(b"caf\xe9.txt")).write_text(GOOD.replace("May", "June"))
+    (folder / os.fsdecode(b"r\xe9c.jsonl")).write_text(f'{{"text": "{GOOD.strip()}"}}\n')
+    (folder / os.fsdecode(b"gone\xff.txt")).symlink_to(os.fsdecode(b"nowhere\xe9.txt"))
+    run = run_clean(folder)
+    assert set(run.clean) | set(run.removed) == {"ok.txt", "caf\\xe9.txt", "r\\xe9c.jsonl:1"}
+    assert run.clean["caf\\xe9.txt"]["source"] == f"{folder}/caf\\xe9.txt"
+    assert run.errors == [{"source": f"{folder}/gone\\xff.txt", "severity": "error",
+                           "error": "broken symbolic link to nowhere\\xe9.txt"}]
+    (run.outdir / "clean.jsonl").read_text(encoding="utf-8")  # valid UTF-8
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_named_pipe_is_refused_not_opened(tmp_path: Path) -> None:
+    """Opening a pipe would wait for a writer forever: the run goes through the command line, so a
+    regression fails on the timeout instead of hanging the tests."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(GOOD)
+    os.mkfifo(folder / "fifo.txt")
+    os.mkfifo(folder / "fifo.jsonl.gz")
+    command = [sys.executable, "-m", "cleaner", "clean", str(folder), "-o", str(tmp_path / "out"), "-q"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 1, done.stderr
+    errors = read_jsonl(tmp_path / "out" / "errors.jsonl")
+    assert errors == [{"source": str(folder / name), "severity": "error", "error": "not a regular file (named pipe)"}
+                      for name in ("fifo.jsonl.gz", "fifo.txt")]
+    assert [r["id"] for r in read_jsonl(tmp_path / "out" / "clean.jsonl")] == ["a.txt"]
+
+
+def test_linked_folders_are_read_once_and_loops_end(tmp_path: Path, run_clean) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "deep").mkdir(parents=True)
+    (elsewhere / "far.txt").write_text(GOOD)
+    (elsewhere / "deep" / "deeper.txt").write_text(GOOD)
+    (elsewhere / "deep" / "loop").symlink_to(elsewhere)  # back up: a walk that follows it never ends
+    root = tmp_path / "in"
+    (root / "real").mkdir(parents=True)
+    (root / "real" / "near.txt").write_text(GOOD)
+    (root / "a-link").symlink_to(root / "real")  # inside the root: its files keep their own ids
+    (root / "b-ext").symlink_to(elsewhere)
+    (root / "c-ext").symlink_to(elsewhere)  # a second way to the same folder
+    (tmp_path / "link-to-in").symlink_to(root)
+    run = run_clean(tmp_path / "link-to-in", **LIGHT)
+    assert not run.errors
+    assert sorted(run.clean) == ["b-ext/deep/deeper.txt", "b-ext/far.txt", "real/near.txt"]
+    assert run.clean["b-ext/far.txt"]["source"] == str(tmp_path / "link-to-in" / "b-ext" / "far.txt")
+
+
+def test_output_folder_inside_the_input_is_not_read_back(tmp_path: Path, run_clean) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "a.txt").write_text(GOOD)
+    for _ in range(2):  # the second run finds the first's clean.jsonl, report.html...
+        stats = clean([root], root / "out", Settings(**LIGHT))
+        assert stats["documents_in"] == 1 and stats["skipped_files"] == 0
+    (root / "out" / WORKDIR).mkdir()
+    (root / "out" / WORKDIR / "left.jsonl").write_text(f'{{"text": "{GOOD.strip()}"}}\n')
+    assert clean([root], root / "out", Settings(resume=True, **LIGHT))["documents_in"] == 1
+    run = run_clean(root, **LIGHT)  # into another folder, that output is input like any file
+    assert "out/clean.jsonl:1" in run.clean
+    shutil.rmtree(root / "out")
+    index = {**LIGHT, "dedup": True, "dedup_index": root / "index"}
+    for _ in range(2):  # nor the dedup index's files (counted as skipped files if walked)
+        assert clean([root], tmp_path / "indexed", Settings(**index))["skipped_files"] == 0
+    assert (root / "index").is_dir()
+
+
+def test_output_folder_that_is_an_input_stops_the_run(tmp_path: Path, capsys) -> None:
+    (tmp_path / "a.txt").write_text(GOOD)
+    assert main(["clean", str(tmp_path), "-o", str(tmp_path), "-q"]) == 2
+    assert "is an output folder of this run" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_files_of_other_types_are_counted_and_named(tmp_path: Path, capsys) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("a.json", "b.txt.gz", "c.jsonl.bz2", "d.csv", "e.xml"):
+        (other / name).write_text(GOOD)
+    assert main(["clean", str(other), "-o", str(tmp_path / "o1"), "-q"]) == 2  # nothing could be processed
+    err = capsys.readouterr().err
+    assert "skipped 5 file(s)" in err and f"{other / 'a.json'}, {other / 'b.txt.gz'}" in err
+    stats = json.loads((tmp_path / "o1" / "stats.json").read_text())
+    assert stats["skipped_files"] == 5 and stats["documents_in"] == 0
+    (other / "f.txt").write_text(GOOD)
+    assert main(["clean", str(other), "-o", str(tmp_path / "o2"), "-q"]) == 0
+    assert "skipped 5 file(s)" in capsys.readouterr().err
 
 
 def test_rule_file_with_invalid_regex_is_reported_and_run_goes_on(tmp_path: Path, run_clean) -> None:

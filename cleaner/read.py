@@ -221,8 +221,9 @@ def _read_gzip(path: Path, source: str, max_bytes: int) -> bytes:
 def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator[Document | InputError]:
     """One HTML document per WARC `response` record, with the URL and date of its headers.
 
-    Other record types (request, metadata, warcinfo...) and non-HTML responses are skipped;
-    a corrupt record ends the file with an error naming the record's offset, and the
+    Other record types (request, metadata, warcinfo...), non-HTML responses and responses other than
+    2xx (redirects, error pages: "404 Not Found" is no article) are skipped, their numbers kept so
+    that ids do not move; a corrupt record ends the file with an error naming the record's offset, and the
     documents read before it are kept.
     """
     number = 0
@@ -236,6 +237,8 @@ def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator
                 where = f"{source}:{number}"
                 content_type = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
                 if content_type and "html" not in content_type.lower():
+                    continue
+                if record.http_headers and not (record.http_headers.get_statuscode() or "200").startswith("2"):
                     continue
                 data = record.content_stream().read(max_bytes + 1)
                 if len(data) > max_bytes:

@@ -42,13 +42,13 @@ def article_html(title: str = "Harbour bridge to be rebuilt", charset: str = "ut
             "<footer>Copyright 2024 Harbour Times. All rights reserved.</footer></body></html>")
 
 
-def warc_bytes(pages: list[tuple[str, str]], compress: bool = False) -> bytes:
+def warc_bytes(pages: list[tuple[str, str]], compress: bool = False, status: str = "200 OK") -> bytes:
     buffer = io.BytesIO()
     writer = WARCWriter(buffer, gzip=compress)
     request = writer.create_warc_record("http://example.com/", "request", payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n"))
     writer.write_record(request)
     for url, html in pages:
-        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+        headers = StatusAndHeaders(status, [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
         record = writer.create_warc_record(url, "response", payload=io.BytesIO(html.encode()), http_headers=headers,
                                            warc_headers_dict={"WARC-Date": "2024-03-01T10:00:00Z"})
         writer.write_record(record)
@@ -77,6 +77,14 @@ def test_warc_response_records_with_url_and_date(tmp_path: Path, run_clean) -> N
     assert first["metadata"]["url"] == "https://a.example/1"
     assert first["metadata"]["warc_date"] == "2024-03-01T10:00:00Z"
     assert BODY_PARAGRAPHS[0] in first["text"]
+
+
+def test_warc_responses_other_than_2xx_are_no_articles(tmp_path: Path, run_clean) -> None:
+    missing = warc_bytes([("https://a.example/gone", article_html("Page not found"))], status="404 Not Found")
+    moved = warc_bytes([("https://a.example/old", article_html("Moved"))], status="301 Moved Permanently")
+    (tmp_path / "crawl.warc").write_bytes(missing + moved + warc_bytes([("https://a.example/1", article_html())]))
+    run = run_clean(tmp_path, dedup=False)
+    assert list(run.clean) == ["crawl.warc:3"] and not run.errors  # the numbers of the records skipped are kept
 
 
 def test_corrupt_warc_record_is_an_error_and_the_run_goes_on(tmp_path: Path, run_clean) -> None:

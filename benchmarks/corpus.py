@@ -4,6 +4,10 @@ Sources: the fixture articles in the repository and, when present, the dirty pag
 ../shared/data/extraction/scrapinghub/dirty/. Each generated document is a source text with a
 numbered sentence of its own (so exact duplicates are only the planted ones), some site
 junk around it, and every tenth one is followed by a near-duplicate: the same text with other junk.
+
+With `lines`, a document is instead that many lines of its own, each the words of a source line in a
+shuffled order: nearly every line of the corpus is distinct, as in a real corpus of many sites, which
+is what fills the corpus-wide boilerplate counter (the source texts repeat every few hundred documents).
 """
 
 from __future__ import annotations
@@ -29,10 +33,21 @@ def source_texts() -> list[str]:
     return texts
 
 
-def build(out: Path, docs: int, per_shard: int = 5000, seed: int = 7) -> tuple[int, int]:
+def shuffled_lines(rng: random.Random, pool: list[list[str]], count: int) -> str:
+    """`count` lines, each the words of a line of `pool` in a new order."""
+    lines = []
+    for words in rng.sample(pool, count):
+        words = list(words)
+        rng.shuffle(words)
+        lines.append(" ".join(words))
+    return "\n".join(lines)
+
+
+def build(out: Path, docs: int, per_shard: int = 5000, seed: int = 7, lines: int | None = None) -> tuple[int, int]:
     """Write `docs` documents as JSONL shards under `out`; return (documents, bytes of text)."""
     rng = random.Random(seed)
     texts = source_texts()
+    pool = [words for text in texts for line in text.splitlines() if len(words := line.split()) >= 6]
     out.mkdir(parents=True, exist_ok=True)
     written = size = 0
     shard, index = None, -1
@@ -42,7 +57,7 @@ def build(out: Path, docs: int, per_shard: int = 5000, seed: int = 7) -> tuple[i
                 shard.close()
             index = written // per_shard
             shard = open(out / f"part-{index:05d}.jsonl", "wb")  # noqa: SIM115
-        base = texts[written % len(texts)]
+        base = shuffled_lines(rng, pool, lines) if lines else texts[written % len(texts)]
         own = f"Report {written} notes that the figure {rng.randrange(10**9)} was published on day {written % 365}."
         text = "\n".join([rng.choice(JUNK_HEAD), own, base, rng.choice(JUNK_TAIL)])
         batch = [text]

@@ -98,6 +98,9 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="run only these configurations (names of the table)")
     parser.add_argument("--datatrove-python", help="a Python with datatrove installed")
     parser.add_argument("--no-datatrove", action="store_true")
+    parser.add_argument("--lines-per-doc", type=int,
+                        help="documents of this many distinct lines (shuffled source lines) instead of whole pages: "
+                             "a corpus whose lines nearly all differ, to measure memory at a large number of documents")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run every configuration this many times, in rounds, and report the median time "
                              "(a shared machine's speed drifts: rounds spread the drift over all configurations)")
@@ -105,7 +108,7 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="cleaner-bench-"))
     try:
-        docs, size = build(work / "corpus", args.docs)
+        docs, size = build(work / "corpus", args.docs, lines=args.lines_per_doc)
         mb = size / 1e6
         print(f"corpus: {docs:,} documents, {mb:.1f} MB of text, in {work / 'corpus'}", file=sys.stderr)
         jobs = []  # (label, command, output folder of a cleaner run or None)

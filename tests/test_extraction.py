@@ -199,6 +199,8 @@ def test_line_classifier_leaves_extracted_articles_to_the_rules(tmp_path: Path, 
     assert len(pieces) >= lines.MIN_UNITS and not lines.looks_like_page([(line, None) for line in article], pieces)
     one_line = [(" ".join(menu + article), None)]
     assert lines.looks_like_page(one_line, lines.candidates(one_line))  # a page flattened with spaces
+    one_article = [(" ".join(article), None)]  # what several extractors write: no menu, no title bar
+    assert not lines.looks_like_page(one_article, lines.candidates(one_article))
     run = run_clean(tmp_path, dedup=False, boilerplate=False)
     assert all(line in run.clean["article.txt"]["text"] for line in article)
     assert not [s for s in run.removed.get("article.txt", {}).get("spans", []) if s["rule"] == RULE_ID]
@@ -269,7 +271,8 @@ class _KeepEveryUnit(LineModel):
 
 def test_sentence_rules_take_junk_sentences_from_a_page_flattened_onto_one_line() -> None:
     comment = "Notify me via e-mail if anyone answers my comment."
-    page = " ".join([*BODY_PARAGRAPHS, *BODY_PARAGRAPHS[::-1], comment, *BODY_PARAGRAPHS])  # 10 sentences, one line
+    bar = "The Harbour Gazette Local News And Views From The Waterfront"  # a title bar: a page, not an article
+    page = " ".join([bar, *BODY_PARAGRAPHS, *BODY_PARAGRAPHS[::-1], comment, *BODY_PARAGRAPHS])  # all on one line
     rules, _ = load_rules([], True)
     junk = RemoveJunk(rules)
     outputs = {}

@@ -550,7 +550,7 @@ class ClassifyLines(DocumentStage):
         no soft rule, and none that moves a line into the title (a sentence inside a page is not its title, and
         the junk stage's guard for a title the metadata gave does not run here). On the benchmark's one-line
         `bs4` pages they took 194 words of junk and none of the articles' from the sentences the model kept
-        (README, "Extraction quality")."""
+        (docs/extraction.md)."""
         if self.junk is None:
             return []
         return [rule for rule in self.junk.rules_for(doc) if rule.kind in ("line", "phrases")

@@ -10,7 +10,7 @@ is a short fragment (a link, a title in italics) inside running text. Hard-wrapp
 is unwrapped: a line continues the one before when that one had no room left for its first word. Blank
 lines (paragraph breaks) are never crossed. On flattenings the line model never saw, this lifts F1 from
 0.80 to 0.86 (the scrapinghub pages one text node per line) and from 0.76 to 0.89 (the same pages
-hard-wrapped at 72 columns) (README, "Extraction quality").
+hard-wrapped at 72 columns) (docs/extraction.md).
 Code without braces, angle brackets, `=` or `;` can be joined too ("import numpy as np" / "import
 pandas as pd"), and a text with no line over 120 characters whose lines are of like length (verse, a
 list of headlines) can be taken for wrapped text: `--no-reflow` keeps every line break of a corpus where

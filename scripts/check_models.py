@@ -5,7 +5,7 @@
 Both scripts are deterministic, so a refit of unchanged code on unchanged data gives the shipped file's
 arrays exactly. When it does not, a change to the features, the rules or the sentence cutting since the
 last fit has left the shipped model describing code that no longer exists (it happened to the MT model:
-see README, "Machine-translation scorer"): refit it with the script named, then review the figures with
+see docs/mt.md): refit it with the script named, then review the figures with
 `benchmarks/eval_extraction.py` or `benchmarks/eval_mt.py` and the goldens with `tests/regression.py`.
 """
 from __future__ import annotations

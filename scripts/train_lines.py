@@ -107,7 +107,7 @@ def text_node_pages(data: Path, every: int = TEXT_NODE_EVERY) -> dict[str, str]:
     The two dirty flavours join a page's text nodes with a newline per block (html_text) or put it on one
     line (bs4); a model fitted on them alone read a page flattened one text node per line at 0.870 F1 with
     folds by site (mean of three splits). With a third of the pages so flattened among the training pages
-    it reads them at 0.884, and html_text and bs4 lose 0.002 (README, "Extraction quality")."""
+    it reads them at 0.884, and html_text and bs4 lose 0.002 (docs/extraction.md)."""
     return {path.name.removesuffix(".html.gz"): text_nodes(gzip.decompress(path.read_bytes()))
             for path in sorted((data / "html").glob("*.html.gz"))
             if xxhash.xxh64_intdigest(("text-nodes" + path.name.removesuffix(".html.gz")).encode()) % every == 0}

@@ -195,7 +195,12 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
             console.print(f"[red]cleaner: {escape(str(err))}[/red]", soft_wrap=True)
             return 2
     if stats["skipped_files"]:
-        _warn_skipped(console, stats)
+        _warn(console, f"skipped {stats['skipped_files']:,} file(s) of a type it does not read",
+              stats["skipped_files"], stats["skipped_examples"])
+    if stats["already_indexed"]:
+        _warn(console, f"{stats['already_indexed']:,} document(s) were already in the index (same id and text), "
+                       "so they count as duplicates of themselves", stats["already_indexed"],
+              stats["already_indexed_examples"])
     if not args.quiet:
         _summary(console, stats, args.output)
     if stats["documents_in"] == 0 and (stats["errors"] or stats["skipped_files"]):
@@ -203,12 +208,11 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
     return 1 if stats["errors"] else 0
 
 
-def _warn_skipped(console: Console, stats: dict) -> None:
-    """One line for all the files of other types: a folder of them would otherwise give an empty run in silence."""
-    count, examples = stats["skipped_files"], stats["skipped_examples"]
+def _warn(console: Console, message: str, count: int, examples: list[str]) -> None:
+    """One line for many files or documents, with the first few names: a folder of files of other types would
+    otherwise give an empty run in silence, and a repeated run into one --index drop everything unexplained."""
     more = ", ..." if count > len(examples) else ""
-    console.print(f"[yellow]cleaner: skipped {count:,} file(s) of a type it does not read: "
-                  f"{escape(', '.join(examples))}{more}[/yellow]", soft_wrap=True)
+    console.print(f"[yellow]cleaner: {message}: {escape(', '.join(examples))}{more}[/yellow]", soft_wrap=True)
 
 
 def _summary(console: Console, stats: dict, outdir: Path) -> None:

@@ -410,7 +410,7 @@ class Deduplicate(Stage):
                 doc = pickle.load(spill)
                 if entry >= 0:
                     self._mark(doc, entry, entries, clusters)
-                    if doc.dropped is None:
+                    if doc.dropped is None and not doc.already_indexed:  # flagged, not added twice
                         kept.append(entry)
                 yield doc
         if self.index is not None and kept:
@@ -447,14 +447,18 @@ class Deduplicate(Stage):
         if rep < 0:
             assert self.index is not None
             rep_id = self.index.id(-1 - rep)
-            rep_sig, rep_size, _ = self.index.rows(np.array([-1 - rep]))
+            rep_sig, rep_size, rep_length = self.index.rows(np.array([-1 - rep]))
         else:
             rep_id = entries.ids[rep]
-            rep_sig, rep_size = entries.signatures.take(np.array([rep])), self._sizes[[rep]]
+            rep_sig, rep_size, rep_length = entries.signatures.take(np.array([rep])), self._sizes[[rep]], None
         jaccard, containment = similarities(entries.signatures.take(np.array([entry])), rep_sig,
                                             self._sizes[[entry]], rep_size)
         doc.cluster_id, doc.cluster_size, doc.duplicate_of = rep_id, size, rep_id
         doc.similarity = round(float(max(jaccard[0], containment[0])), 4)
+        # The same document read again into its index (a run repeated): the index holds no text, so "the
+        # same" is the same id, signature, shingle-set size and length.
+        doc.already_indexed = (rep_length is not None and rep_id == doc.id and jaccard[0] == 1.0
+                               and rep_size[0] == self._sizes[entry] and rep_length[0] == len(doc.text))
         if self.action == "drop":
             doc.drop("duplicate")
 

@@ -71,6 +71,7 @@ class Document:
     cluster_size: int = 1
     duplicate_of: str | None = None
     similarity: float | None = None
+    already_indexed: bool = False  # set by dedup: this id and text are in the --index already
     dropped: str | None = None
     warnings: list[str] = field(default_factory=list)
     # (MinHash signature, shingle-set size, exact key), set by dedup.SignForDedup, used by Deduplicate.

@@ -38,7 +38,7 @@ from .report import RunReport
 from .rules import Rule, RuleError, load_rules
 from .settings import Settings
 from .stage import DocumentStage, Stage
-from .write import Writer, result_record
+from .write import EXAMPLES, Writer, result_record
 
 ErrorSink = Callable[[dict[str, Any]], None]
 
@@ -257,7 +257,7 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
     store = CheckpointStore(outdir, run_fingerprint(settings, rules), settings.resume) \
         if settings.engine == "local" else None  # Ray retries failed tasks instead
     writer = Writer(outdir, RunReport(settings, rules, rule_errors))
-    for err in rule_errors:
+    for err in [*rule_errors, *found.unreadable]:
         writer.error(err.record())
     shards = plan_shards(found.files, settings.shard_files)
 
@@ -290,7 +290,8 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
         "resumed_shards": store.resumed if store is not None else 0,
         "rule_errors": len(rule_errors),
         "skipped_files": len(found.skipped),
-        "skipped_examples": found.skipped[:3],
+        "skipped_examples": found.skipped[:EXAMPLES],
+        "hidden_folders": len(found.hidden),
     })
     if store is not None:
         store.finish()

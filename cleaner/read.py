@@ -7,15 +7,14 @@ so the run records it and goes on with the other inputs.
 from __future__ import annotations
 
 import codecs
-import gzip
 import io
 import os
 import stat
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import xxhash
@@ -24,6 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from .document import Document, InputError
+from .encoding import decode_bytes
 from .markup import MARKDOWN_SUFFIXES
 
 TEXT_SUFFIXES = (".txt", *MARKDOWN_SUFFIXES)  # Markdown: what many scrapers save pages as (see markup.py)
@@ -39,11 +39,22 @@ class InputFiles:
     """What a walk of the inputs found, in id order."""
 
     files: list[tuple[Path, str]]  # (path, document id prefix) of every file to read
-    skipped: list[str]  # the files left out for an extension the reader does not know
+    skipped: list[str] = field(default_factory=list)  # the files left out for an extension the reader does not know
+    unreadable: list[InputError] = field(default_factory=list)  # the folders the walk could not list
+    hidden: list[str] = field(default_factory=list)  # the folders left out for a name starting with "."
+
+
+class _Found(NamedTuple):
+    """A file to read, before its id is made unique in the run."""
+
+    id: str  # the path relative to its root (a file given as input: its name)
+    source: str
+    path: Path
+    base: Path  # the root's absolute path (a file given as input: its folder's), which tells roots apart
 
 
 def input_files(roots: list[Path], outputs: Sequence[Path] = ()) -> InputFiles:
-    """The files under `roots` to read, sorted by id, and those left out.
+    """The files under `roots` to read, sorted by id, and what the walk left out or could not read.
 
     Sorting by id (the path relative to its root) makes the output independent of the
     order in which roots are given and of the file system's directory order. The run's
@@ -51,37 +62,88 @@ def input_files(roots: list[Path], outputs: Sequence[Path] = ()) -> InputFiles:
     input; an input that is one of them is a `ValueError`.
     """
     written = {_identity(folder) for folder in outputs if folder.is_dir()}
-    found: list[tuple[str, str, Path]] = []
-    skipped: list[tuple[str, str]] = []
-    for root in roots:
-        if not root.is_dir():
-            found.append((safe_name(root.name), str(root), root))
-            continue
-        if _identity(root) in written:
-            raise ValueError(f"input {safe_name(root)} is an output folder of this run: write the output elsewhere")
-        for path in _walk(root, written):
-            entry = (safe_name(path.relative_to(root).as_posix()), str(path))
-            if path.name.lower().endswith(SUFFIXES):
-                found.append((*entry, path))
-            else:
-                skipped.append(entry)
-    found.sort()
-    skipped.sort()
-    return InputFiles([(path, doc_id) for doc_id, _, path in found], [safe_name(path) for _, path in skipped])
+    walked = InputFiles([])
+    found = [entry for root in roots for entry in _root_files(root, written, walked)]
+    walked.files = _named(found)
+    walked.skipped.sort()
+    walked.unreadable.sort(key=lambda err: err.source)
+    walked.hidden.sort()
+    return walked
 
 
-def _walk(root: Path, written: set[tuple[int, int]]) -> Iterator[Path]:
+def _root_files(root: Path, written: set[tuple[int, int]], walked: InputFiles) -> Iterator[_Found]:
+    """The files to read of one input; those of other types go to `walked.skipped`."""
+    base = Path(os.path.abspath(root))
+    if not root.is_dir():
+        yield _Found(safe_name(root.name), str(root), root, base.parent)
+        return
+    if _identity(root) in written:
+        raise ValueError(f"input {safe_name(root)} is an output folder of this run: write the output elsewhere")
+    for path in _walk(root, written, walked):
+        if path.name.lower().endswith(SUFFIXES):
+            yield _Found(safe_name(path.relative_to(root).as_posix()), str(path), path, base)
+        else:
+            walked.skipped.append(safe_name(path))
+
+
+def _named(found: list[_Found]) -> list[tuple[Path, str]]:
+    """(path, id) of each file, sorted by id; a root given twice is read once."""
+    once: dict[tuple[Path, str], _Found] = {}
+    for entry in sorted(found):
+        once.setdefault((entry.base, entry.id), entry)
+    unique = list(once.values())
+    named = zip(_distinct_ids(unique), unique, strict=True)
+    return [(entry.path, doc_id) for doc_id, entry in sorted(named, key=lambda pair: (pair[0], pair[1].source))]
+
+
+def _distinct_ids(found: list[_Found]) -> list[str]:
+    """The id of each file, unique in the run.
+
+    Files under two roots can have one relative path (`x/a.txt` and `y/a.txt` are both `a.txt`), and a
+    `duplicate_of` naming it would be ambiguous. Each such file's id then starts with the end of its root's
+    path: the root's name (`x/a.txt`), or as many of its last folders as tell the roots apart and clash with
+    no other id. It depends on the roots, not on their order; an id no two roots share does not move.
+    """
+    groups: dict[str, list[int]] = {}
+    for i, entry in enumerate(found):
+        groups.setdefault(entry.id, []).append(i)
+    ids = [entry.id for entry in found]
+    taken = {doc_id for doc_id, members in groups.items() if len(members) == 1}
+    shared = [members for _, members in sorted(groups.items()) if len(members) > 1]
+    for members in shared:  # of distinct roots, so the whole of their paths tells them apart
+        deepest = max(len(found[i].base.parts) - 1 for i in members)  # parts[0] is the anchor, "/"
+        for depth in range(1, deepest + 1):
+            named = [_with_root(found[i], depth) for i in members]
+            if len(set(named)) == len(named) and taken.isdisjoint(named):
+                break
+        taken.update(named)
+        for i, name in zip(members, named, strict=True):
+            ids[i] = name
+    return ids
+
+
+def _with_root(entry: _Found, depth: int) -> str:
+    """`entry`'s id after the last `depth` folders of its root's path."""
+    return "/".join([*(safe_name(part) for part in entry.base.parts[1:][-depth:]), entry.id])
+
+
+def _walk(root: Path, written: set[tuple[int, int]], walked: InputFiles) -> Iterator[Path]:
     """The files under `root`, following links to folders but entering each folder once.
 
     A link to a folder inside `root` is not followed: that folder's files come under their own
     path, so adding a link moves no id. A folder already entered (a link loop, a second link to
-    one place) is not entered again, nor one the run writes to; subfolders go in name order, so
-    which link wins is fixed.
+    one place) is not entered again, nor one the run writes to, nor a hidden one (`.git`: a tool's
+    files, not documents; `walked.hidden` counts them); subfolders go in name order, so which link
+    wins is fixed. A folder that cannot be listed goes to `walked.unreadable` and the walk goes on.
     """
     inside = root.resolve()
     seen = written | {_identity(root)}
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        dirnames[:] = [name for name in sorted(dirnames) if _enter(Path(dirpath, name), inside, seen)]
+
+    def unreadable(err: OSError) -> None:
+        walked.unreadable.append(InputError(safe_name(err.filename), f"cannot read folder: {err.strerror or err}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
+        dirnames[:] = [name for name in sorted(dirnames) if _enter(Path(dirpath, name), inside, seen, walked.hidden)]
         yield from (Path(dirpath, name) for name in filenames)
 
 
@@ -91,12 +153,18 @@ def _identity(path: Path) -> tuple[int, int]:
     return info.st_dev, info.st_ino
 
 
-def _enter(folder: Path, inside: Path, seen: set[tuple[int, int]]) -> bool:
-    """Whether the walk goes into `folder`, which it then counts as seen."""
+def _enter(folder: Path, inside: Path, seen: set[tuple[int, int]], hidden: list[str]) -> bool:
+    """Whether the walk goes into `folder`, which it then counts as seen; a hidden one goes to `hidden`.
+
+    A hidden folder is not counted as seen, so a link of another name to the same place is still followed.
+    """
     if folder.is_symlink() and folder.resolve().is_relative_to(inside):
         return False
     identity = _identity(folder)
     if identity in seen:
+        return False
+    if folder.name.startswith("."):
+        hidden.append(safe_name(folder))
         return False
     seen.add(identity)
     return True
@@ -132,8 +200,10 @@ def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Itera
 
 
 def read_documents(roots: list[Path], text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
-    """Documents from every input file, in id order."""
-    for path, doc_id in input_files(roots).files:
+    """Documents from every input file, in id order, after the folders that could not be read."""
+    found = input_files(roots)
+    yield from found.unreadable
+    for path, doc_id in found.files:
         yield from read_file(path, doc_id, text_field, max_bytes)
 
 
@@ -207,15 +277,19 @@ def _read_bytes(path: Path, source: str, max_bytes: int) -> bytes:
 
 
 def _read_gzip(path: Path, source: str, max_bytes: int) -> bytes:
-    """The decompressed content of a gzip file, refused past `max_bytes` (a zip bomb is no page)."""
+    """The decompressed content of a gzip file, refused past `max_bytes` (a zip bomb is no page).
+
+    Read as a compressed JSONL file is (`_chunks`), so a cut or damaged file is named as such.
+    """
+    data = bytearray()
     try:
-        with gzip.open(path, "rb") as stream:
-            data = stream.read(max_bytes + 1)
-    except (OSError, EOFError) as err:
-        raise InputError(source, f"cannot decompress: {err}") from None
-    if len(data) > max_bytes:
-        raise InputError(source, f"decompressed content is over the --max-bytes limit of {max_bytes:,}")
-    return data
+        for chunk in _chunks(path):
+            data += chunk
+            if len(data) > max_bytes:
+                raise InputError(source, f"decompressed content is over the --max-bytes limit of {max_bytes:,}")
+    except _DamagedStream as err:
+        raise InputError(source, str(err)) from None
+    return bytes(data)
 
 
 def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator[Document | InputError]:
@@ -355,9 +429,11 @@ def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str, max_
     if len(line) > max_bytes:
         return InputError(source, f"line is {len(line):,} bytes, over the --max-bytes limit")
     try:
-        record = orjson.loads(line)
+        record, note = _load_json(line, source)
     except orjson.JSONDecodeError as err:
         return InputError(source, f"malformed JSON: {err}")
+    except InputError as err:
+        return err
     if not isinstance(record, dict):
         return InputError(source, f"expected a JSON object, found {type(record).__name__}")
     fmt = "text"
@@ -366,4 +442,32 @@ def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str, max_
         text, fmt = record.pop(HTML_FIELD), "html"
     if not isinstance(text, str):
         return InputError(source, f"no string field {text_field!r} (see --text-field) or {HTML_FIELD!r}")
-    return Document(id=doc_id, source=source, raw=text, metadata=record, format=fmt)
+    doc = Document(id=doc_id, source=source, raw=text, metadata=record, format=fmt)
+    if note:  # as the encoding stage notes it for a text file
+        doc.warnings.append(note)
+        doc.metadata["encoding_note"] = note
+    return doc
+
+
+def _load_json(line: bytes, source: str) -> tuple[Any, str | None]:
+    """The JSON value of a line and, when its bytes are not UTF-8, a note saying how they were decoded.
+
+    Such a line (a cp1252 quote in a string, from a tool that wrote its platform's encoding) is decoded
+    as a text file is, rather than lost to orjson's "surrogates not allowed"; `orjson.JSONDecodeError`
+    when it is no JSON all the same, `InputError` when no encoding fits.
+    """
+    try:
+        return orjson.loads(line), None
+    except orjson.JSONDecodeError:
+        if _is_utf8(line):
+            raise
+    text, note = decode_bytes(line, source)
+    return orjson.loads(text), note
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -17,6 +17,7 @@ from .document import Document
 from .report import RunReport
 
 _OPTS = orjson.OPT_APPEND_NEWLINE
+EXAMPLES = 3  # names a count of files or documents in stats.json comes with (`skipped_examples`, ...)
 
 
 def clean_record(doc: Document) -> dict[str, Any]:
@@ -72,6 +73,7 @@ class Writer:
         self.rule_chars: Counter[str] = Counter()
         self.errors = 0
         self.warnings = 0
+        self.already_indexed: list[str] = []  # the first few ids of documents already in the dedup index
 
     def document(self, doc: Document) -> None:
         self.counts["documents_in"] += 1
@@ -85,6 +87,10 @@ class Writer:
         audit = removed_record(doc)
         if audit is not None:
             self.files["removed.jsonl"].write(orjson.dumps(audit, option=_OPTS))
+        if doc.already_indexed:
+            self.counts["already_indexed"] += 1
+            if len(self.already_indexed) < EXAMPLES:
+                self.already_indexed.append(doc.id)
         if doc.dropped is None:
             self.counts["documents_out"] += 1
             self.files["clean.jsonl"].write(orjson.dumps(clean_record(doc), option=_OPTS))
@@ -108,6 +114,8 @@ class Writer:
             "documents_in": self.counts["documents_in"],
             "documents_out": self.counts["documents_out"],
             "dropped": dict(sorted(self.dropped.items())),
+            "already_indexed": self.counts["already_indexed"],
+            "already_indexed_examples": self.already_indexed,
             "errors": self.errors,
             "warnings": self.warnings,
             "rules": {rule: {"lines": self.rule_lines[rule], "chars": self.rule_chars[rule]}

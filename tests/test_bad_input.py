@@ -267,3 +267,128 @@ def test_exit_status(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["clean", str(tmp_path / "ok"), "-o", str(tmp_path / "o5"), "--mt-action", "burn"])
     assert stop.value.code == 2
+
+
+def test_unreadable_folder_is_an_error_and_the_run_goes_on(tmp_path: Path, run_clean, monkeypatch) -> None:
+    """Root reads any folder: listing `locked` fails here as `chmod 000` makes it fail for a user."""
+    root = tmp_path / "in"
+    (root / "locked").mkdir(parents=True)
+    (root / "locked" / "hidden-from-us.txt").write_text(GOOD)
+    (root / "open").mkdir()
+    (root / "open" / "a.txt").write_text(GOOD)
+    real = os.scandir
+
+    def scandir(path=".", *args):
+        if str(path).endswith("/locked"):  # paths only: shutil.rmtree lists folders by descriptor
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path, *args)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    run = run_clean(root, **LIGHT)
+    assert run.errors == [{"source": str(root / "locked"), "severity": "error",
+                           "error": "cannot read folder: Permission denied"}]
+    assert list(run.clean) == ["open/a.txt"]
+
+
+def test_jsonl_line_that_is_not_utf8_is_decoded_like_a_text_file(tmp_path: Path, run_clean) -> None:
+    data = tmp_path / "legacy.jsonl"
+    data.write_bytes(b'{"text": "The harbour master said \x93the new pier\x94 would open in May, ahead of schedule."}\n'
+                     b'{"text": "A line cut \x93 short\n'
+                     + _records(1))
+    run = run_clean(data, **LIGHT)
+    assert "\u201cthe new pier\u201d would open" in run.clean["legacy.jsonl:1"]["text"]
+    note = "not valid UTF-8 at byte 34; decoded as cp1252"
+    assert run.clean["legacy.jsonl:1"]["metadata"]["encoding_note"] == note
+    assert run.errors[0] == {"source": f"{data}:1", "severity": "warning", "error": note}
+    assert run.errors[1]["source"] == f"{data}:2" and run.errors[1]["severity"] == "error"
+    assert run.errors[1]["error"].startswith("malformed JSON: ") and len(run.errors) == 2
+    assert "legacy.jsonl:3" in run.clean
+
+
+def test_ids_are_unique_across_roots_whatever_their_order(tmp_path: Path) -> None:
+    for root, text in (("x", GOOD), ("y", GOOD.replace("May", "June")), ("deep/x", GOOD.replace("May", "July"))):
+        (tmp_path / root).mkdir(parents=True)
+        (tmp_path / root / "a.txt").write_text(text)
+    (tmp_path / "x" / "only-x.txt").write_text(GOOD.replace("pier", "bridge"))
+    (tmp_path / "y" / "copy.jsonl").write_text(json.dumps({"text": GOOD.strip()}) + "\n")
+    roots = [tmp_path / "x", tmp_path / "y"]
+    outputs = [tmp_path / "forward", tmp_path / "backward"]
+    for order, outdir in zip((roots, roots[::-1]), outputs, strict=True):
+        clean(order, outdir, Settings(**{**LIGHT, "dedup": True}))
+    for name in ("clean.jsonl", "removed.jsonl", "errors.jsonl"):
+        assert (outputs[0] / name).read_bytes() == (outputs[1] / name).read_bytes()
+    kept = [r["id"] for r in read_jsonl(outputs[0] / "clean.jsonl")]
+    assert kept == ["only-x.txt", "x/a.txt", "y/a.txt"]  # an id no other root has does not move
+    removed = read_jsonl(outputs[0] / "removed.jsonl")
+    assert [(r["id"], r["duplicate_of"]) for r in removed] == [("copy.jsonl:1", "x/a.txt")]
+    # roots of one name: as much of their paths as tells them apart
+    stats = clean([tmp_path / "deep" / "x", tmp_path / "x", tmp_path / "x"], tmp_path / "same-name", Settings(**LIGHT))
+    assert stats["documents_in"] == 3  # a root given twice is read once
+    assert [r["id"] for r in read_jsonl(tmp_path / "same-name" / "clean.jsonl")] == [
+        "deep/x/a.txt", "only-x.txt", f"{tmp_path.name}/x/a.txt"]
+    # files given as inputs are told apart by their folders
+    clean([tmp_path / "y" / "a.txt", tmp_path / "x" / "a.txt"], tmp_path / "files", Settings(**LIGHT))
+    assert [r["id"] for r in read_jsonl(tmp_path / "files" / "clean.jsonl")] == ["x/a.txt", "y/a.txt"]
+
+
+def test_truncated_html_gz_says_so(tmp_path: Path, run_clean) -> None:
+    page = f"<html><body><article><p>{GOOD}</p></article></body></html>".encode()
+    blob = gzip.compress(page * 50)
+    (tmp_path / "cut.html.gz").write_bytes(blob[: len(blob) // 2])
+    (tmp_path / "junk.html.gz").write_bytes(b"\x1f\x8b" + b"\x00" * 40)
+    run = run_clean(tmp_path, **LIGHT)
+    assert run.errors[0] == {"source": str(tmp_path / "cut.html.gz"), "severity": "error",
+                             "error": "truncated gzip stream"}
+    assert run.errors[1]["source"] == str(tmp_path / "junk.html.gz")
+    assert run.errors[1]["error"].startswith("corrupt gzip stream (")
+    big = tmp_path / "big" / "big.html.gz"
+    big.parent.mkdir()
+    big.write_bytes(gzip.compress(page * 100))
+    error = run_clean(big.parent, max_bytes=len(page) * 10, **LIGHT).errors
+    assert error == [{"source": str(big), "severity": "error",
+                      "error": f"decompressed content is over the --max-bytes limit of {len(page) * 10:,}"}]
+
+
+def test_hidden_folders_are_left_out_unless_named(tmp_path: Path, run_clean) -> None:
+    root = tmp_path / "in"
+    for folder in (".git/objects", ".cache", "sub/.svn", "sub/.out"):
+        (root / folder).mkdir(parents=True)
+    (root / ".git" / "objects" / "pack.txt").write_text(GOOD)
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (root / "sub" / ".svn" / "entries.txt").write_text(GOOD)
+    (root / "sub" / "a.txt").write_text(GOOD)
+    (root / ".hidden-file.txt").write_text(GOOD.replace("May", "June"))  # only folders are hidden
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "far.txt").write_text(GOOD.replace("May", "July"))
+    (root / ".link").symlink_to(tmp_path / "elsewhere")
+    (root / "link").symlink_to(tmp_path / "elsewhere")  # the same place under a name that is not hidden
+    stats = clean([root], root / "sub" / ".out", Settings(**LIGHT))  # an output folder is not counted
+    assert (stats["documents_in"], stats["skipped_files"], stats["hidden_folders"]) == (3, 0, 4)
+    assert [r["id"] for r in read_jsonl(root / "sub" / ".out" / "clean.jsonl")] == [
+        ".hidden-file.txt", "link/far.txt", "sub/a.txt"]
+    run = run_clean(root / ".git", **LIGHT)  # named as an input, it is read
+    assert list(run.clean) == ["objects/pack.txt"] and run.stats["skipped_files"] == 1
+    assert run.stats["hidden_folders"] == 0
+
+
+def test_a_run_repeated_into_its_index_says_its_documents_were_there(tmp_path: Path, capsys) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(GOOD)
+    (tmp_path / "in" / "b.txt").write_text(GOOD.replace("harbour master", "mayor").replace("May", "June"))
+    command = ["clean", str(tmp_path / "in"), "--index", str(tmp_path / "index"), "--no-mt", "--no-language"]
+    assert main([*command, "-o", str(tmp_path / "o1"), "-q"]) == 0
+    assert "already in the index" not in capsys.readouterr().err
+    (tmp_path / "in" / "c.txt").write_text(GOOD.replace("pier", "bridge").replace("May", "March"))
+    (tmp_path / "in" / "b.txt").write_text(GOOD.replace("harbour master", "mayor").replace("May", "June") + "Updated.")
+    assert main([*command, "-o", str(tmp_path / "o2"), "-q"]) == 0
+    assert "cleaner: 1 document(s) were already in the index (same id and text)" in capsys.readouterr().err
+    stats = json.loads((tmp_path / "o2" / "stats.json").read_text())
+    assert stats["already_indexed"] == 1 and stats["already_indexed_examples"] == ["a.txt"]
+    removed = {r["id"]: r for r in read_jsonl(tmp_path / "o2" / "removed.jsonl")}
+    assert removed["a.txt"]["duplicate_of"] == "a.txt" and removed["a.txt"]["reason"] == "duplicate"
+    assert removed["b.txt"]["duplicate_of"] == "b.txt"  # changed since: a duplicate of its old self, not "already"
+    assert [r["id"] for r in read_jsonl(tmp_path / "o2" / "clean.jsonl")] == ["c.txt"]
+    assert json.loads((tmp_path / "index" / "meta.json").read_text())["count"] == 3
+    flagged = main([*command, "--dedup-action", "flag", "-o", str(tmp_path / "o3"), "-q"])
+    assert flagged == 0 and "2 document(s) were already in the index" in capsys.readouterr().err
+    assert json.loads((tmp_path / "index" / "meta.json").read_text())["count"] == 4  # b.txt's new text, kept

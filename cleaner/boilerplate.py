@@ -10,9 +10,8 @@ lines found in at least `boilerplate_min_docs` documents of their group, as span
 id `corpus-boilerplate` (unless every line of the document recurs: then the document is the
 content, or a duplicate for the dedup stage, and stays whole). The counts live in sorted numpy
 arrays (`LineCounter`, 12 bytes a distinct line; a dict took 86); past `MAX_ENTRIES` lines (about
-100 MB) the rarest are forgotten down to half of it (lossy counting: lines
-seen once, then twice, ..., never a line already in `boilerplate_min_docs` documents), so memory stays
-bounded on corpora of any size.
+100 MB) the rarest are forgotten down to half of it (lossy counting: lines seen once, then twice, ...,
+never a line already in `boilerplate_min_docs` documents), so memory stays bounded on corpora of any size.
 """
 
 from __future__ import annotations
@@ -85,7 +84,7 @@ class LineCounter:
         self.size = 0
         self._all_keys = np.zeros(0, dtype=np.uint64)  # sorted in [:size]; the rest is room to grow
         self._all_counts = np.zeros(0, dtype=np.uint32)
-        self._keys, self._counts = array("Q"), array("I")  # the buffer
+        self._new_keys, self._new_counts = array("Q"), array("I")  # the buffer, merged every BUFFER
 
     @property
     def keys(self) -> np.ndarray:
@@ -101,13 +100,13 @@ class LineCounter:
 
     def add(self, keys: Iterable[int], counts: Iterable[int] | None = None) -> None:
         """Count `keys` (distinct, those of one document) once each, or `counts[i]` times."""
-        before = len(self._keys)
-        self._keys.extend(keys)
+        before = len(self._new_keys)
+        self._new_keys.extend(keys)
         if counts is None:
-            self._counts.extend([1] * (len(self._keys) - before))
+            self._new_counts.extend([1] * (len(self._new_keys) - before))
         else:
-            self._counts.extend(counts)
-        if len(self._keys) >= BUFFER:
+            self._new_counts.extend(counts)
+        if len(self._new_keys) >= BUFFER:
             self._merge()
 
     def recurring(self) -> set[int]:
@@ -116,14 +115,14 @@ class LineCounter:
         return set(self.keys[self.counts >= self.min_docs].tolist())
 
     def _merge(self) -> None:
-        if not self._keys:
+        if not self._new_keys:
             return
-        new = np.frombuffer(self._keys, dtype=np.uint64)
+        new = np.frombuffer(self._new_keys, dtype=np.uint64)
         order = np.argsort(new, kind="stable")
-        new, added = new[order], np.frombuffer(self._counts, dtype=np.uint32)[order]
+        new, added = new[order], np.frombuffer(self._new_counts, dtype=np.uint32)[order]
         first = np.flatnonzero(np.concatenate([[True], new[1:] != new[:-1]]))
         new, added = new[first], np.add.reduceat(added, first).astype(np.uint32)
-        self._keys, self._counts = array("Q"), array("I")
+        self._new_keys, self._new_counts = array("Q"), array("I")
         at = np.searchsorted(self.keys, new)
         found = at < self.size
         found[found] = self.keys[at[found]] == new[found]

@@ -388,19 +388,28 @@ def record_document(index: int, record: str | dict, text_field: str, html: bool 
     """A document from an in-process record: a string, or a mapping like a JSONL line.
 
     Its id is the record's `id` field when it has one, else its position; every field but the
-    text goes to metadata, as for JSONL input.
+    text goes to metadata, and a mapping with an `html` field and no text is a page, as for JSONL input.
     """
-    fmt = "html" if html else "text"
     if isinstance(record, str):
-        return Document(id=str(index), source=f"<record {index}>", raw=record, format=fmt)
+        return Document(id=str(index), source=f"<record {index}>", raw=record, format="html" if html else "text")
     if not isinstance(record, dict):
         return InputError(f"<record {index}>", f"expected a string or a mapping, found {type(record).__name__}")
     metadata = dict(record)
     doc_id = str(metadata["id"]) if metadata.get("id") is not None else str(index)
-    text = metadata.pop(text_field, None)
-    if not isinstance(text, str):
-        return InputError(f"<record {doc_id}>", f"no string field {text_field!r} (see text_field)")
-    return Document(id=doc_id, source=f"<record {doc_id}>", raw=text, format=fmt, metadata=metadata)
+    text, found = record_text(metadata, text_field)
+    if text is None:
+        return InputError(f"<record {doc_id}>", f"no string field {text_field!r} (see text_field) or {HTML_FIELD!r}")
+    return Document(id=doc_id, source=f"<record {doc_id}>", raw=text, format="html" if html else found,
+                    metadata=metadata)
+
+
+def record_text(record: dict[str, Any], text_field: str) -> tuple[str | None, str]:
+    """Take a record's text out of it, and its format: `text_field`, else a page in `HTML_FIELD` ("html");
+    None when it has neither as a string. The same for a JSONL line and a mapping given to the library."""
+    text = record.pop(text_field, None)
+    if text is None and isinstance(record.get(HTML_FIELD), str):
+        return record.pop(HTML_FIELD), "html"
+    return (text if isinstance(text, str) else None), "text"
 
 
 def _read_jsonl(path: Path, source: str, doc_id: str, text_field: str,
@@ -436,11 +445,8 @@ def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str, max_
         return err
     if not isinstance(record, dict):
         return InputError(source, f"expected a JSON object, found {type(record).__name__}")
-    fmt = "text"
-    text = record.pop(text_field, None)
-    if text is None and isinstance(record.get(HTML_FIELD), str):
-        text, fmt = record.pop(HTML_FIELD), "html"
-    if not isinstance(text, str):
+    text, fmt = record_text(record, text_field)
+    if text is None:
         return InputError(source, f"no string field {text_field!r} (see --text-field) or {HTML_FIELD!r}")
     doc = Document(id=doc_id, source=source, raw=text, metadata=record, format=fmt)
     if note:  # as the encoding stage notes it for a text file

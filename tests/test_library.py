@@ -28,6 +28,16 @@ def test_clean_text_html_options_and_drops() -> None:
         clean_text("\x00\x01\x02" * 50)
 
 
+def test_a_mapping_with_an_html_field_is_a_page_as_in_jsonl() -> None:
+    html = (FIXTURES / "formats" / "article.html").read_text(encoding="utf-8")
+    pipeline = Pipeline(dedup=False)
+    [page] = pipeline.clean([{"id": "p1", "html": html, "url": "https://news.example.org/p1"}])
+    assert page["reason"] is None and page["text"] == clean_text(html, html=True)
+    assert page["metadata"]["url"] == "https://news.example.org/p1" and "html" not in page["metadata"]
+    assert list(pipeline.clean([{"id": "p2", "body": html}])) == []  # neither field: an error record
+    assert "'html'" in pipeline.errors[-1]["error"]
+
+
 def test_pipeline_cleans_records_with_dedup_and_errors() -> None:
     body = SEED.read_text(encoding="utf-8")
     pipeline = Pipeline(mt_action="drop")

@@ -298,7 +298,7 @@ def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator
     Other record types (request, metadata, warcinfo...), non-HTML responses and responses other than
     2xx (redirects, error pages: "404 Not Found" is no article) are skipped, their numbers kept so
     that ids do not move; a corrupt record ends the file with an error naming the record's offset, and the
-    documents read before it are kept.
+    documents read before it are kept. A file without any response record gets a warning.
     """
     number = 0
     with open(path, "rb") as stream:
@@ -326,6 +326,9 @@ def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator
             # warcio raises AttributeError on some garbage headers: a damaged record all the same
             message = " ".join(str(err).split()) or type(err).__name__
             yield InputError(f"{source}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
+        else:
+            if not number:  # as an empty JSONL file is reported: a crawl that fetched nothing is not lost unnoticed
+                yield InputError(source, "empty file: no WARC response records", severity="warning")
 
 
 class _DamagedStream(Exception):

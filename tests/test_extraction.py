@@ -86,6 +86,15 @@ def test_warc_responses_other_than_2xx_are_no_articles(tmp_path: Path, run_clean
     run = run_clean(tmp_path, dedup=False)
     assert list(run.clean) == ["crawl.warc:3"] and not run.errors  # the numbers of the records skipped are kept
 
+    crawls = tmp_path / "crawls"
+    crawls.mkdir()
+    (crawls / "empty.warc").write_bytes(b"")
+    (crawls / "requests.warc.gz").write_bytes(warc_bytes([], compress=True))  # a request record only
+    run = run_clean(crawls, dedup=False)
+    assert sorted((e["source"].rsplit("/", 1)[-1], e["severity"], e["error"]) for e in run.errors) == [
+        ("empty.warc", "warning", "empty file: no WARC response records"),
+        ("requests.warc.gz", "warning", "empty file: no WARC response records")]
+
 
 def test_corrupt_warc_record_is_an_error_and_the_run_goes_on(tmp_path: Path, run_clean) -> None:
     good = warc_bytes([("https://a.example/1", article_html())])

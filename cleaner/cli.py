@@ -197,6 +197,10 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
     if stats["skipped_files"]:
         _warn(console, f"skipped {stats['skipped_files']:,} file(s) of a type it does not read",
               stats["skipped_files"], stats["skipped_examples"])
+    if stats["earlier_outputs"]:
+        _warn(console, f"left out {len(stats['earlier_outputs']):,} output folder(s) of earlier runs found in the "
+                       "input (name such a folder as INPUT to clean it again)", len(stats["earlier_outputs"]),
+              stats["earlier_outputs"])
     if stats["already_indexed"]:
         _warn(console, f"{stats['already_indexed']:,} document(s) were already in the index (same id and text), "
                        "so they count as duplicates of themselves", stats["already_indexed"],

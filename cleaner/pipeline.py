@@ -292,6 +292,7 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
         "skipped_files": len(found.skipped),
         "skipped_examples": found.skipped[:EXAMPLES],
         "hidden_folders": len(found.hidden),
+        "earlier_outputs": found.outputs,
     })
     if store is not None:
         store.finish()

@@ -42,6 +42,7 @@ class InputFiles:
     skipped: list[str] = field(default_factory=list)  # the files left out for an extension the reader does not know
     unreadable: list[InputError] = field(default_factory=list)  # the folders the walk could not list
     hidden: list[str] = field(default_factory=list)  # the folders left out for a name starting with "."
+    outputs: list[str] = field(default_factory=list)  # output folders of earlier runs found inside the inputs
 
 
 class _Found(NamedTuple):
@@ -68,6 +69,7 @@ def input_files(roots: list[Path], outputs: Sequence[Path] = ()) -> InputFiles:
     walked.skipped.sort()
     walked.unreadable.sort(key=lambda err: err.source)
     walked.hidden.sort()
+    walked.outputs.sort()
     return walked
 
 
@@ -143,7 +145,7 @@ def _walk(root: Path, written: set[tuple[int, int]], walked: InputFiles) -> Iter
         walked.unreadable.append(InputError(safe_name(err.filename), f"cannot read folder: {err.strerror or err}"))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
-        dirnames[:] = [name for name in sorted(dirnames) if _enter(Path(dirpath, name), inside, seen, walked.hidden)]
+        dirnames[:] = [name for name in sorted(dirnames) if _enter(Path(dirpath, name), inside, seen, walked)]
         yield from (Path(dirpath, name) for name in filenames)
 
 
@@ -153,10 +155,12 @@ def _identity(path: Path) -> tuple[int, int]:
     return info.st_dev, info.st_ino
 
 
-def _enter(folder: Path, inside: Path, seen: set[tuple[int, int]], hidden: list[str]) -> bool:
-    """Whether the walk goes into `folder`, which it then counts as seen; a hidden one goes to `hidden`.
+def _enter(folder: Path, inside: Path, seen: set[tuple[int, int]], walked: InputFiles) -> bool:
+    """Whether the walk goes into `folder`, which it then counts as seen; a hidden one goes to `walked.hidden`,
+    and the output folder of an earlier run (its `clean.jsonl` and `stats.json`) to `walked.outputs`: its
+    records are this corpus cleaned once already, and would come back as duplicates of their own sources.
 
-    A hidden folder is not counted as seen, so a link of another name to the same place is still followed.
+    Such a folder is not counted as seen, so a link of another name to the same place is still followed.
     """
     if folder.is_symlink() and folder.resolve().is_relative_to(inside):
         return False
@@ -164,7 +168,10 @@ def _enter(folder: Path, inside: Path, seen: set[tuple[int, int]], hidden: list[
     if identity in seen:
         return False
     if folder.name.startswith("."):
-        hidden.append(safe_name(folder))
+        walked.hidden.append(safe_name(folder))
+        return False
+    if (folder / "clean.jsonl").is_file() and (folder / "stats.json").is_file():
+        walked.outputs.append(safe_name(folder))
         return False
     seen.add(identity)
     return True

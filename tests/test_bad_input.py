@@ -201,7 +201,7 @@ def test_linked_folders_are_read_once_and_loops_end(tmp_path: Path, run_clean) -
     assert run.clean["b-ext/far.txt"]["source"] == str(tmp_path / "link-to-in" / "b-ext" / "far.txt")
 
 
-def test_output_folder_inside_the_input_is_not_read_back(tmp_path: Path, run_clean) -> None:
+def test_output_folder_inside_the_input_is_not_read_back(tmp_path: Path, run_clean, capsys) -> None:
     root = tmp_path / "in"
     root.mkdir()
     (root / "a.txt").write_text(GOOD)
@@ -211,8 +211,12 @@ def test_output_folder_inside_the_input_is_not_read_back(tmp_path: Path, run_cle
     (root / "out" / WORKDIR).mkdir()
     (root / "out" / WORKDIR / "left.jsonl").write_text(f'{{"text": "{GOOD.strip()}"}}\n')
     assert clean([root], root / "out", Settings(resume=True, **LIGHT))["documents_in"] == 1
-    run = run_clean(root, **LIGHT)  # into another folder, that output is input like any file
-    assert "out/clean.jsonl:1" in run.clean
+    run = run_clean(root, **LIGHT)  # into another folder: the earlier run's output is left out, and named
+    assert list(run.clean) == ["a.txt"] and run.stats["earlier_outputs"] == [str(root / "out")]
+    assert "clean.jsonl:1" in run_clean(root / "out", **LIGHT).clean  # named as INPUT, it is cleaned again
+    assert main(["clean", str(root), "-o", str(tmp_path / "again"), "-q", "--no-dedup"]) == 0
+    assert f"left out 1 output folder(s) of earlier runs found in the input (name such a folder as INPUT to clean it " \
+           f"again): {root / 'out'}" in capsys.readouterr().err
     shutil.rmtree(root / "out")
     index = {**LIGHT, "dedup": True, "dedup_index": root / "index"}
     for _ in range(2):  # nor the dedup index's files (counted as skipped files if walked)

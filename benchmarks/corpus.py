@@ -47,7 +47,8 @@ def build(out: Path, docs: int, per_shard: int = 5000, seed: int = 7, lines: int
     """Write `docs` documents as JSONL shards under `out`; return (documents, bytes of text)."""
     rng = random.Random(seed)
     texts = source_texts()
-    pool = [words for text in texts for line in text.splitlines() if len(words := line.split()) >= 6]
+    pool = [words for text in texts for line in text.splitlines() if len(words := line.split()) >= 6] \
+        if lines else []  # the source lines `shuffled_lines` draws from
     out.mkdir(parents=True, exist_ok=True)
     written = size = 0
     shard, index = None, -1

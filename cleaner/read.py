@@ -89,11 +89,16 @@ def _root_files(root: Path, written: set[tuple[int, int]], walked: InputFiles) -
 
 
 def _named(found: list[_Found]) -> list[tuple[Path, str]]:
-    """(path, id) of each file, sorted by id; a root given twice is read once."""
-    once: dict[tuple[Path, str], _Found] = {}
-    for entry in sorted(found):
-        once.setdefault((entry.base, entry.id), entry)
-    unique = list(once.values())
+    """(path, id) of each file, sorted by id.
+
+    A file is read once however many inputs lead to it (a root given twice, a folder and a folder or file
+    inside it, a link to either): under the one where its id is longest, the input holding the others, so it
+    gets the id it would have if that input were given alone, whatever the order of the inputs.
+    """
+    once: dict[tuple[int, int] | str, _Found] = {}
+    for entry in sorted(found, key=lambda entry: (-entry.id.count("/"), entry)):
+        once.setdefault(_file_identity(entry.path), entry)
+    unique = sorted(once.values())
     named = zip(_distinct_ids(unique), unique, strict=True)
     return [(entry.path, doc_id) for doc_id, entry in sorted(named, key=lambda pair: (pair[0], pair[1].source))]
 
@@ -147,6 +152,15 @@ def _walk(root: Path, written: set[tuple[int, int]], walked: InputFiles) -> Iter
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
         dirnames[:] = [name for name in sorted(dirnames) if _enter(Path(dirpath, name), inside, seen, walked)]
         yield from (Path(dirpath, name) for name in filenames)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | str:
+    """What tells files apart whatever the links that lead to them; a file that cannot be reached is told by
+    its path (reading it reports why)."""
+    try:
+        return _identity(path)
+    except OSError:
+        return str(path)
 
 
 def _identity(path: Path) -> tuple[int, int]:

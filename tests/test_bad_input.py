@@ -396,3 +396,18 @@ def test_a_run_repeated_into_its_index_says_its_documents_were_there(tmp_path: P
     flagged = main([*command, "--dedup-action", "flag", "-o", str(tmp_path / "o3"), "-q"])
     assert flagged == 0 and "2 document(s) were already in the index" in capsys.readouterr().err
     assert json.loads((tmp_path / "index" / "meta.json").read_text())["count"] == 4  # b.txt's new text, kept
+
+
+def test_a_file_under_two_inputs_is_read_once(tmp_path: Path) -> None:
+    root = tmp_path / "x"
+    (root / "sub").mkdir(parents=True)
+    (root / "top.txt").write_text(GOOD)
+    (root / "sub" / "a.txt").write_text(GOOD.replace("May", "June"))
+    (tmp_path / "link").symlink_to(root / "sub")  # the same folder by another path
+    inside = [root / "sub", root / "top.txt", tmp_path / "link"]
+    for order, outdir in ((inside, "forward"), (inside[::-1], "backward")):
+        stats = clean([*order, root], tmp_path / outdir, Settings(**LIGHT))
+        assert stats["documents_in"] == 2
+        # the id and source it has under the input holding the others, as if given alone
+        assert [(r["id"], r["source"]) for r in read_jsonl(tmp_path / outdir / "clean.jsonl")] == [
+            ("sub/a.txt", str(root / "sub" / "a.txt")), ("top.txt", str(root / "top.txt"))]

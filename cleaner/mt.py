@@ -51,6 +51,7 @@ from .settings import Settings
 from .stage import DocumentStage
 
 MODEL_FILE = "mt.npz"
+RULE_ID = "machine-translation"  # the rule of the paragraphs `drop-paragraphs` moves to the audit
 DISCLAIMER_WEIGHT = 0.95
 DENSITY_SCALE = 2.5  # artifact probability mass per thousand words that gives a document 1 - 1/e
 MIN_STYLE_WORDS = 8  # shorter sentences are menu items, captions, headings: no evidence of style
@@ -306,9 +307,9 @@ class ScoreMachineTranslation(DocumentStage):
         kept_lines = [i for i, (_line, rule) in enumerate(doc.annotated) if rule is None]
         for index in sorted(flagged):
             line = kept_lines[index] + 1 if len(kept_lines) == len(paragraphs) else index + 1
-            doc.removed.append(Span("machine-translation", paragraphs[index], line, evidence="machine-translation"))
+            doc.removed.append(Span(RULE_ID, paragraphs[index], line, evidence="machine-translation"))
             if len(kept_lines) == len(paragraphs):
-                doc.annotated[kept_lines[index]] = (paragraphs[index], "machine-translation")
+                doc.annotated[kept_lines[index]] = (paragraphs[index], RULE_ID)
         doc.text = "\n\n".join(p for i, p in enumerate(paragraphs) if i not in flagged)
         if not doc.text:
             doc.drop("machine-translation")

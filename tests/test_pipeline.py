@@ -109,3 +109,13 @@ def test_explain_labels_removed_lines(capsys) -> None:
     assert main(["explain", str(SEEDS / "004_ffa0f568251b8a3b.txt"), "--rule", "byline"]) == 0
     out = capsys.readouterr().out
     assert "[-byline-] By Press Association" in out and "link-farm" not in out
+
+
+def test_explain_takes_the_rule_ids_of_stages(capsys) -> None:
+    """removed.jsonl names the line classifier, corpus boilerplate and MT paragraphs by rule ids no pack defines."""
+    assert main(["explain", str(FIXTURES / "formats" / "page.md"), "--rule", "line-classifier"]) == 0
+    out = capsys.readouterr().out
+    assert "[-line-classifier-] Sport" in out and "byline" not in out
+    for rule in ("corpus-boilerplate", "machine-translation"):
+        assert main(["explain", str(FIXTURES / "formats" / "page.md"), "--rule", rule]) == 0
+        assert "[-" not in capsys.readouterr().out

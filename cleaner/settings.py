@@ -96,6 +96,7 @@ class Settings:
             if getattr(self, name) not in choices:
                 raise SettingsError(f"must be one of {', '.join(choices)}, not {getattr(self, name)!r}", name)
         self._validate_lang()
+        self._validate_rule_paths()
         self._validate_combinations()
 
     def _validate_lang(self) -> None:
@@ -106,6 +107,15 @@ class Settings:
             if code not in language_codes():
                 raise SettingsError(f"{code!r} is not a language code langdetect produces (ISO 639-1 such as "
                                     f"en, de, fr, zh-cn; all: {', '.join(language_codes())})", "lang")
+
+    def _validate_rule_paths(self) -> None:
+        """A pack that is not there (a misspelt path, a folder of `.yml` files) would clean the whole corpus
+        without the user's rules; a pack that is there but has errors is reported rule by rule (`load_rules`)."""
+        for path in self.rule_paths:
+            if not path.exists():
+                raise SettingsError(f"no such file or folder: {path}", "rule_paths")
+            if path.is_dir() and not any(path.glob("*.yaml")):
+                raise SettingsError(f"folder {path} holds no .yaml rule file", "rule_paths")
 
     def _validate_combinations(self) -> None:
         """Values that are each fine but not together."""

@@ -40,6 +40,8 @@ def test_every_settings_field_is_a_config_key_and_printed(tmp_path: Path, monkey
 
 def test_config_file_then_command_line(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "packs").mkdir()
+    (tmp_path / "packs" / "mine.yaml").write_text("rules: []\n")
     (tmp_path / "cleaner.toml").write_text('mt_threshold = 0.7\nmt-action = "drop"\nno-language = true\n'
                                            'rules = ["packs/mine.yaml"]\nlang = ["en", "de"]\n')
     assert main(["clean", "--print-config"]) == 0
@@ -118,6 +120,7 @@ def test_output_from_the_config_file(tmp_path: Path, monkeypatch) -> None:
     ("preset = \"fast\"\n", 1, "preset must be one of pretraining, audit, extracted, not 'fast'"),
     ("[other]\nx = 1\n[tool.cleaner]\nx = 1\n", 4, "unknown option 'x'"),
     ("mt_threshold = \n", 1, "invalid TOML"),
+    ("quiet = true\nrules = [\"packs\"]\n", 2, "rules: no such file or folder"),
 ])
 def test_bad_config_names_file_and_line_before_reading(tmp_path: Path, monkeypatch, capsys, text, line,
                                                       message) -> None:
@@ -283,6 +286,7 @@ def test_lang_is_case_insensitive_and_unknown_codes_are_refused(tmp_path: Path, 
     (["--address", "foo"], "argument --address: a Ray cluster address is only used with engine 'ray' (here: 'local')"),
     (["--bands", "100"], "argument --bands: LSH bands x rows (100 x 2) must not exceed the MinHash permutations"),
     (["--mt-threshold", "0"], "argument --mt-threshold: must be in (0, 1], not 0.0"),
+    (["--rules", "/nonexistent/site.yaml"], "argument --rules: no such file or folder: /nonexistent/site.yaml"),
 ])
 def test_bad_option_values_exit_2_naming_the_option(tmp_path: Path, capsys, argv, message) -> None:
     with pytest.raises(SystemExit) as stop:
@@ -312,3 +316,18 @@ def test_clean_help_names_every_input_format_read() -> None:
     named = set(re.findall(r"\.\w+", _clean_parser().description))  # ".html/.htm(.gz)": .html, .htm, .gz
     for suffix in SUFFIXES:  # .md and .markdown too
         assert set(re.findall(r"\.\w+", suffix)) <= named, suffix
+
+
+def test_a_rule_pack_that_is_not_there_stops_the_run(tmp_path: Path, capsys) -> None:
+    """A misspelt --rules path, or a folder of `.yml` files, would clean the whole corpus without the user's rules."""
+    (tmp_path / "packs").mkdir()
+    (tmp_path / "packs" / "site.yml").write_text("rules: []\n")
+    for command in (["clean", str(SEEDS), "-o", str(tmp_path / "out")], ["explain", str(SEEDS / "000_b34158107f69da0f.txt")]):
+        with pytest.raises(SystemExit) as stop:
+            main([*command, "--rules", str(tmp_path / "packs")])
+        assert stop.value.code == 2
+        assert f"argument --rules: folder {tmp_path / 'packs'} holds no .yaml rule file" in \
+            " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(ValueError, match="rule_paths: no such file or folder"):
+        Settings(rule_paths=[tmp_path / "none.yaml"]).validate()

@@ -389,6 +389,10 @@ class Deduplicate(Stage):
         self.index = Index(settings.dedup_index, self.params) if settings.dedup_index else None
         self._sizes = np.empty(0, np.int64)  # shingle-set sizes of the current run's entries
         self.action = settings.dedup_action
+        # `cleaner clean` saves the index once its outputs are complete: a run stopped before then and resumed
+        # would otherwise find its own documents indexed, and drop them all as duplicates of themselves.
+        self.hold_index = False
+        self._unsaved: tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def run(self, docs: Iterable[Document]) -> Iterator[Document]:
         entries = Entries(self.params.num_perm)
@@ -416,7 +420,15 @@ class Deduplicate(Stage):
         if self.index is not None and kept:
             rows = np.asarray(kept, dtype=np.int64)
             lengths, sizes, _ = entries.arrays()
-            self.index.add([entries.ids[i] for i in kept], entries.signatures.take(rows), sizes[rows], lengths[rows])
+            self._unsaved = ([entries.ids[i] for i in kept], entries.signatures.take(rows), sizes[rows], lengths[rows])
+            if not self.hold_index:
+                self.save_index()
+
+    def save_index(self) -> None:
+        """Add the documents the last run kept to the index (`hold_index`: the caller says when)."""
+        if self.index is not None and self._unsaved is not None:
+            self.index.add(*self._unsaved)
+            self._unsaved = None
 
     def _spill(self, batch: list[Document], spill, entries: Entries, entry_of: array) -> None:
         live = [doc for doc in batch if doc.dropped is None]

@@ -254,6 +254,9 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
     outputs = [folder for folder in (outdir, settings.dedup_index) if folder is not None]
     found = input_files(inputs, outputs)  # before anything is written: an input that is OUTDIR stops here
     pipeline = Pipeline(build_stages(settings, rules), settings)
+    dedup = next((stage for stage in pipeline.rest if isinstance(stage, Deduplicate)), None)
+    if dedup is not None:
+        dedup.hold_index = True  # saved last, below
     store = CheckpointStore(outdir, run_fingerprint(settings, rules), settings.resume) \
         if settings.engine == "local" else None  # Ray retries failed tasks instead
     writer = Writer(outdir, RunReport(settings, rules, rule_errors))
@@ -296,4 +299,6 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
     })
     if store is not None:
         store.finish()
+    if dedup is not None:  # after the outputs and with no checkpoint left, so a run stopped before is done again
+        dedup.save_index()
     return stats

@@ -97,3 +97,24 @@ def test_workers_end_when_the_main_process_is_killed(tmp_path: Path) -> None:
     while any(map(_alive, workers)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(map(_alive, workers)), "workers outlived the killed run"
+
+
+def _interrupted(*_args) -> None:
+    raise KeyboardInterrupt  # Ctrl-C, at the moment it stands for
+
+
+def test_run_stopped_while_writing_resumes_to_identical_output_with_an_index(tmp_path: Path, monkeypatch) -> None:
+    """The index gets the run's documents only once its outputs are complete: saved before, a run stopped
+    while writing them found its own documents in the index on resume, and dropped them all."""
+    clean([FIXTURES], tmp_path / "whole", Settings(dedup_index=tmp_path / "whole-index"))
+    settings = Settings(dedup_index=tmp_path / "index")
+    with monkeypatch.context() as patched:
+        patched.setattr("cleaner.write.Writer.close", _interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            clean([FIXTURES], tmp_path / "out", settings)
+    assert not (tmp_path / "index").exists()
+    stats = clean([FIXTURES], tmp_path / "out", Settings(dedup_index=tmp_path / "index", resume=True))
+    assert stats["resumed_shards"] > 0 and stats["already_indexed"] == 0
+    _same_outputs(tmp_path / "whole", tmp_path / "out")
+    for name in ("ids.bin", "signatures.npy"):
+        assert (tmp_path / "index" / name).read_bytes() == (tmp_path / "whole-index" / name).read_bytes()

@@ -33,7 +33,13 @@ class CheckpointStore:
             shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.run = run_fingerprint
+        self.found = len(list(self.folder.glob("*.pkl.zst")))  # what an interrupted run left
         self.resumed = 0
+
+    @property
+    def unused(self) -> int:
+        """Checkpoints found but not used: of other settings or rules, or of input files changed since."""
+        return self.found - self.resumed
 
     def _path(self, shard: Shard) -> Path:
         return self.folder / f"{shard.index:07d}-{shard.fingerprint()}-{self.run}.pkl.zst"

@@ -201,6 +201,8 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
         _warn(console, f"left out {len(stats['earlier_outputs']):,} output folder(s) of earlier runs found in the "
                        "input (name such a folder as INPUT to clean it again)", len(stats["earlier_outputs"]),
               stats["earlier_outputs"])
+    if settings.resume:
+        _warn_resume(console, stats, args.output)
     if stats["already_indexed"]:
         _warn(console, f"{stats['already_indexed']:,} document(s) were already in the index (same id and text), "
                        "so they count as duplicates of themselves", stats["already_indexed"],
@@ -217,6 +219,19 @@ def _warn(console: Console, message: str, count: int, examples: list[str]) -> No
     otherwise give an empty run in silence, and a repeated run into one --index drop everything unexplained."""
     more = ", ..." if count > len(examples) else ""
     console.print(f"[yellow]cleaner: {message}: {escape(', '.join(examples))}{more}[/yellow]", soft_wrap=True)
+
+
+def _warn_resume(console: Console, stats: dict, outdir: Path) -> None:
+    """Say when --resume could not use what it found: the run was as long as a new one, which it would not expect."""
+    if stats["unused_checkpoints"]:
+        message = (f"{stats['unused_checkpoints']:,} checkpoint(s) in {outdir} were made with other settings or rules, "
+                   f"or input files changed since: their shards were processed again ({stats['resumed_shards']:,} "
+                   "reused)")
+    elif not stats["resumed_shards"]:
+        message = f"nothing to resume in {outdir} (no checkpoint of an interrupted run): every shard was processed"
+    else:
+        return
+    console.print(f"[yellow]cleaner: --resume: {escape(message)}[/yellow]", soft_wrap=True)
 
 
 def _summary(console: Console, stats: dict, outdir: Path) -> None:

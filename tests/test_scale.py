@@ -13,6 +13,7 @@ import pytest
 from conftest import FIXTURES, SEEDS
 
 from cleaner.checkpoint import WORKDIR
+from cleaner.cli import main
 from cleaner.pipeline import clean
 from cleaner.settings import Settings
 
@@ -118,3 +119,18 @@ def test_run_stopped_while_writing_resumes_to_identical_output_with_an_index(tmp
     _same_outputs(tmp_path / "whole", tmp_path / "out")
     for name in ("ids.bin", "signatures.npy"):
         assert (tmp_path / "index" / name).read_bytes() == (tmp_path / "whole-index" / name).read_bytes()
+
+
+def test_resume_says_when_it_cannot_use_the_checkpoints(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Checkpoints of other settings are not used (README): the run says so rather than redo every shard unnoticed."""
+    with monkeypatch.context() as patched:
+        patched.setattr("cleaner.write.Writer.close", _interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            clean([SEEDS], tmp_path / "out", Settings(dedup=False))
+    command = ["clean", str(SEEDS), "-o", str(tmp_path / "out"), "-q", "--no-dedup", "--resume"]
+    assert main([*command, "--mt-action", "drop"]) == 0
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    assert (stats["resumed_shards"], stats["unused_checkpoints"]) == (0, 1)
+    assert "--resume: 1 checkpoint(s) in" in capsys.readouterr().err
+    assert main(command) == 0  # the run completed: nothing is left to resume
+    assert "--resume: nothing to resume" in capsys.readouterr().err

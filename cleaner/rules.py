@@ -258,10 +258,23 @@ def _compile(path: str, line: int, rule_id: str, what: str, pattern: Any, flags:
         raise RuleError(path, line, f"rule {rule_id!r}: invalid regex in {what}: {err}") from None
 
 
+def _check_examples_shape(examples: dict[str, Any], path: str, line: int, rule_id: str) -> None:
+    """A misspelt list (`no-match`) would test nothing, and a string instead of a list each of its letters."""
+    unknown = sorted(set(examples) - {"match", "no_match"})
+    if unknown:
+        raise RuleError(path, line, f"rule {rule_id!r}: examples: unknown list(s) {', '.join(map(str, unknown))} "
+                                    "(match, no_match)")
+    for name, values in examples.items():
+        if values is not None and (not isinstance(values, list) or not all(isinstance(v, str) for v in values)):
+            raise RuleError(path, line, f"rule {rule_id!r}: examples: {name} must be a list of strings")
+
+
 def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
     """A compiled rule from its YAML mapping; `RuleError` names the file and line of any problem."""
     rule_id = spec.get("id")
-    if not isinstance(rule_id, str) or not rule_id:
+    if rule_id is not None and not isinstance(rule_id, str):
+        raise RuleError(path, line, f"rule id must be a string, not {type(rule_id).__name__} ({rule_id!r})")
+    if not rule_id:
         raise RuleError(path, line, "rule without an 'id'")
     unknown = sorted(set(spec) - OPTIONS)
     if unknown:
@@ -278,6 +291,7 @@ def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
     examples = spec["examples"]
     if not isinstance(examples, dict) or not examples.get("match"):
         raise RuleError(path, line, f"rule {rule_id!r}: examples need at least one 'match'")
+    _check_examples_shape(examples, path, line, rule_id)
     for name, types in _TYPES.items():
         value = spec.get(name)
         if value is not None and (not isinstance(value, types) or (bool not in types and isinstance(value, bool))):

@@ -64,6 +64,24 @@ def test_duplicate_id_and_unknown_option_are_refused(tmp_path: Path) -> None:
     assert any(src == f"{pack}:7" and "unknown option(s) patern" in m for src, m in messages)
 
 
+@pytest.mark.parametrize(("examples", "message"), [
+    ("{match: 'Sign up'}", "examples: match must be a list of strings"),  # was read letter by letter
+    ("{match: ['Sign up'], no-match: ['Sign up today']}", "examples: unknown list(s) no-match (match, no_match)"),
+    ("{match: ['Sign up'], no_match: [{a: b}]}", "examples: no_match must be a list of strings"),
+])
+def test_examples_of_the_wrong_shape_are_refused(examples: str, message: str) -> None:
+    """A typo in the examples would otherwise test nothing (`no-match`), or test each letter of a string."""
+    rules, errors = load_pack("rules:\n  - id: sign-up\n    description: d\n    kind: line\n    pattern: '^Sign up$'\n"
+                              f"    examples: {examples}\n", "p.yaml")
+    assert not rules and [(e.source, e.message) for e in errors] == [("p.yaml:2", f"rule 'sign-up': {message}")]
+
+
+def test_an_id_that_is_not_a_string_is_named() -> None:
+    _, errors = load_pack("rules:\n  - id: 42\n    description: d\n    kind: line\n    pattern: x\n"
+                          "    examples: {match: [x]}\n", "p.yaml")
+    assert [e.message for e in errors] == ["rule id must be a string, not int (42)"]
+
+
 def test_invalid_yaml_names_the_line() -> None:
     _, errors = load_pack("rules:\n  - id: x\n    description: a: b\n", "p.yaml")
     assert errors and errors[0].source.startswith("p.yaml:") and "invalid YAML" in errors[0].message

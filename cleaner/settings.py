@@ -79,9 +79,14 @@ class Settings:
     boilerplate_min_docs: int = 5
 
     def __post_init__(self) -> None:
-        """Language codes in langdetect's lower case (`EN` -> `en`), which is what `lang` is compared with."""
+        """Language codes in langdetect's lower case (`EN` -> `en`), which is what `lang` is compared with;
+        paths as `Path`, however a library caller wrote them (`rule_paths=["mysite.yaml"]`)."""
         if not isinstance(self.lang, str):  # a bare string is refused by `validate`
             self.lang = [code.lower() if isinstance(code, str) else code for code in self.lang]
+        if not isinstance(self.rule_paths, str):
+            self.rule_paths = [Path(path) for path in self.rule_paths]
+        if self.dedup_index is not None:
+            self.dedup_index = Path(self.dedup_index)
 
     def validate(self) -> None:
         """Raise `SettingsError` (a `ValueError`) on the first value a run cannot use."""
@@ -111,6 +116,8 @@ class Settings:
     def _validate_rule_paths(self) -> None:
         """A pack that is not there (a misspelt path, a folder of `.yml` files) would clean the whole corpus
         without the user's rules; a pack that is there but has errors is reported rule by rule (`load_rules`)."""
+        if isinstance(self.rule_paths, str):
+            raise SettingsError(f"must be a list of paths, e.g. [{self.rule_paths!r}], not a string", "rule_paths")
         for path in self.rule_paths:
             if not path.exists():
                 raise SettingsError(f"no such file or folder: {path}", "rule_paths")

@@ -85,3 +85,17 @@ def test_clean_refuses_bad_settings_before_writing(tmp_path) -> None:
     with pytest.raises(ValueError, match="shard_files: must be at least 1"):
         clean([SEEDS], tmp_path / "out", Settings(shard_files=0))
     assert not (tmp_path / "out").exists()
+
+
+def test_paths_may_be_given_as_strings(tmp_path) -> None:
+    """As a caller writes them (`Pipeline(rule_paths=["mysite.yaml"])`); they failed deep inside as str."""
+    pack = tmp_path / "mysite.yaml"
+    pack.write_text("rules:\n  - id: mysite-newsletter\n    description: d\n    kind: line\n"
+                    "    pattern: '^Get the Morning Briefing'\n    examples: {match: ['Get the Morning Briefing']}\n")
+    pipeline = Pipeline(rule_paths=[str(pack)], dedup_index=str(tmp_path / "index"))
+    text = "The pier opens in May, two months ahead of schedule, officials said.\nGet the Morning Briefing\n"
+    [result] = pipeline.clean([text])
+    assert [span["rule"] for span in result["spans"]] == ["mysite-newsletter"] and not pipeline.errors
+    assert (tmp_path / "index" / "meta.json").exists()
+    with pytest.raises(ValueError, match="rule_paths: must be a list of paths"):
+        Pipeline(rule_paths=str(pack))

@@ -39,8 +39,10 @@ VERSION = "lines-gbt-9"
 
 _TOKEN = re.compile(r"\w+")
 _TERMINAL = ('.', '!', '?', '…', '"', '”', '’', '»', "'", ')')
-_SEPARATORS = re.compile(r"\s[|•·›»/>-]\s|\s[|•·]|[|•·]\s")
-_SEPARATOR_CHARS = re.compile(r"[|•·›»/>-]")  # searched first: most lines have none, and this scan is fast
+# A menu separator: one of these between spaces, or | • · after or before a space. The pattern starts at the
+# separator and looks behind it for the space, so the regex engine scans for those characters: five times faster
+# than starting at the space.
+_SEPARATORS = re.compile(r"[|•·›»/>-](?:(?<=\s.)(?=\s)|(?<=\s[|•·])|(?<=[|•·])(?=\s))")
 _DIGIT = re.compile(r"\d")
 _TRUNCATED = ("…", "...", "[…]", "[...]", "…]", "...]")  # a teaser of another article
 # The next two are matched on the lower-cased line: three times faster than IGNORECASE.
@@ -205,7 +207,7 @@ def _own_features(lines: list[str], tokens: list[list[str]]) -> np.ndarray:
             sum(map(len, words)),  # characters that are not white space (`str.split` and `\s` agree)
             line.count(","),
             line.endswith(_TERMINAL), line.endswith(":"), line[:1].isupper(),
-            bool(_SEPARATOR_CHARS.search(line) and _SEPARATORS.search(line)),
+            bool(_SEPARATORS.search(line)),
             digits > 0 and bool(_DATE_OR_TIME.search(lowered)),
             bool(_CHROME_WORDS.search(lowered)),
             line.endswith(_TRUNCATED),

@@ -300,6 +300,17 @@ def test_sentence_rules_take_junk_sentences_from_a_page_flattened_onto_one_line(
     assert classify.junk is next(stage for stage in stages if isinstance(stage, RemoveJunk))
 
 
+@pytest.mark.parametrize(("line", "separated"), [
+    ("Home | News | Sport", True), ("Home |News", True), ("Home| News", True), ("Home • News", True),
+    ("Home ·News", True), ("World › Europe", True), ("Sport / Football", True), ("Paris - Rome", True),
+    ("Home » News", True), ("a > b", True), ("Paris-Rome", False), ("and/or", False), ("2 >3", False),
+    ("|", False), ("well-known -fact", False), ("", False),
+])
+def test_menu_separators(line: str, separated: bool) -> None:
+    """A separator between spaces, or a bar or bullet beside one (the pattern looks behind for the space)."""
+    assert bool(lines._SEPARATORS.search(line)) is separated
+
+
 def test_overlong_lines_are_split_into_sentences() -> None:
     line = " ".join(BODY_PARAGRAPHS * 3)
     pieces = units(["Menu", line])

@@ -9,12 +9,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
 import zstandard
 from conftest import FIXTURES, ROOT, read_jsonl
 
+from cleaner import read
 from cleaner.checkpoint import WORKDIR
 from cleaner.cli import main
 from cleaner.pipeline import clean
@@ -70,6 +72,30 @@ def test_huge_jsonl_line_names_the_line(tmp_path: Path, run_clean) -> None:
     run = run_clean(data, max_bytes=1024 * 1024)
     assert run.errors[0]["source"] == f"{data}:1" and "max-bytes" in run.errors[0]["error"]
     assert list(run.clean) == ["big.jsonl:2"]
+
+
+def test_a_compressed_line_of_gigabytes_is_refused_without_being_held(tmp_path: Path) -> None:
+    """A zstd block of a few bytes stands for 128 KiB, so a file of kilobytes can hold a line of gigabytes: it is
+    measured, not held, and the line after it is read."""
+    data = tmp_path / "bomb.jsonl.zst"
+    with open(data, "wb") as raw, zstandard.ZstdCompressor().stream_writer(raw) as out:
+        out.write(b'{"text": "')
+        block = b"a" * (16 << 20)
+        for _ in range(16):
+            out.write(block)
+        out.write(b'"}\n' + json.dumps({"text": GOOD}).encode() + b"\n")
+    del block
+    assert data.stat().st_size < 100_000
+    tracemalloc.start()
+    try:
+        records = list(read._read_jsonl(data, str(data), "bomb", "text", 1 << 20))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 96 << 20  # a decompressed piece (at most 32 MiB) and the line cut from it
+    assert records[0].record() == {"source": f"{data}:1", "severity": "error",
+                                   "error": f"line is {(256 << 20) + 13:,} bytes, over the --max-bytes limit"}
+    assert records[1].raw == GOOD
 
 
 def _records(count: int) -> bytes:

@@ -45,33 +45,83 @@ def _stops_open(text: str) -> bool:
     return text[-1].isalpha() or text[-1] in ",’'"
 
 
-def _prose(line: str) -> bool:
-    words = line.split()
-    return len(words) >= PROSE_WORDS and sum(word[:1].islower() for word in words) >= 2
-
-
 def _goes_on(line: str) -> bool:
     """Whether `line` starts as the rest of a sentence: in lower case, or with punctuation that follows its word."""
     return line[:1].islower() or _ATTACHED_START.match(line) is not None
 
 
-def continues(previous: str, line: str, following: str = "") -> bool:
-    """Whether `line` (stripped) carries on the sentence of `previous` (stripped; the lines joined so far),
-    given the line after it, `following`. `previous` must stop on a word or a comma, and neither may look like
-    code. Then `line` continues it if it starts with punctuation that follows its word or with two lower-case
-    words, or with one after running text (one lower-case word after a short line is more often a menu item:
-    "Spain" / "more"); if `previous` is running text that stops on a comma or on a word a sentence cannot end
-    on (`OPEN_ENDINGS`); or if `line` is a short fragment (a link, a title in italics) between running text and
-    a line that goes on with the sentence. A web address never continues a line."""
-    if not previous or not _stops_open(previous):
+class Joined:
+    """A stripped line and the lines joined to it so far, with what `continues` asks of them kept up to date as
+    lines are added: rebuilding and searching the whole text at every join took 21 s for a list of 20,000
+    one-word lines, and hours for a long hard-wrapped text without blank lines."""
+
+    __slots__ = ("parts", "end", "_last_word", "_code", "_words")  # one per line of text input: made cheap
+
+    def __init__(self, line: str) -> None:
+        self.parts = [line]
+        self.end = line[-2:]  # the last two characters
+        # Found when first asked, then kept up to date:
+        self._last_word: str | None = None
+        self._code: bool | None = None  # whether the text looks like code
+        self._words: tuple[int, int] | None = None  # its number of words, and of those that start in lower case
+
+    def last_word(self) -> str:
+        if self._last_word is None:  # nothing joined yet
+            self._last_word = self.parts[0].rsplit(None, 1)[-1] if self.parts[0] else ""
+        return self._last_word
+
+    def code(self) -> bool:
+        if self._code is None:
+            self._code = _CODE.search(self.text()) is not None
+        return self._code
+
+    def prose(self) -> bool:
+        """Whether the text reads as running text: at least `PROSE_WORDS` words, two of them in lower case."""
+        if self._words is None:
+            words = self.text().split()
+            if len(words) < PROSE_WORDS:
+                return False  # not kept: counted again when asked, as few words cost little
+            self._words = len(words), sum(word[:1].islower() for word in words)
+        count, lower = self._words
+        return count >= PROSE_WORDS and lower >= 2
+
+    def add(self, line: str, tight: bool) -> None:
+        """Join `line` (stripped, not empty) with a space, or without one if `tight` (its first word then ends the
+        last word)."""
+        words = line.split()
+        if self._code is not None:
+            self._code = self._code or _CODE.search(line) is not None
+        if self._words is not None:
+            count, lower = self._words
+            self._words = (count + len(words) - tight,
+                           lower + sum(word[:1].islower() for word in words) - (tight and words[0][:1].islower()))
+        self._last_word = self.last_word() + line if tight and len(words) == 1 else words[-1]
+        space = "" if tight else " "
+        self.end = (self.end + space + line)[-2:]
+        self.parts += [space, line]
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def continues(previous: Joined, line: str, following: str = "") -> bool:
+    """Whether `line` (stripped) carries on the sentence of `previous` (the lines joined so far), given the line
+    after it, `following`. `previous` must stop on a word or a comma, and neither may look like code. Then `line`
+    continues it if it starts with punctuation that follows its word or with two lower-case words, or with one
+    after running text (one lower-case word after a short line is more often a menu item: "Spain" / "more"); if
+    `previous` is running text that stops on a comma or on a word a sentence cannot end on (`OPEN_ENDINGS`); or
+    if `line` is a short fragment (a link, a title in italics) between running text and a line that goes on with
+    the sentence. A web address never continues a line."""
+    if not previous.end or not _stops_open(previous.end):
         return False
-    if _CODE.search(previous) or _CODE.search(line) or _ADDRESS.match(line):
+    if previous.code() or _CODE.search(line) or _ADDRESS.match(line):
         return False
     return (_ATTACHED_START.match(line) is not None
-            or (line[:1].islower() and (" " in line or _prose(previous)))
-            or previous.rsplit(None, 1)[-1] in OPEN_ENDINGS
-            or (_prose(previous) and (previous[-1] == "," or (len(line.split()) <= FRAGMENT_WORDS
-                                                              and line[-1] not in ".!?:" and _goes_on(following)))))
+            or (line[:1].islower() and (" " in line or previous.prose()))
+            or previous.last_word() in OPEN_ENDINGS
+            or (previous.prose() and (previous.end[-1] == "," or (len(line.split()) <= FRAGMENT_WORDS
+                                                                    and line[-1] not in ".!?:"
+                                                                    and _goes_on(following)))))
 
 
 def wrap_width(lines: list[str]) -> int | None:
@@ -96,22 +146,22 @@ def join_broken_lines(text: str) -> tuple[str, int]:
     lines = text.split("\n")
     stripped = [line.strip() for line in lines]
     width = wrap_width(stripped)
-    out: list[str] = []
-    last = ""  # the line before, stripped, with what was joined to it
+    out: list[str | Joined] = []
+    last = Joined("")  # the line before, stripped, with what was joined to it
     before = 0  # the length of the line before, as it was
     joined = 0
     for i, (raw, line) in enumerate(zip(lines, stripped, strict=True)):
-        wrapped = bool(line and last) and width is not None and before + 1 + len(line.split(None, 1)[0]) > width
-        if wrapped or (line and last and _stops_open(last)  # the cheap test first: most lines fail it
+        wrapped = bool(line and last.end) and width is not None and before + 1 + len(line.split(None, 1)[0]) > width
+        if wrapped or (line and last.end and _stops_open(last.end)  # the cheap test first: most lines fail it
                        and continues(last, line, stripped[i + 1] if i + 1 < len(lines) else "")):
-            tight = line[0] in _ATTACHED or (wrapped and last[-1] == "-" and last[-2:-1].isalpha())
-            last = out[-1] = last + ("" if tight else " ") + line
+            last.add(line, line[0] in _ATTACHED or (wrapped and last.end[-1] == "-" and last.end[-2:-1].isalpha()))
+            out[-1] = last
             joined += 1
         else:
             out.append(raw)
-            last = line
+            last = Joined(line)
         before = len(line)
-    return "\n".join(out) if joined else text, joined
+    return "\n".join(part if isinstance(part, str) else part.text() for part in out) if joined else text, joined
 
 
 class JoinBrokenLines(DocumentStage):

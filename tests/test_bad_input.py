@@ -208,6 +208,23 @@ def test_named_pipe_is_refused_not_opened(tmp_path: Path) -> None:
     assert [r["id"] for r in read_jsonl(tmp_path / "out" / "clean.jsonl")] == ["a.txt"]
 
 
+def test_text_no_one_writes_takes_time_in_proportion_to_its_length(tmp_path: Path) -> None:
+    """Scrapers leave text no person writes: a base64 blob on one line, a list of one-word lines. Both once took
+    time growing with the square of their length (the css rule: a minute for 64 KB of letters; reflow: 21 s for
+    20,000 one-word lines), so a single such file could hold up a run for hours. Through the command line, a
+    regression fails on the timeout (ten times what the run takes) instead of hanging the tests."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "blob.txt").write_text("QUJDZGVm" * (1 << 15))  # 256 KiB of base64
+    (folder / "list.txt").write_text("word\n" * 50_000)
+    (folder / "a.txt").write_text(GOOD)
+    command = [sys.executable, "-m", "cleaner", "clean", str(folder), "-o", str(tmp_path / "out"), "-q"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    ids = [r["id"] for name in ("clean.jsonl", "removed.jsonl") for r in read_jsonl(tmp_path / "out" / name)]
+    assert sorted(ids) == ["a.txt", "blob.txt", "list.txt"]
+
+
 def test_linked_folders_are_read_once_and_loops_end(tmp_path: Path, run_clean) -> None:
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "deep").mkdir(parents=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from test_extraction import BODY_PARAGRAPHS
 
-from cleaner.reflow import continues, join_broken_lines, wrap_width
+from cleaner.reflow import Joined, continues, join_broken_lines, wrap_width
 
 
 def test_text_nodes_of_a_sentence_are_joined() -> None:
@@ -51,7 +51,7 @@ def test_what_is_not_a_continuation_stays_apart() -> None:
         ("Follow RT on", "Trends: Evo Morales news"),  # a short line that stops on a preposition: a menu
     ]
     for previous, line in cases:
-        assert not continues(previous, line), (previous, line)
+        assert not continues(Joined(previous), line), (previous, line)
     text = "\n".join(f"{a}\n{b}" for a, b in cases)
     assert join_broken_lines(text) == (text, 0)
 

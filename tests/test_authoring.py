@@ -7,6 +7,7 @@ from pathlib import Path
 
 from conftest import ROOT, read_jsonl
 
+from cleaner.authoring import backtracking_errors
 from cleaner.backtrack import find_slow
 from cleaner.cli import main
 from cleaner.rules import check_examples, load_rules
@@ -71,6 +72,20 @@ def test_guard_stops_a_catastrophic_pattern_and_checks_the_rest() -> None:
     slow = find_slow(jobs, budget=0.5)
     assert [s.index for s in slow] == [1, 2]
     assert slow[0].sample.startswith("aaaa")
+
+
+def test_guard_finds_quadratic_patterns_on_very_long_lines() -> None:
+    """Overlapping repetitions ("[\\w-]+[\\w-]*x") take time growing with the square of the line: milliseconds on
+    2,000 letters, seconds on 20,000 (a base64 blob), hours on the 4 MB a text file may hold."""
+    jobs = [(r"^[\w-]+[\s\w-]*\{", 0, []), (r"^[\w-][\s\w-]*\{", 0, [])]  # the same lines, one way or two
+    assert [slow.index for slow in find_slow(jobs, budget=0.2)] == [0]  # 1.3 s on 20,000 letters, against 1 ms
+
+
+def test_shipped_rules_pass_the_guard() -> None:
+    """`cleaner clean` guards the user's packs only (the shipped ones would cost every run a second); so the tests
+    do for those. Two shipped patterns were quadratic (`css`, `html-comment-fragment`) before it tried long lines."""
+    rules, errors = load_rules([], True)
+    assert errors == [] and backtracking_errors(rules) == []
 
 
 def test_clean_reports_and_skips_a_catastrophic_user_rule_before_reading(tmp_path: Path, capsys) -> None:

@@ -142,8 +142,8 @@ class Rule:
     def _apply_line(self, lines: list[str], labels: list[Rule | None], open_: list[int]) -> None:
         max_words = self.spec.get("max_words")
         for i in open_:
-            if max_words is not None and len(lines[i].split()) > max_words:
-                continue
+            if max_words is not None and len(lines[i].split(None, max_words)) > max_words:
+                continue  # over max_words: the split stops there, not at each word of a flattened page
             if labels[i] is None and self.regex.search(lines[i]):
                 self._claim(labels, i, lines)
 

@@ -174,3 +174,12 @@ def test_rules_skipped_by_their_strings_label_as_when_searched() -> None:
         for rule in RULES:
             rule.apply(lines, searched)  # no lowered text: every rule searches every line
         assert with_needs == [label.id if label else None for label in searched]
+
+
+def test_max_words_leaves_alone_only_lines_of_more_words() -> None:
+    rules, errors = load_pack(
+        "rules:\n  - id: short\n    description: d\n    kind: line\n    pattern: 'a'\n    max_words: 3\n"
+        "    examples: {match: ['a b c']}\n", "p.yaml")
+    assert not errors
+    lines = ["a b c", "a b c d", "a\tb \u00a0 c", "a b c d e f g h"]
+    assert [label is not None for label in label_lines(lines, rules)] == [True, False, True, False]

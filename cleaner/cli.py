@@ -13,11 +13,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, boilerplate, lines, mt
+from . import __version__
 from .authoring import add_rules_parser, run_rules
 from .config import PRESETS, RUN_OPTIONS, ConfigError, Resolved, field_for, format_config, given_options, resolve
 from .document import Document
-from .pipeline import Pipeline, build_stages, clean, load_run_rules
+from .pipeline import STAGE_SWITCHES, Pipeline, build_stages, clean, load_run_rules
 from .read import read_documents
 from .rules import Rule, RuleError
 from .settings import DEDUP_ACTIONS, ENGINES, MT_ACTIONS, Settings, SettingsError
@@ -248,16 +248,12 @@ def _summary(console: Console, stats: dict, outdir: Path) -> None:
     console.print(table)
 
 
-# The rule ids stages give what they remove in `removed.jsonl`, beside those of the rule packs.
-STAGE_RULES = (lines.RULE_ID, boilerplate.RULE_ID, mt.RULE_ID)
-
-
 def run_explain(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     settings.dedup = False
     rules, rule_errors = _rules_or_exit(settings)
     for err in rule_errors:
         console.print(f"[red]{err}[/red]")
-    if args.rule and args.rule not in {rule.id for rule in rules} | set(STAGE_RULES):
+    if args.rule and args.rule not in {rule.id for rule in rules} | STAGE_SWITCHES.keys():
         console.print(f"[red]no rule with id {args.rule!r}[/red]")
         return 2
     failures = []

@@ -18,7 +18,7 @@ from typing import Any
 
 import xxhash
 
-from . import __version__
+from . import __version__, boilerplate, lines, mt
 from .authoring import backtracking_errors
 from .boilerplate import FingerprintLines, RemoveBoilerplate
 from .checkpoint import CheckpointStore
@@ -201,6 +201,11 @@ def frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
+# The ids under which stages record what they remove, and the option that switches each stage off.
+STAGE_SWITCHES = {lines.RULE_ID: "--no-lines", boilerplate.RULE_ID: "--no-boilerplate",
+                  mt.RULE_ID: "--mt-action flag"}
+
+
 def load_run_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
     """The rules a run uses and the errors of those it cannot use.
 
@@ -214,7 +219,10 @@ def load_run_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
     rules, errors = load_rules(settings.rule_paths, settings.default_rules)
     unknown = sorted(set(settings.disable_rules) - {rule.id for rule in rules})
     if unknown:
-        raise ValueError(f"--disable-rule: no rule with id {', '.join(map(repr, unknown))} (see `cleaner rules list`)")
+        stages = [f"{rule_id!r} is a stage's: {STAGE_SWITCHES[rule_id]} switches it off" for rule_id in unknown
+                  if rule_id in STAGE_SWITCHES]
+        raise ValueError(f"--disable-rule: no rule with id {', '.join(map(repr, unknown))} (see `cleaner rules list`)"
+                         + "".join(f"; {stage}" for stage in stages))
     rules = [rule for rule in rules if rule.id not in settings.disable_rules]
     user = [rule for rule in rules if not rule.builtin]
     if user:

@@ -39,6 +39,7 @@ string in the whole text costs less than a regex search in each line.
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -402,8 +403,10 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _map
 
 def load_pack(text: str, path: str) -> tuple[list[Rule], list[RuleError]]:
     """The usable rules of one pack, and an error for each rule that is not."""
+    stream = io.StringIO(text)
+    stream.name = path  # for the YAML error's own message, which would say "<unicode string>"
     try:
-        data = yaml.load(text, Loader=_LineLoader)
+        data = yaml.load(stream, Loader=_LineLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         return [], [RuleError(path, mark.line + 1 if mark else 1, f"invalid YAML: {err}")]

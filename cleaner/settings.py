@@ -132,6 +132,9 @@ class Settings:
         if self.ray_address and self.engine != "ray":
             raise SettingsError(f"a Ray cluster address is only used with engine 'ray' (here: {self.engine!r})",
                                 "ray_address", "engine")
+        if self.dedup_index is not None and not self.dedup:
+            raise SettingsError("an index is read and added to by duplicate detection, which is off", "dedup_index",
+                                "dedup")
         if self.resume and self.engine == "ray":
             raise SettingsError("resuming needs engine 'local' (Ray retries failed tasks; it keeps no checkpoints)",
                                 "resume", "engine")

@@ -35,8 +35,8 @@ def differences(shipped: Path, refit: Path) -> list[str]:
                 out.append(f"{name}: shape {before.shape} -> {after.shape}")
             elif not np.array_equal(before, after):
                 moved = before != after  # where both are the same infinity, their difference would be nan
-                change = ("" if before.dtype.kind not in "fiu"
-                          else f", by up to {np.abs(after[moved].astype(float) - before[moved].astype(float)).max():.3g}")
+                step = np.abs(after[moved].astype(float) - before[moved].astype(float)).max()
+                change = "" if before.dtype.kind not in "fiu" else f", by up to {step:.3g}"
                 out.append(f"{name}: differs{change}")
         return out
 

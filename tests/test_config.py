@@ -192,6 +192,9 @@ def test_disable_rule_switches_off_one_rule_and_unknown_ids_are_refused(tmp_path
     assert stop.value.code == 2
     assert "no rule with id 'caption-shap'" in capsys.readouterr().err
     assert not (tmp_path / "typo").exists()  # refused before any document is read
+    with pytest.raises(SystemExit):
+        main(["clean", str(source), "-o", str(tmp_path / "stage"), "--disable-rule", "line-classifier"])
+    assert "'line-classifier' is a stage's: --no-lines switches it off" in capsys.readouterr().err
 
 
 def test_extracted_preset_keeps_list_items_and_still_removes_junk(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -287,6 +290,8 @@ def test_lang_is_case_insensitive_and_unknown_codes_are_refused(tmp_path: Path, 
     (["--bands", "100"], "argument --bands: LSH bands x rows (100 x 2) must not exceed the MinHash permutations"),
     (["--mt-threshold", "0"], "argument --mt-threshold: must be in (0, 1], not 0.0"),
     (["--rules", "/nonexistent/site.yaml"], "argument --rules: no such file or folder: /nonexistent/site.yaml"),
+    (["--index", "idx", "--no-dedup"],
+     "argument --index: an index is read and added to by duplicate detection, which is off"),
 ])
 def test_bad_option_values_exit_2_naming_the_option(tmp_path: Path, capsys, argv, message) -> None:
     with pytest.raises(SystemExit) as stop:

@@ -85,6 +85,7 @@ def test_an_id_that_is_not_a_string_is_named() -> None:
 def test_invalid_yaml_names_the_line() -> None:
     _, errors = load_pack("rules:\n  - id: x\n    description: a: b\n", "p.yaml")
     assert errors and errors[0].source.startswith("p.yaml:") and "invalid YAML" in errors[0].message
+    assert 'in "p.yaml", line 3' in errors[0].message  # not "<unicode string>"
 
 
 def test_first_rule_to_claim_a_line_labels_it() -> None:

@@ -34,9 +34,10 @@ def differences(shipped: Path, refit: Path) -> list[str]:
             if before.shape != after.shape:
                 out.append(f"{name}: shape {before.shape} -> {after.shape}")
             elif not np.array_equal(before, after):
-                moved = before != after  # where both are the same infinity, their difference would be nan
-                step = np.abs(after[moved].astype(float) - before[moved].astype(float)).max()
-                change = "" if before.dtype.kind not in "fiu" else f", by up to {step:.3g}"
+                change = ""
+                if before.dtype.kind in "fiu":
+                    moved = before != after  # where both are the same infinity, their difference would be nan
+                    change = f", by up to {np.abs(after[moved].astype(float) - before[moved].astype(float)).max():.3g}"
                 out.append(f"{name}: differs{change}")
         return out
 

@@ -210,13 +210,17 @@ class Entries:
 class Index:
     """Signatures, sizes, lengths, ids and sorted LSH bands of the documents kept by earlier runs.
 
-    Files in a folder, memory-mapped, so a run reads only the pages its queries touch.
+    Files in a folder, memory-mapped, so a run reads only the pages its queries touch. Each `add` writes a new
+    generation of the files beside the old one, then names it in `meta.json`, replaced in one step: a run killed
+    while adding leaves the index as it was, never files of two generations together (the files of an index
+    written before generations existed have none in their name).
     """
 
     def __init__(self, path: Path, params: DedupParams) -> None:
         self.path = path
         self.params = params
         self.count = 0
+        self.generation: int | None = None
         meta_path = path / "meta.json"
         if meta_path.exists():
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -224,13 +228,20 @@ class Index:
                 raise ValueError(f"dedup index {path} was built with {meta.get('params')}, "
                                  f"this run uses {params.sketch()}")
             self.count = int(meta["count"])
+            self.generation = meta.get("generation")
+
+    def _file(self, name: str, generation: int | None = None) -> Path:
+        """The file `name` ("signatures.npy") of a generation (default: the current one)."""
+        generation = self.generation if generation is None else generation
+        stem, suffix = name.split(".")
+        return self.path / (name if generation is None else f"{stem}.{generation}.{suffix}")
 
     def _load(self, name: str) -> np.ndarray:
-        return np.load(self.path / f"{name}.npy", mmap_mode="r")
+        return np.load(self._file(f"{name}.npy"), mmap_mode="r")
 
     def id(self, i: int) -> str:
         offsets = self._load("id_offsets")
-        with open(self.path / "ids.bin", "rb") as fh:
+        with open(self._file("ids.bin"), "rb") as fh:
             fh.seek(int(offsets[i]))
             return fh.read(int(offsets[i + 1] - offsets[i])).decode()
 
@@ -252,7 +263,7 @@ class Index:
                 np.asarray(self._load("lengths")[index]))
 
     def add(self, ids: list[str], signatures: np.ndarray, sizes: np.ndarray, lengths: np.ndarray) -> None:
-        """Append documents and rewrite the files (each under a temporary name, then renamed)."""
+        """Append documents: write the next generation of the files, name it in `meta.json`, remove the old one."""
         self.path.mkdir(parents=True, exist_ok=True)
         old = self.count > 0
         encoded = [i.encode() for i in ids]
@@ -269,22 +280,25 @@ class Index:
             unsorted = band_keys(signatures, band, self.params.rows)
             order[band] = np.argsort(unsorted, kind="stable")
             keys[band] = unsorted[order[band]]
+        generation = (self.generation or 0) + 1
         if old:
-            shutil.copyfile(self.path / "ids.bin", self.path / "ids.bin.tmp")
-        with open(self.path / "ids.bin.tmp", "ab" if old else "wb") as fh:
+            shutil.copyfile(self._file("ids.bin"), self._file("ids.bin", generation))
+        with open(self._file("ids.bin", generation), "ab" if old else "wb") as fh:
             fh.write(b"".join(encoded))
         arrays = {"signatures": signatures, "sizes": sizes, "lengths": lengths, "id_offsets": new_offsets,
                   "band_keys": keys, "band_order": order}
         for name, values in arrays.items():
-            with open(self.path / f"{name}.npy.tmp", "wb") as fh:
+            with open(self._file(f"{name}.npy", generation), "wb") as fh:
                 np.save(fh, np.ascontiguousarray(values))
-        for name in [*arrays, "ids"]:
-            suffix = ".bin" if name == "ids" else ".npy"
-            os.replace(self.path / f"{name}{suffix}.tmp", self.path / f"{name}{suffix}")
-        self.count = len(signatures)
-        meta = {"format": INDEX_FORMAT, "params": self.params.sketch(), "count": self.count}
+        meta = {"format": INDEX_FORMAT, "params": self.params.sketch(), "count": len(signatures),
+                "generation": generation}
         (self.path / "meta.json.tmp").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        os.replace(self.path / "meta.json.tmp", self.path / "meta.json")
+        os.replace(self.path / "meta.json.tmp", self.path / "meta.json")  # the new generation is the index now
+        self.count, self.generation = len(signatures), generation
+        current = {self._file(name).name for name in ["ids.bin", *(f"{name}.npy" for name in arrays)]}
+        for path in [*self.path.glob("*.npy"), *self.path.glob("*.bin")]:
+            if path.name not in current:  # the last generation, or one a killed run left half written
+                path.unlink()
 
 
 @dataclass

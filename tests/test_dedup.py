@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -219,6 +220,41 @@ def test_index_removes_duplicates_of_earlier_runs(tmp_path: Path) -> None:
     assert third["later/z"].duplicate_of == "new/z"
     with pytest.raises(ValueError, match="built with"):
         Deduplicate(Settings(dedup_index=index, num_perm=64, dedup_bands=16, dedup_rows=4))
+
+
+def test_an_index_add_stopped_midway_leaves_the_index_as_it_was(tmp_path: Path, monkeypatch) -> None:
+    """Each add writes a new generation of files and names it in meta.json in one step: a run killed while
+    writing (here, just before that step) leaves the index that was, and the next add removes what it left."""
+    index = tmp_path / "index"
+    _run({"old/a": ARTICLE}, dedup_index=index)
+    before = {path.name: path.read_bytes() for path in index.iterdir()}
+    real = os.replace
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "replace", lambda a, b: (_ for _ in ()).throw(KeyboardInterrupt())
+                        if Path(b).name == "meta.json" else real(a, b))
+        with pytest.raises(KeyboardInterrupt):
+            _run({"new/b": OTHER}, dedup_index=index)
+    assert {path.name: path.read_bytes() for path in index.iterdir() if path.name in before} == before
+    again = _run({"new/a": ARTICLE, "new/z": " ".join(reversed(ARTICLE.split()))}, dedup_index=index)
+    assert again["new/a"].duplicate_of == "old/a" and again["new/z"].dropped is None  # it still answers, and adds
+    assert json.loads((index / "meta.json").read_text())["count"] == 2
+    arrays = ("signatures", "sizes", "lengths", "id_offsets", "band_keys", "band_order")
+    assert sorted(path.name for path in index.iterdir()) == sorted(
+        ["meta.json", "ids.2.bin", *(f"{name}.2.npy" for name in arrays)])  # the half-written generation, now whole
+
+
+def test_an_index_written_before_generations_is_read_and_added_to(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    _run({"old/a": ARTICLE}, dedup_index=index)
+    for path in index.iterdir():  # the layout of earlier versions: no generation in the names or in meta.json
+        path.rename(index / path.name.replace(".1.", "."))
+    meta = json.loads((index / "meta.json").read_text())
+    del meta["generation"]
+    (index / "meta.json").write_text(json.dumps(meta))
+    again = _run({"new/a": ARTICLE, "new/z": " ".join(reversed(ARTICLE.split()))}, dedup_index=index)
+    assert again["new/a"].duplicate_of == "old/a" and again["new/z"].dropped is None
+    assert sorted(path.name for path in index.iterdir() if path.name != "meta.json")[:2] == [
+        "band_keys.1.npy", "band_order.1.npy"] and not (index / "signatures.npy").exists()
 
 
 def test_cli_documents_the_band_formula_and_checks_parameters(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .backtrack import BUDGET, find_slow
-from .rules import Rule, RuleError, check_examples, default_pack_files, load_pack, load_rules
+from .rules import Rule, RuleError, check_examples, default_pack_files, load_rules
 
 
 def rule_patterns(rule: Rule) -> list[tuple[str, re.Pattern[str]]]:
@@ -78,23 +78,32 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_test(args: argparse.Namespace, console: Console) -> int:
+    """The examples of the target's rules, and their ids: twice in the target is a failure, as `cleaner clean`
+    would refuse it; an id of a shipped rule gets a note, as the pack then needs --no-default-rules."""
     sources = _sources(args.target)
     if sources is None:
         console.print(f"[red]no rule file, folder or shipped pack named {escape(args.target)!r}[/red]")
         return 2
-    failures: list[str] = []
-    count = examples = 0
-    for name, text in sources:
-        rules, errors = load_pack(text, name)
-        failures.extend(str(err) for err in errors)
-        for rule in rules:
-            count += 1
-            examples += sum(len(v) for v in rule.examples.values())
-            failures.extend(check_examples(rule))
+    target = Path(args.target)
+    shipped = not target.exists()
+    rules, errors = load_rules([] if shipped else [target], defaults=shipped)
+    names = {name for name, _ in sources}
+    rules = [rule for rule in rules if rule.path in names]
+    failures = [str(err) for err in errors if err.source.rpartition(":")[0] in names]
+    failures.extend(failure for rule in rules for failure in check_examples(rule))
     for failure in failures:
         console.print(f"[red]FAIL[/red] {escape(failure)}", soft_wrap=True)
+    if not shipped:
+        shipped_texts = {text for _, text in default_pack_files()}
+        copies = {name for name, text in sources if text in shipped_texts}
+        builtin = {rule.id for rule in load_rules([])[0]}
+        for rule in rules:
+            if rule.id in builtin and rule.path not in copies:  # a shipped pack's own file is no clash
+                console.print(f"note: {escape(rule.path)}:{rule.line}: {rule.id!r} is also the id of a shipped rule: "
+                              "use this pack with --no-default-rules, or rename the rule", soft_wrap=True)
+    examples = sum(len(v) for rule in rules for v in rule.examples.values())
     verdict = "[green]ok[/green]" if not failures else f"[red]{len(failures)} failure(s)[/red]"
-    console.print(f"{count} rules, {examples} examples: {verdict}")
+    console.print(f"{len(rules)} rules, {examples} examples: {verdict}")
     return 1 if failures else 0
 
 

@@ -7,6 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+import orjson
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -18,7 +19,7 @@ from .authoring import add_rules_parser, run_rules
 from .config import PRESETS, RUN_OPTIONS, ConfigError, Resolved, field_for, format_config, given_options, resolve
 from .document import Document
 from .pipeline import STAGE_SWITCHES, Pipeline, build_stages, clean, load_run_rules
-from .read import read_documents
+from .read import is_output_folder, read_documents
 from .rules import Rule, RuleError
 from .settings import DEDUP_ACTIONS, ENGINES, MT_ACTIONS, Settings, SettingsError
 
@@ -145,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser(
         "explain", help="show what the cleaner removes from a file, and which rule removed it",
         description="Print each document of FILE with every removed line marked and labelled with "
-                    "the id of the rule that removed it.")
+                    "the id of the rule that removed it. Given the output folder of a run (or its "
+                    "clean.jsonl or removed.jsonl), print what that run removed, from its removed.jsonl.")
     explain.add_argument("file", type=Path, metavar="FILE")
     explain.add_argument("--rule", metavar="ID", help="show only what this rule removed")
     _add_input_options(explain)
@@ -249,6 +251,9 @@ def _summary(console: Console, stats: dict, outdir: Path) -> None:
 
 
 def run_explain(args: argparse.Namespace, console: Console, settings: Settings) -> int:
+    for folder in (args.file, args.file.parent):
+        if is_output_folder(folder) and (folder == args.file or args.file.name in ("clean.jsonl", "removed.jsonl")):
+            return _explain_run(console, folder, args.rule)
     settings.dedup = False
     rules, rule_errors = _rules_or_exit(settings)
     for err in rule_errors:
@@ -264,6 +269,31 @@ def run_explain(args: argparse.Namespace, console: Console, settings: Settings) 
     for failure in failures:
         console.print(f"[red]{failure['source']}: {failure['error']}[/red]")
     return 1 if failures or rule_errors else 0
+
+
+def _explain_run(console: Console, folder: Path, only: str | None) -> int:
+    """What a finished run removed, read back from its audit: cleaning its clean text again would show
+    what a second run would remove, not what this one did."""
+    shown = 0
+    with open(folder / "removed.jsonl", "rb") as audit:
+        for line in audit:
+            entry = orjson.loads(line)
+            spans = sorted((span for span in entry["spans"] if only is None or span["rule"] == only),
+                           key=lambda span: span["line"])
+            if only is not None and not spans:
+                continue
+            shown += 1
+            why = {"duplicate": f" of {entry.get('duplicate_of')} (similarity {entry.get('similarity', 0):.2f})"}
+            header = f"== {entry['id']}  " + (f"DROPPED: {entry['reason']}{why.get(entry['reason'], '')}"
+                                              if entry["reason"] else "kept")
+            console.print(Text(header, style="bold"))
+            for span in spans:
+                moved = f" (to {span['field']})" if span["action"] == "metadata" else ""
+                out = Text(f"[-{span['rule']}-] line {span['line']}{moved}: ", style="bold red")
+                console.print(out.append(span["text"]))
+    if only is not None and not shown:
+        console.print(f"no line of {escape(str(folder / 'removed.jsonl'))} was removed by {only!r}")
+    return 0
 
 
 def _explain_document(console: Console, doc: Document, only: str | None) -> None:

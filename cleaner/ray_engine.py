@@ -328,11 +328,11 @@ def _start(settings: Settings) -> Any:
     import ray  # an optional dependency: pip install cleaner[ray]
 
     if not ray.is_initialized():
-        quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
         if settings.ray_address:
-            ray.init(address=settings.ray_address, **quiet)
-        else:
-            ray.init(num_cpus=settings.workers, include_dashboard=False, **quiet)
+            ray.init(address=settings.ray_address, log_to_driver=False, logging_level=logging.WARNING)
+        else:  # a local instance of our own: Ray's warnings about its set-up (token auth) are not the user's
+            ray.init(num_cpus=settings.workers, include_dashboard=False, log_to_driver=False,
+                     logging_level=logging.ERROR)
     context = ray.data.DataContext.get_current()
     for handler in logging.getLogger("ray.data").handlers:  # Ray Data logs every execution plan
         if isinstance(handler, logging.StreamHandler):

@@ -184,11 +184,16 @@ def _enter(folder: Path, inside: Path, seen: set[tuple[int, int]], walked: Input
     if folder.name.startswith("."):
         walked.hidden.append(safe_name(folder))
         return False
-    if (folder / "clean.jsonl").is_file() and (folder / "stats.json").is_file():
+    if is_output_folder(folder):
         walked.outputs.append(safe_name(folder))
         return False
     seen.add(identity)
     return True
+
+
+def is_output_folder(folder: Path) -> bool:
+    """Whether `folder` is the output folder of a `cleaner clean` run."""
+    return (folder / "clean.jsonl").is_file() and (folder / "stats.json").is_file()
 
 
 def safe_name(path: Path | str) -> str:

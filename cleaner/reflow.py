@@ -25,7 +25,8 @@ from .document import Document
 from .markup import header_end
 from .stage import DocumentStage
 
-_ATTACHED = ",.:)!?%"  # punctuation that follows its word without a space
+# Punctuation that follows its word without a space. Not "%": it follows a number, and no joined line stops on one.
+_ATTACHED = ",.:)!?"
 _ATTACHED_START = re.compile(rf"[{re.escape(_ATTACHED)}](?=\s|$)")
 _ADDRESS = re.compile(r"(?:https?://|www\.)")
 _CODE = re.compile(r"[{}<>=;]")  # script and style lines end without a full stop and may start in lower case

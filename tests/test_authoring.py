@@ -42,6 +42,20 @@ def test_rules_test_reports_failing_examples_with_file_and_line(tmp_path: Path, 
     assert main(["rules", "test", str(tmp_path / "nope.yaml")]) == 2
 
 
+def test_rules_test_fails_a_pack_with_an_id_twice_and_notes_a_shipped_id(tmp_path: Path, capsys) -> None:
+    """`cleaner clean` refuses a pack that defines an id twice, so its test must not pass."""
+    pack = tmp_path / "mine.yaml"
+    pack.write_text("rules:\n" + _rule("mine", "^Foo$", "Foo") + _rule("mine", "^Bar$", "Bar")
+                    + _rule("nav-phrase", "^Baz$", "Baz"))
+    assert main(["rules", "test", str(pack)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL {pack}:7: duplicate rule id 'mine' (first defined at {pack}:2)" in out
+    assert f"note: {pack}:12: 'nav-phrase' is also the id of a shipped rule" in out
+    assert "2 rules, 4 examples: 1 failure(s)" in out
+    assert main(["rules", "test", str(ROOT / "rules")]) == 0  # the shipped packs' own files clash with nothing
+    assert "note:" not in capsys.readouterr().out
+
+
 def test_rules_check_passes_on_the_shipped_packs(capsys) -> None:
     assert main(["rules", "check"]) == 0
     assert "ok" in capsys.readouterr().out

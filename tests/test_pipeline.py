@@ -111,6 +111,21 @@ def test_explain_labels_removed_lines(capsys) -> None:
     assert "[-byline-] By Press Association" in out and "link-farm" not in out
 
 
+def test_explain_reads_a_finished_run_from_its_audit(tmp_path: Path, capsys) -> None:
+    """Cleaning a run's clean text again would show what a second run removes; its audit says what it removed."""
+    clean([FIXTURES / "formats"], tmp_path / "out", Settings())
+    capsys.readouterr()
+    for target in ("out", "out/clean.jsonl", "out/removed.jsonl"):
+        assert main(["explain", str(tmp_path / target)]) == 0
+        out = capsys.readouterr().out
+        assert "== page.md  kept" in out and "[-line-classifier-] line 2: Sport" in out
+        assert "[-byline-] line 9 (to byline): By Maria Lindqvist" in out
+        assert "== water-b.txt  DROPPED: duplicate of water-a.txt (similarity 1.00)" in out
+    assert main(["explain", str(tmp_path / "out"), "--rule", "menu-line"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == ["== page.md  kept", "[-menu-line-] line 7: Home › News › Local"]
+
+
 def test_explain_takes_the_rule_ids_of_stages(capsys) -> None:
     """removed.jsonl names the line classifier, corpus boilerplate and MT paragraphs by rule ids no pack defines."""
     assert main(["explain", str(FIXTURES / "formats" / "page.md"), "--rule", "line-classifier"]) == 0

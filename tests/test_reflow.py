@@ -49,6 +49,7 @@ def test_what_is_not_a_continuation_stays_apart() -> None:
         ("Challenges to finish within a week, even after the game is over",  # a sentence may end on a preposition
          "Additional quizzes, surprises and bonuses"),
         ("Follow RT on", "Trends: Evo Morales news"),  # a short line that stops on a preposition: a menu
+        ("61 голос", "% 12 голосов"),  # a poll's rows: "%" follows a number, never a word
     ]
     for previous, line in cases:
         assert not continues(Joined(previous), line), (previous, line)

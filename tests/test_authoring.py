@@ -38,7 +38,7 @@ def test_rules_test_reports_failing_examples_with_file_and_line(tmp_path: Path, 
     assert f"{pack}:7: rule 'wrong': example should not match but does: 'Subscribe now'" in out
     assert "rule 'ok'" not in out
     assert main(["rules", "test", "navigation"]) == 0  # a shipped pack by name
-    assert "7 rules" in capsys.readouterr().out
+    assert "15 rules" in capsys.readouterr().out
     assert main(["rules", "test", str(tmp_path / "nope.yaml")]) == 2
 
 

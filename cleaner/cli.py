@@ -274,6 +274,9 @@ def run_explain(args: argparse.Namespace, console: Console, settings: Settings) 
 def _explain_run(console: Console, folder: Path, only: str | None) -> int:
     """What a finished run removed, read back from its audit: cleaning its clean text again would show
     what a second run would remove, not what this one did."""
+    if not (folder / "removed.jsonl").is_file():
+        console.print(f"[red]{escape(str(folder))} has no removed.jsonl: the run did not finish[/red]", soft_wrap=True)
+        return 2
     shown = 0
     with open(folder / "removed.jsonl", "rb") as audit:
         for line in audit:

@@ -124,6 +124,9 @@ def test_explain_reads_a_finished_run_from_its_audit(tmp_path: Path, capsys) -> 
     assert main(["explain", str(tmp_path / "out"), "--rule", "menu-line"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines() == ["== page.md  kept", "[-menu-line-] line 7: Home › News › Local"]
+    (tmp_path / "out" / "removed.jsonl").unlink()  # a run stopped before its outputs were complete
+    assert main(["explain", str(tmp_path / "out")]) == 2
+    assert "has no removed.jsonl" in capsys.readouterr().out
 
 
 def test_explain_takes_the_rule_ids_of_stages(capsys) -> None:

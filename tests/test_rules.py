@@ -14,6 +14,7 @@ from cleaner.rules import (
     load_pack,
     load_rules,
     lower_for_search,
+    phrase_trie,
     required_strings,
     split_lines,
 )
@@ -175,6 +176,21 @@ def test_rules_skipped_by_their_strings_label_as_when_searched() -> None:
         for rule in RULES:
             rule.apply(lines, searched)  # no lowered text: every rule searches every line
         assert with_needs == [label.id if label else None for label in searched]
+
+
+def test_a_phrase_trie_matches_what_the_list_of_its_phrases_matches() -> None:
+    """The engine compiles phrase lists as a trie for speed; a line must match it exactly when it matches one of
+    the phrases (shipped lists, and phrases that are prefixes of one another or differ by case)."""
+    lists = [[str(p) for p in rule.spec["phrases"]] for rule in RULES if rule.kind == "phrases"]
+    lists.append(["Share", "Share this", "share this article", "SHARE", "E-mail", "Email", "a", "ab", "a.b", "(c)"])
+    for phrases in lists:
+        plain, trie = "|".join(re.escape(p) for p in phrases), phrase_trie(phrases)
+        for listed, tried in ((rf"^\W*(?:{plain})\W*$", rf"^\W*{trie}\W*$"), (plain, trie)):
+            whole_re, trie_re = re.compile(listed, re.IGNORECASE), re.compile(tried, re.IGNORECASE)
+            for phrase in phrases:
+                for line in (phrase, phrase.upper(), f"» {phrase} «", f"{phrase} now", f"x{phrase}", phrase[:-1],
+                             phrase + phrase, phrase.replace("i", "ı"), "a (c) b"):
+                    assert bool(whole_re.search(line)) == bool(trie_re.search(line)), (phrase, line)
 
 
 def test_max_words_leaves_alone_only_lines_of_more_words() -> None:

@@ -481,7 +481,7 @@ def load_rules(paths: Iterable[Path], defaults: bool = True) -> tuple[list[Rule]
 
 
 def phrase_trie(phrases: list[str]) -> str:
-    """A pattern matching exactly `phrases`, written as a trie ("Share(?:this(?:article)?)?"-like): `re` tries the
+    """A pattern matching exactly `phrases`, written as a trie ("Share(?: this(?: article)?)?"): `re` tries the
     alternatives of a plain list one by one at every line, while a trie rejects a line at its first letters
     (3.5 to 4 times faster on the shipped phrase lists)."""
     root: dict[str, dict] = {}

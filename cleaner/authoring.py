@@ -89,7 +89,7 @@ def cmd_test(args: argparse.Namespace, console: Console) -> int:
     rules, errors = load_rules([] if shipped else [target], defaults=shipped)
     names = {name for name, _ in sources}
     rules = [rule for rule in rules if rule.path in names]
-    failures = [str(err) for err in errors if err.source.rpartition(":")[0] in names]
+    failures = [str(err) for err in errors if err.path in names]
     failures.extend(failure for rule in rules for failure in check_examples(rule))
     for failure in failures:
         console.print(f"[red]FAIL[/red] {escape(failure)}", soft_wrap=True)

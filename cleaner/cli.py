@@ -251,9 +251,9 @@ def _summary(console: Console, stats: dict, outdir: Path) -> None:
 
 
 def run_explain(args: argparse.Namespace, console: Console, settings: Settings) -> int:
-    for folder in (args.file, args.file.parent):
-        if is_output_folder(folder) and (folder == args.file or args.file.name in ("clean.jsonl", "removed.jsonl")):
-            return _explain_run(console, folder, args.rule)
+    folder = args.file if args.file.is_dir() else args.file.parent
+    if is_output_folder(folder) and (folder == args.file or args.file.name in ("clean.jsonl", "removed.jsonl")):
+        return _explain_run(console, folder, args.rule)
     settings.dedup = False
     rules, rule_errors = _rules_or_exit(settings)
     for err in rule_errors:
@@ -286,10 +286,10 @@ def _explain_run(console: Console, folder: Path, only: str | None) -> int:
             if only is not None and not spans:
                 continue
             shown += 1
-            why = {"duplicate": f" of {entry.get('duplicate_of')} (similarity {entry.get('similarity', 0):.2f})"}
-            header = f"== {entry['id']}  " + (f"DROPPED: {entry['reason']}{why.get(entry['reason'], '')}"
-                                              if entry["reason"] else "kept")
-            console.print(Text(header, style="bold"))
+            outcome = f"DROPPED: {entry['reason']}" if entry["reason"] else "kept"
+            if entry["reason"] == "duplicate":
+                outcome += f" of {entry['duplicate_of']} (similarity {entry['similarity']:.2f})"
+            console.print(Text(f"== {entry['id']}  {outcome}", style="bold"))
             for span in spans:
                 moved = f" (to {span['field']})" if span["action"] == "metadata" else ""
                 out = Text(f"[-{span['rule']}-] line {span['line']}{moved}: ", style="bold red")

@@ -80,6 +80,7 @@ class RuleError(Exception):
 
     def __init__(self, path: str, line: int, message: str) -> None:
         super().__init__(f"{path}:{line}: {message}")
+        self.path = path
         self.source = f"{path}:{line}"
         self.message = message
 

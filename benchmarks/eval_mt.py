@@ -1,6 +1,6 @@
 """Evaluate the machine-translation scorer: htmt dev sentences, docs-dev documents, and the five seeds.
 
-    python benchmarks/eval_mt.py
+    python benchmarks/eval_mt.py [--data DIR] [--splits dev docs-dev test docs-test ...]
 
 Prints accuracy, precision and recall at the shipped thresholds and ROC AUC, for DeepL and Google,
 on `../shared/data/mt/htmt/dev/` (human translation vs machine translation of the same WMT18
@@ -8,10 +8,16 @@ sentences) and `docs-dev/` (the same at document level), then the document score
 article cleaned by the full pipeline, and the MT stage's share of the pipeline's time on the
 scrapinghub dirty page texts (text input). The model was fitted on htmt `train/` only; its thresholds
 were chosen on dev (see `scripts/train_mt.py`). Skips with a message when the data is absent.
+
+Any split laid out as htmt's is read the same way (`--splits`): in SPLIT/ENGINE/, the human translations
+are the files `trans_en_*.txt` and the machine translations the files `org_de_*` (of any WMT year, so a
+test split of other years needs no change here); a split whose name starts with "docs" holds one document
+a line and is judged with the document threshold, any other one sentence a line, with the paragraph one.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -22,17 +28,20 @@ ROOT = Path(__file__).resolve().parent.parent
 HTMT = ROOT.parent / "shared" / "data" / "mt" / "htmt"
 SEEDS = ROOT / "fixtures" / "raw" / "seeds"
 DIRTY = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub" / "dirty" / "html_text.jsonl"
-ENGINES = {"deepl": "org_de_wmt18.deepl.en", "google": "org_de_wmt18.txt.en.google"}
+ENGINES = ("deepl", "google")
 
 
 def read_lines(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def split_set(split: str, engine: str) -> tuple[list[str], np.ndarray]:
+def split_set(split: str, engine: str, data: Path = HTMT) -> tuple[list[str], np.ndarray]:
     """Texts of one htmt split and engine, with labels 1 for machine translation and 0 for human translation."""
-    folder = HTMT / split / engine
-    human, machine = read_lines(folder / "trans_en_wmt18.txt"), read_lines(folder / ENGINES[engine])
+    folder = data / split / engine
+    human = [line for path in sorted(folder.glob("trans_en_*.txt")) for line in read_lines(path)]
+    machine = [line for path in sorted(folder.glob("org_de_*")) for line in read_lines(path)]
+    if not human or not machine:
+        raise FileNotFoundError(f"{folder}: needs trans_en_*.txt (human) and org_de_* (machine) files with text")
     return human + machine, np.array([0] * len(human) + [1] * len(machine))
 
 
@@ -95,12 +104,17 @@ def stage_seconds(inputs: list[Path]) -> dict:
     return {**stats, "mt_flagged": sum(flagged)}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=HTMT, help="folder of htmt splits (default: %(default)s)")
+    parser.add_argument("--splits", nargs="+", default=["dev", "docs-dev"],
+                        help="splits to evaluate, e.g. test docs-test (default: dev docs-dev)")
+    args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from cleaner.mt import load_model
 
-    if not HTMT.is_dir():
-        print(f"skipped: htmt data not found at {HTMT} (it lives in ../shared/data beside the repository)")
+    if not args.data.is_dir():
+        print(f"skipped: htmt data not found at {args.data} (it lives in ../shared/data beside the repository)")
         return 0
     model = load_model()
     print(f"model {model.meta['version']}, trained on {model.meta['training_data']}")
@@ -108,13 +122,18 @@ def main() -> int:
           f"document {model.document_threshold:.3f} (docs-dev); {model.meta['threshold_rule']}")
     print(f"{'split':10} {'engine':7} {'n':>5} {'accuracy':>9} {'precision':>10} {'recall':>7} {'ROC AUC':>8} "
           f"{'best accuracy*':>15}")
-    for split, threshold in (("dev", model.paragraph_threshold), ("docs-dev", model.document_threshold)):
+    for split in args.splits:
+        documents = split.startswith("docs")
+        threshold = model.document_threshold if documents else model.paragraph_threshold
         for engine in ENGINES:
-            texts, labels = split_set(split, engine)
-            if split == "dev":
-                scores = np.array([model.paragraph(t).score for t in texts])
-            else:
+            if not (args.data / split / engine).is_dir():
+                print(f"{split:10} {engine:7} skipped: no folder {args.data / split / engine}")
+                continue
+            texts, labels = split_set(split, engine, args.data)
+            if documents:
                 scores = np.array([model.document([t]) for t in texts])
+            else:
+                scores = np.array([model.paragraph(t).score for t in texts])
             m = metrics(labels, scores, threshold)
             print(f"{split:10} {engine:7} {m['n']:>5} {m['accuracy']:>9.3f} {m['precision']:>10.3f} "
                   f"{m['recall']:>7.3f} {m['auc']:>8.3f} {best_accuracy(labels, scores):>15.3f}")

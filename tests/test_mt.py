@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -170,6 +171,24 @@ def test_explain_shows_the_evidence_of_flagged_paragraphs(capsys) -> None:
 
 
 HTMT = ROOT.parent / "shared" / "data" / "mt" / "htmt"
+
+
+def test_eval_reads_any_htmt_split_by_its_file_names(tmp_path: Path) -> None:
+    """A test split of other WMT years (as htmt lays out test/ and docs-test/) is read with no change to the
+    script: human translations are trans_en_*.txt, machine ones org_de_*, whatever the year and engine suffix."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.eval_mt import split_set
+
+    folder = tmp_path / "test" / "google"
+    folder.mkdir(parents=True)
+    (folder / "trans_en_wmt19.txt").write_text("A person wrote this.\n\nAnd this.\n", encoding="utf-8")
+    (folder / "trans_en_wmt20.txt").write_text("A third human line.\n", encoding="utf-8")
+    (folder / "org_de_wmt19.txt.en.google").write_text("A machine wrote this.\n", encoding="utf-8")
+    texts, labels = split_set("test", "google", tmp_path)
+    assert texts == ["A person wrote this.", "And this.", "A third human line.", "A machine wrote this."]
+    assert labels.tolist() == [0, 0, 0, 1]
+    with pytest.raises(FileNotFoundError, match="org_de_"):
+        split_set("test", "google", tmp_path / "elsewhere")
 
 
 @pytest.mark.skipif(not HTMT.is_dir(), reason="htmt data absent: ../shared/data/mt/htmt is not beside the repository")

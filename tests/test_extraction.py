@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import random
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
-from conftest import SEEDS
+from conftest import FIXTURES, ROOT, SEEDS
 from test_seeds import BODY
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -413,3 +414,23 @@ def test_overlong_lines_in_scripts_without_latin_capitals_are_split() -> None:
     pieces = [text for _, text in units([line])]
     assert pieces[:5] == ["Это первое предложение.", "Второе предложение здесь.", "엘제이의 리벤지인가.",
                           "日本語の文です。", "次の文です。"]
+
+
+def test_eval_extraction_runs_on_a_users_own_benchmark_without_dirty_texts(tmp_path: Path, capsys) -> None:
+    """A benchmark laid out as scrapinghub's but with only pages and gold bodies (no dirty/, no outputs/) is
+    scored with the shipped line model on the text nodes flattened here, and the HTML path as usual."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import eval_extraction
+
+    page = (FIXTURES / "formats" / "article.html").read_bytes()
+    body = orjson.loads(next(line for line in (ROOT / "fixtures" / "expected" / "clean.jsonl").read_bytes()
+                             .splitlines() if b'"formats/article.html"' in line))["text"]
+    (tmp_path / "html").mkdir()
+    for key in ("a", "b"):
+        (tmp_path / "html" / f"{key}.html.gz").write_bytes(gzip.compress(page))
+    (tmp_path / "ground-truth.json").write_text(orjson.dumps({
+        key: {"articleBody": body, "url": f"https://{key}.example/story"} for key in ("a", "b")}).decode())
+    assert eval_extraction.main(["--data", str(tmp_path), "--skip-pipeline"]) == 0
+    rows = {line[:70].strip(): line[70:].split() for line in capsys.readouterr().out.splitlines()[1:]}
+    assert float(rows["our HTML path (html/*.html.gz)"][2]) == 1.0
+    assert f"our dirty-text path, text nodes (shipped model {lines.VERSION})" in rows

@@ -41,10 +41,21 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def decode_bytes(data: bytes, source: str) -> tuple[str, str | None]:
-    """The text of `data` and, when it was not plain UTF-8, a note saying which encoding was used."""
+    """The text of `data` and, when it was not plain UTF-8, a note saying which encoding was used.
+
+    A byte-order mark the rest does not fit must not fail the run: after a UTF-8 mark (an editor's, on cp1252
+    text) the bytes are read as if unmarked; UTF-16 or UTF-32 cut short keeps its text, the broken end replaced.
+    """
     for bom, encoding in BOMS:
         if data.startswith(bom):
-            return data.decode(encoding), None
+            try:
+                return data.decode(encoding), None
+            except UnicodeDecodeError as err:
+                if encoding != "utf-8-sig":
+                    return (data.decode(encoding, errors="replace"),
+                            f"not valid {encoding} at byte {err.start}; invalid byte sequence(s) replaced with U+FFFD")
+            data = data[len(bom):]
+            break
     if b"\x00" in data[:8192]:
         raise InputError(source, "binary file (NUL bytes) with a text extension")
     try:

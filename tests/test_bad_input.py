@@ -454,3 +454,21 @@ def test_a_file_under_two_inputs_is_read_once(tmp_path: Path) -> None:
         # the id and source it has under the input holding the others, as if given alone
         assert [(r["id"], r["source"]) for r in read_jsonl(tmp_path / outdir / "clean.jsonl")] == [
             ("sub/a.txt", str(root / "sub" / "a.txt")), ("top.txt", str(root / "top.txt"))]
+
+
+def test_text_after_a_byte_order_mark_that_does_not_fit_it_fails_no_run(tmp_path: Path, run_clean) -> None:
+    """A UTF-8 mark before cp1252 text (an editor's), or UTF-16 cut at an odd byte (a download cut short), is
+    decoded as well as it can be, with a warning; it used to raise out of the stage and stop the whole run."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "marked.txt").write_bytes(codecs.BOM_UTF8 + GOOD.replace("harbour", "caf\xe9").encode("cp1252"))
+    (tmp_path / "in" / "cut16.txt").write_bytes(GOOD.encode("utf-16")[:-1])
+    (tmp_path / "in" / "good.txt").write_text(GOOD.replace("May", "June"))
+    run = run_clean(tmp_path / "in", **LIGHT)
+    assert "The café master said" in run.clean["marked.txt"]["text"]
+    assert "decoded as cp1252" in run.clean["marked.txt"]["metadata"]["encoding_note"]
+    assert run.clean["cut16.txt"]["text"].startswith("The harbour master said the new pier")
+    assert "U+FFFD" in run.clean["cut16.txt"]["metadata"]["encoding_note"]
+    assert {Path(e["source"]).name: e["severity"] for e in run.errors} == {"marked.txt": "warning",
+                                                                           "cut16.txt": "warning"}
+    assert "good.txt" in run.clean
+

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import os
+import re
 import stat
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -465,8 +467,7 @@ def _read_jsonl(path: Path, source: str, doc_id: str, text_field: str,
                 found = True
                 yield InputError(f"{source}:{number}", f"line is {line:,} bytes, over the --max-bytes limit")
                 continue
-            if number == 1:
-                line = line.removeprefix(codecs.BOM_UTF8)  # Windows tools start UTF-8 text with one
+            line = line.removeprefix(codecs.BOM_UTF8)  # Windows tools start UTF-8 text with one; `cat` keeps each
             if line.strip():
                 found = True
                 yield _jsonl_document(line, f"{source}:{number}", f"{doc_id}:{number}", text_field)
@@ -498,7 +499,8 @@ def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str) -> D
 
 
 def _load_json(line: bytes, source: str) -> tuple[Any, str | None]:
-    """The JSON value of a line and, when its bytes are not UTF-8, a note saying how they were decoded.
+    """The JSON value of a line and, when its bytes are not UTF-8 or it escapes lone surrogates, a note saying
+    how they were decoded.
 
     Such a line (a cp1252 quote in a string, from a tool that wrote its platform's encoding) is decoded
     as a text file is, rather than lost to orjson's "surrogates not allowed"; `orjson.JSONDecodeError`
@@ -506,11 +508,41 @@ def _load_json(line: bytes, source: str) -> tuple[Any, str | None]:
     """
     try:
         return orjson.loads(line), None
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as err:
         if _is_utf8(line):
+            if "surrogate" in str(err):  # an escape; bytes that are not UTF-8 get the same words
+                return _without_lone_surrogates(line)
             raise
     text, note = decode_bytes(line, source)
     return orjson.loads(text), note
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(line: bytes) -> tuple[Any, str | None]:
+    """A line with a lone surrogate escape (`"\\ud800"`), which orjson refuses: valid JSON, written by Python's
+    json.dumps for text cut inside a surrogate pair, but no character, so no UTF-8 output could hold it. The
+    standard parser reads it, pairs made whole; each lone one is then U+FFFD, as a bad byte of a text file is."""
+    found = 0
+
+    def mend(value: Any) -> Any:
+        nonlocal found
+        if isinstance(value, str):
+            value, count = _LONE_SURROGATE.subn("\ufffd", value)
+            found += count
+            return value
+        if isinstance(value, list):
+            return [mend(item) for item in value]
+        if isinstance(value, dict):
+            return {mend(key): mend(item) for key, item in value.items()}
+        return value
+
+    try:
+        record = mend(json.loads(line))
+    except ValueError as err:
+        raise orjson.JSONDecodeError(str(err), "", 0) from None
+    return record, f"{found} lone surrogate escape(s) replaced with U+FFFD" if found else None
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -472,3 +472,25 @@ def test_text_after_a_byte_order_mark_that_does_not_fit_it_fails_no_run(tmp_path
                                                                            "cut16.txt": "warning"}
     assert "good.txt" in run.clean
 
+
+def test_jsonl_byte_order_mark_inside_the_file_is_skipped(tmp_path: Path, run_clean) -> None:
+    """Files that each start with a mark, concatenated (`cat a.jsonl b.jsonl`), carry one in the middle."""
+    data = tmp_path / "joined.jsonl"
+    data.write_bytes(codecs.BOM_UTF8 + _records(1) + codecs.BOM_UTF8 + _records(2)[len(_records(1)):])
+    run = run_clean(data, **LIGHT)
+    assert not run.errors and set(run.clean) == {"joined.jsonl:1", "joined.jsonl:2"}
+
+
+def test_jsonl_lone_surrogate_escape_keeps_the_record(tmp_path: Path, run_clean) -> None:
+    """`\\ud800` is valid JSON (Python's json.dumps writes it for text cut inside a surrogate pair) but no
+    character: it becomes U+FFFD with a warning, where orjson refused the whole line."""
+    data = tmp_path / "surrogates.jsonl"
+    data.write_bytes(b'{"text": "The pier \\ud800 will open in May, ahead of schedule.", "title": "Pier \\udc00"}\n'
+                     b'{"text": "A pair \\ud83d\\ude00 stays one character, says the harbour master."}\n')
+    run = run_clean(data, **LIGHT)
+    first = run.clean["surrogates.jsonl:1"]
+    assert first["text"] == "The pier \ufffd will open in May, ahead of schedule."
+    assert first["metadata"]["title"] == "Pier \ufffd"
+    assert run.errors == [{"source": f"{data}:1", "severity": "warning",
+                           "error": "2 lone surrogate escape(s) replaced with U+FFFD"}]
+    assert "\U0001f600" in run.clean["surrogates.jsonl:2"]["text"]

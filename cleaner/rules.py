@@ -324,6 +324,11 @@ def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
             rule.end = _compile(path, line, rule_id, "end", spec["end"], flags)
         if spec.get("while") is not None:
             rule.continues = _compile(path, line, rule_id, "while", spec["while"], flags)
+    if kind in ("line", "phrases", "block") and rule.regex.search(""):
+        # It would claim every line of every document, while its examples (which it matches) pass.
+        what = {"line": "pattern", "phrases": "phrases", "block": "start"}[kind]
+        raise RuleError(path, line, f"rule {rule_id!r}: {what} matches an empty string, so it would remove every "
+                                    "line: make the words it needs required (not '(Share)?'), and no phrase empty")
     if spec.get("also_previous") is not None:
         rule.previous = _compile(path, line, rule_id, "also_previous", spec["also_previous"], flags)
     if kind in ("line", "phrases", "block"):

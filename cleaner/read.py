@@ -438,9 +438,10 @@ def record_document(index: int, record: str | dict, text_field: str, html: bool 
         return InputError(f"<record {index}>", f"expected a string or a mapping, found {type(record).__name__}")
     metadata = dict(record)
     doc_id = str(metadata["id"]) if metadata.get("id") is not None else str(index)
+    given = metadata.get(text_field)
     text, found = record_text(metadata, text_field)
     if text is None:
-        return InputError(f"<record {doc_id}>", f"no string field {text_field!r} (see text_field) or {HTML_FIELD!r}")
+        return InputError(f"<record {doc_id}>", no_text(given, text_field, "text_field"))
     return Document(id=doc_id, source=f"<record {doc_id}>", raw=text, format="html" if html else found,
                     metadata=metadata)
 
@@ -478,6 +479,14 @@ def _read_jsonl(path: Path, source: str, doc_id: str, text_field: str,
         yield InputError(source, "empty file: no JSON lines", severity="warning")
 
 
+def no_text(given: Any, text_field: str, option: str) -> str:
+    """Why a record gave no text: a text field of another type (a number, a list of paragraphs) is named as such,
+    where "no field" would send the user looking for a misspelt name."""
+    if given is not None and not isinstance(given, str):
+        return f"field {text_field!r} is {type(given).__name__}, not a string (nor is there a string {HTML_FIELD!r})"
+    return f"no string field {text_field!r} (see {option}) or {HTML_FIELD!r}"
+
+
 def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str) -> Document | InputError:
     """The document of one JSON line: the text field becomes the text, every other field metadata."""
     try:
@@ -488,9 +497,10 @@ def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str) -> D
         return err
     if not isinstance(record, dict):
         return InputError(source, f"expected a JSON object, found {type(record).__name__}")
+    given = record.get(text_field)
     text, fmt = record_text(record, text_field)
     if text is None:
-        return InputError(source, f"no string field {text_field!r} (see --text-field) or {HTML_FIELD!r}")
+        return InputError(source, no_text(given, text_field, "--text-field"))
     doc = Document(id=doc_id, source=source, raw=text, metadata=record, format=fmt)
     if note:  # as the encoding stage notes it for a text file
         doc.warnings.append(note)

@@ -494,3 +494,15 @@ def test_jsonl_lone_surrogate_escape_keeps_the_record(tmp_path: Path, run_clean)
     assert run.errors == [{"source": f"{data}:1", "severity": "warning",
                            "error": "2 lone surrogate escape(s) replaced with U+FFFD"}]
     assert "\U0001f600" in run.clean["surrogates.jsonl:2"]["text"]
+
+
+def test_jsonl_text_field_of_another_type_is_named_as_such(tmp_path: Path, run_clean) -> None:
+    """`{"text": 12345}` has the field: "no string field 'text' (see --text-field)" sent users looking for a typo."""
+    data = tmp_path / "typed.jsonl"
+    data.write_bytes(b'{"text": 12345}\n{"text": ["a", "b"]}\n{"body": "x"}\n' + _records(1))
+    run = run_clean(data, **LIGHT)
+    assert [(e["source"], e["error"]) for e in run.errors] == [
+        (f"{data}:1", "field 'text' is int, not a string (nor is there a string 'html')"),
+        (f"{data}:2", "field 'text' is list, not a string (nor is there a string 'html')"),
+        (f"{data}:3", "no string field 'text' (see --text-field) or 'html'")]
+    assert list(run.clean) == ["typed.jsonl:4"]

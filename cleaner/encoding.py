@@ -46,6 +46,7 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str | None]:
     A byte-order mark the rest does not fit must not fail the run: after a UTF-8 mark (an editor's, on cp1252
     text) the bytes are read as if unmarked; UTF-16 or UTF-32 cut short keeps its text, the broken end replaced.
     """
+    skipped = 0  # the length of a UTF-8 mark left out, so the note names the byte of the file
     for bom, encoding in BOMS:
         if data.startswith(bom):
             try:
@@ -54,14 +55,15 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str | None]:
                 if encoding != "utf-8-sig":
                     return (data.decode(encoding, errors="replace"),
                             f"not valid {encoding} at byte {err.start}; invalid byte sequence(s) replaced with U+FFFD")
-            data = data[len(bom):]
+            skipped = len(bom)
+            data = data[skipped:]
             break
     if b"\x00" in data[:8192]:
         raise InputError(source, "binary file (NUL bytes) with a text extension")
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as err:
-        where = f"not valid UTF-8 at byte {err.start}"
+        where = f"not valid UTF-8 at byte {skipped + err.start}"
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
     if bad <= max(1, len(text) // 1000) and any(ord(ch) > 127 and ch != "\ufffd" for ch in text):

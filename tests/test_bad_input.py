@@ -465,7 +465,7 @@ def test_text_after_a_byte_order_mark_that_does_not_fit_it_fails_no_run(tmp_path
     (tmp_path / "in" / "good.txt").write_text(GOOD.replace("May", "June"))
     run = run_clean(tmp_path / "in", **LIGHT)
     assert "The café master said" in run.clean["marked.txt"]["text"]
-    assert "decoded as cp1252" in run.clean["marked.txt"]["metadata"]["encoding_note"]
+    assert run.clean["marked.txt"]["metadata"]["encoding_note"] == "not valid UTF-8 at byte 10; decoded as cp1252"
     assert run.clean["cut16.txt"]["text"].startswith("The harbour master said the new pier")
     assert "U+FFFD" in run.clean["cut16.txt"]["metadata"]["encoding_note"]
     assert {Path(e["source"]).name: e["severity"] for e in run.errors} == {"marked.txt": "warning",

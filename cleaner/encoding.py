@@ -59,7 +59,10 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str | None]:
             data = data[skipped:]
             break
     if b"\x00" in data[:8192]:
-        raise InputError(source, "binary file (NUL bytes) with a text extension")
+        wide = utf16_without_bom(data)
+        if wide is None:
+            raise InputError(source, "binary file (NUL bytes) with a text extension")
+        return data.decode(wide), f"no byte-order mark; decoded as {wide}"
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as err:
@@ -72,6 +75,26 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str | None]:
     if encoding is None:
         raise InputError(source, f"{where}, and no legacy encoding fits: binary file?")
     return data.decode(encoding), f"{where}; decoded as {encoding}"
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when `data` reads as such text without a mark, else None (binary).
+
+    Text in Latin script stored in UTF-16 (`iconv -t UTF-16LE`, some Windows exports) has a NUL in nearly every
+    other byte and nearly never in the bytes between; binary data has its NULs in no such pattern, or does not
+    decode. (Text in other scripts has no NUL, and goes to charset detection.)
+    """
+    sample = data[:8192]
+    if len(data) % 2 or len(sample) < 4:
+        return None
+    for encoding, high, low in (("utf-16-le", sample[1::2], sample[::2]), ("utf-16-be", sample[::2], sample[1::2])):
+        if high.count(0) >= 0.9 * len(high) and low.count(0) <= 0.01 * len(low):
+            try:
+                data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return encoding
+    return None
 
 
 def legacy_encoding(data: bytes) -> str | None:

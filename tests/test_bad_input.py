@@ -506,3 +506,16 @@ def test_jsonl_text_field_of_another_type_is_named_as_such(tmp_path: Path, run_c
         (f"{data}:2", "field 'text' is list, not a string (nor is there a string 'html')"),
         (f"{data}:3", "no string field 'text' (see --text-field) or 'html'")]
     assert list(run.clean) == ["typed.jsonl:4"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_text_not_binary(tmp_path: Path, run_clean, encoding: str) -> None:
+    """`iconv -t UTF-16LE` and some Windows exports write no mark: every other byte of such text is NUL, which
+    made it a "binary file"; a file with NUL bytes in no such pattern still is one."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "wide.txt").write_bytes(GOOD.replace("harbour", "café").encode(encoding))
+    (tmp_path / "in" / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    run = run_clean(tmp_path / "in", **LIGHT)
+    assert run.clean["wide.txt"]["text"] == GOOD.replace("harbour", "café")
+    assert run.clean["wide.txt"]["metadata"]["encoding_note"] == f"no byte-order mark; decoded as {encoding}"
+    assert "binary" in _errors_by_file(run)["binary.txt"]["error"]

@@ -213,3 +213,11 @@ def test_a_pattern_that_matches_an_empty_string_is_refused(kind: str, option: st
                               f"    {option}: {value}\n    examples: {{match: ['Share this']}}\n", "p.yaml")
     assert not rules and [e.source for e in errors] == ["p.yaml:2"]
     assert errors[0].message.startswith(f"rule 'catch-all': {option} matches an empty string")
+
+
+def test_a_rule_that_is_not_a_mapping_names_its_own_line() -> None:
+    """A string in the list of rules (a rule's dash put before its options) was reported at line 1."""
+    _, errors = load_pack("rules:\n  - id: fine\n    description: d\n    kind: line\n    pattern: x\n"
+                          "    examples: {match: [x]}\n  - just a string\n  - [a, list]\n", "p.yaml")
+    assert [(e.source, e.message) for e in errors] == [("p.yaml:7", "each rule is a mapping"),
+                                                       ("p.yaml:8", "each rule is a mapping")]

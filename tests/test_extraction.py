@@ -68,6 +68,22 @@ def test_html_gz_and_jsonl_html_field(tmp_path: Path, run_clean) -> None:
     assert record["title"] == "Ferry fares cut" and record["metadata"]["url"] == "https://news.example.org/ferry"
 
 
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_url_field_that_is_no_url_fails_no_run(tmp_path: Path, run_clean, workers: int) -> None:
+    """A scraper's `url` of another type reached trafilatura (AttributeError), and one urllib cannot split
+    ("http://[bad": ValueError) the boilerplate stage: either stopped the whole run with a traceback."""
+    records = [{"html": article_html(), "url": 7}, {"html": article_html("Ferry fares cut"), "url": "http://[bad"},
+               {"text": "\n\n".join(BODY_PARAGRAPHS), "url": ["https://a.example/1"]},
+               {"text": "\n\n".join(BODY_PARAGRAPHS[:2]), "url": "http://[bad/path"}]
+    (tmp_path / "pages.jsonl").write_bytes(b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in records))
+    run = run_clean(tmp_path, dedup=False, workers=workers)
+    assert not run.errors and set(run.clean) == {f"pages.jsonl:{n}" for n in (1, 2, 3, 4)}
+    assert run.clean["pages.jsonl:1"]["title"] == "Harbour bridge to be rebuilt"
+    assert run.clean["pages.jsonl:1"]["metadata"]["url"] == 7
+    assert run.clean["pages.jsonl:4"]["metadata"]["url"] == "http://[bad/path"
+
+
 def test_warc_response_records_with_url_and_date(tmp_path: Path, run_clean) -> None:
     pages = [("https://a.example/1", article_html()), ("https://b.example/2", article_html("Ferry fares cut"))]
     (tmp_path / "crawl.warc.gz").write_bytes(warc_bytes(pages, compress=True))

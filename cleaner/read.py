@@ -513,16 +513,15 @@ def _load_json(line: bytes, source: str) -> tuple[Any, str | None]:
     how they were decoded.
 
     Such a line (a cp1252 quote in a string, from a tool that wrote its platform's encoding) is decoded
-    as a text file is, rather than lost to orjson's "surrogates not allowed"; `orjson.JSONDecodeError`
-    when it is no JSON all the same, `InputError` when no encoding fits.
+    as a text file is, rather than lost to orjson's "surrogates not allowed"; a UTF-8 line orjson refuses
+    goes to `_python_json`. `orjson.JSONDecodeError` when it is no JSON all the same, `InputError` when no
+    encoding fits.
     """
     try:
         return orjson.loads(line), None
     except orjson.JSONDecodeError as err:
         if _is_utf8(line):
-            if "surrogate" in str(err):  # an escape; bytes that are not UTF-8 get the same words
-                return _without_lone_surrogates(line)
-            raise
+            return _python_json(line, err)
     text, note = decode_bytes(line, source)
     return orjson.loads(text), note
 
@@ -530,10 +529,11 @@ def _load_json(line: bytes, source: str) -> tuple[Any, str | None]:
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _without_lone_surrogates(line: bytes) -> tuple[Any, str | None]:
-    """A line with a lone surrogate escape (`"\\ud800"`), which orjson refuses: valid JSON, written by Python's
-    json.dumps for text cut inside a surrogate pair, but no character, so no UTF-8 output could hold it. The
-    standard parser reads it, pairs made whole; each lone one is then U+FFFD, as a bad byte of a text file is."""
+def _python_json(line: bytes, refused: orjson.JSONDecodeError) -> tuple[Any, str | None]:
+    """A line that orjson refuses but Python's json module writes, read by the standard parser (else orjson's
+    error, `refused`, is raised): NaN and Infinity (orjson writes them out as null), and lone surrogate escapes
+    (`"\\ud800"`, from text cut inside a surrogate pair): no character, so no UTF-8 output could hold one; each
+    becomes U+FFFD, as a bad byte of a text file does, and the note counts them."""
     found = 0
 
     def mend(value: Any) -> Any:
@@ -550,8 +550,8 @@ def _without_lone_surrogates(line: bytes) -> tuple[Any, str | None]:
 
     try:
         record = mend(json.loads(line))
-    except ValueError as err:
-        raise orjson.JSONDecodeError(str(err), "", 0) from None
+    except (ValueError, RecursionError):  # nesting deeper than orjson's limit overflows Python's stack
+        raise refused from None
     return record, f"{found} lone surrogate escape(s) replaced with U+FFFD" if found else None
 
 

@@ -519,3 +519,17 @@ def test_utf16_without_a_byte_order_mark_is_text_not_binary(tmp_path: Path, run_
     assert run.clean["wide.txt"]["text"] == GOOD.replace("harbour", "café")
     assert run.clean["wide.txt"]["metadata"]["encoding_note"] == f"no byte-order mark; decoded as {encoding}"
     assert "binary" in _errors_by_file(run)["binary.txt"]["error"]
+
+
+def test_jsonl_nan_and_infinity_that_python_writes_keep_the_record(tmp_path: Path, run_clean) -> None:
+    """Python's json.dumps writes NaN and Infinity (a missing score from pandas): orjson refused the whole line
+    as malformed; the standard parser reads it, and the output holds null as orjson writes such a number."""
+    data = tmp_path / "scores.jsonl"
+    data.write_bytes(b'{"text": "The pier will open in May, ahead of schedule.", "score": NaN, "rank": -Infinity}\n'
+                     b'{"text": "Not JSON at all\n' + _records(1) + b'{"x": ' + b"[" * 10**5 + b"]" * 10**5 + b'}\n')
+    run = run_clean(data, **LIGHT)
+    assert run.clean["scores.jsonl:1"]["metadata"] == {"score": None, "rank": None}
+    assert [(e["source"], e["error"]) for e in run.errors] == [
+        (f"{data}:2", "malformed JSON: unexpected control character in string: line 1 column 26 (char 25)"),
+        (f"{data}:4", "malformed JSON: depth limit exceeded: line 1 column 1031 (char 1030)")]
+    assert "scores.jsonl:3" in run.clean

@@ -443,7 +443,7 @@ def record_document(index: int, record: str | dict, text_field: str, html: bool 
     if text is None:
         return InputError(f"<record {doc_id}>", no_text(given, text_field, "text_field"))
     return Document(id=doc_id, source=f"<record {doc_id}>", raw=text, format="html" if html else found,
-                    metadata=metadata)
+                    title=record_title(metadata), metadata=metadata)
 
 
 def record_text(record: dict[str, Any], text_field: str) -> tuple[str | None, str]:
@@ -479,6 +479,13 @@ def _read_jsonl(path: Path, source: str, doc_id: str, text_field: str,
         yield InputError(source, "empty file: no JSON lines", severity="warning")
 
 
+def record_title(record: dict[str, Any]) -> str | None:
+    """A record's own `title` field as its title (it stays in metadata too): a scraper's title is the article's,
+    as a page's <title> or a Markdown file's front matter is."""
+    title = record.get("title")
+    return (title.strip() or None) if isinstance(title, str) else None
+
+
 def no_text(given: Any, text_field: str, option: str) -> str:
     """Why a record gave no text: a text field of another type (a number, a list of paragraphs) is named as such,
     where "no field" would send the user looking for a misspelt name."""
@@ -501,7 +508,7 @@ def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str) -> D
     text, fmt = record_text(record, text_field)
     if text is None:
         return InputError(source, no_text(given, text_field, "--text-field"))
-    doc = Document(id=doc_id, source=source, raw=text, metadata=record, format=fmt)
+    doc = Document(id=doc_id, source=source, raw=text, metadata=record, format=fmt, title=record_title(record))
     if note:  # as the encoding stage notes it for a text file
         doc.warnings.append(note)
         doc.metadata["encoding_note"] = note

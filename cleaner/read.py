@@ -448,11 +448,12 @@ def record_document(index: int, record: str | dict, text_field: str, html: bool 
 
 def record_text(record: dict[str, Any], text_field: str) -> tuple[str | None, str]:
     """Take a record's text out of it, and its format: `text_field`, else a page in `HTML_FIELD` ("html");
-    None when it has neither as a string. The same for a JSONL line and a mapping given to the library."""
+    None when it has neither as a string. The same for a JSONL line and a mapping given to the library;
+    a text field named `HTML_FIELD` (`--text-field html`) holds a page too."""
     text = record.pop(text_field, None)
     if text is None and isinstance(record.get(HTML_FIELD), str):
         return record.pop(HTML_FIELD), "html"
-    return (text if isinstance(text, str) else None), "text"
+    return (text if isinstance(text, str) else None), "html" if text_field == HTML_FIELD else "text"
 
 
 def _read_jsonl(path: Path, source: str, doc_id: str, text_field: str,

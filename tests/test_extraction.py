@@ -429,3 +429,12 @@ def test_overlong_lines_in_scripts_without_latin_capitals_are_split() -> None:
     pieces = [text for _, text in units([line])]
     assert pieces[:5] == ["Это первое предложение.", "Второе предложение здесь.", "엘제이의 리벤지인가.",
                           "日本語の文です。", "次の文です。"]
+
+
+def test_text_field_html_reads_the_field_as_a_page(tmp_path: Path, run_clean) -> None:
+    """`--text-field html` (records whose `text` is a summary) cleaned the page as text: tags and all."""
+    (tmp_path / "pages.jsonl").write_bytes(orjson.dumps({"html": article_html(), "text": "A summary."}) + b"\n")
+    run = run_clean(tmp_path, dedup=False, text_field="html")
+    page = run.clean["pages.jsonl:1"]
+    assert page["title"] == "Harbour bridge to be rebuilt" and "<" not in page["text"]
+    assert all(p in page["text"] for p in BODY_PARAGRAPHS) and page["metadata"]["text"] == "A summary."

@@ -557,10 +557,16 @@ def _python_json(line: bytes, refused: orjson.JSONDecodeError) -> tuple[Any, str
         return value
 
     try:
-        record = mend(json.loads(line))
+        record = mend(json.loads(line, parse_int=_json_int))
     except (ValueError, RecursionError):  # nesting deeper than orjson's limit overflows Python's stack
         raise refused from None
     return record, f"{found} lone surrogate escape(s) replaced with U+FFFD" if found else None
+
+
+def _json_int(digits: str) -> int | float:
+    """An integer as orjson reads it: past 64 bits a float, which orjson can write out again (an int it cannot)."""
+    value = int(digits)
+    return value if -(1 << 63) <= value < (1 << 64) else float(value)
 
 
 def _is_utf8(data: bytes) -> bool:

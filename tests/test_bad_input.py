@@ -525,10 +525,11 @@ def test_jsonl_nan_and_infinity_that_python_writes_keep_the_record(tmp_path: Pat
     """Python's json.dumps writes NaN and Infinity (a missing score from pandas): orjson refused the whole line
     as malformed; the standard parser reads it, and the output holds null as orjson writes such a number."""
     data = tmp_path / "scores.jsonl"
-    data.write_bytes(b'{"text": "The pier will open in May, ahead of schedule.", "score": NaN, "rank": -Infinity}\n'
+    data.write_bytes(b'{"text": "The pier will open in May, ahead of schedule.", "score": NaN, "rank": -Infinity, '
+                     b'"n": 123456789012345678901234567890}\n'
                      b'{"text": "Not JSON at all\n' + _records(1) + b'{"x": ' + b"[" * 10**5 + b"]" * 10**5 + b'}\n')
     run = run_clean(data, **LIGHT)
-    assert run.clean["scores.jsonl:1"]["metadata"] == {"score": None, "rank": None}
+    assert run.clean["scores.jsonl:1"]["metadata"] == {"score": None, "rank": None, "n": 1.2345678901234568e29}
     assert [(e["source"], e["error"]) for e in run.errors] == [
         (f"{data}:2", "malformed JSON: unexpected control character in string: line 1 column 26 (char 25)"),
         (f"{data}:4", "malformed JSON: depth limit exceeded: line 1 column 1031 (char 1030)")]

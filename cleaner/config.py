@@ -92,7 +92,7 @@ def find_config(folder: Path) -> Path | None:
     pyproject = folder / "pyproject.toml"
     if pyproject.is_file():
         try:
-            text = pyproject.read_text(encoding="utf-8")
+            text = pyproject.read_text(encoding="utf-8-sig")
             data = tomllib.loads(text)
         except (UnicodeDecodeError, OSError):
             return None
@@ -110,7 +110,7 @@ def load_config(path: Path, parser: argparse.ArgumentParser
     `ConfigError` on any problem a key shows alone; `parser` is the command's, whose long options are keys too.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # "-sig": Windows Notepad starts UTF-8 with a mark
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(path, 1, f"cannot read config file: {err}") from None
     try:

@@ -349,3 +349,14 @@ def test_a_config_file_in_the_other_layout_is_named_not_ignored(tmp_path: Path, 
     assert main(["clean", "--print-config", "--config", str(tmp_path / "mine.toml")]) == 2
     assert (f"{tmp_path / 'mine.toml'}:2: [tool.cleaner] is read from pyproject.toml only: in mine.toml the "
             "settings are at the top level, without a table" in " ".join(capsys.readouterr().err.split()))
+
+
+@pytest.mark.parametrize(("name", "text"), [("cleaner.toml", "mt_threshold = 0.6\n"),
+                                            ("pyproject.toml", "[tool.cleaner]\nmt_threshold = 0.6\n")])
+def test_a_config_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path, monkeypatch, capsys, name: str,
+                                                            text: str) -> None:
+    """Windows Notepad saves UTF-8 with a mark, which tomllib calls an "Invalid statement (at line 1, column 1)"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert main(["clean", "--print-config"]) == 0
+    assert _printed(capsys)["mt_threshold"] == 0.6

@@ -61,7 +61,9 @@ def group_of(doc: Document) -> str:
         value = doc.metadata.get(key)
         if isinstance(value, str) and value and (site := site_of(value)):
             return site
-    path = doc.id.split(":", 1)[0]
+    path, _, line = doc.id.rpartition(":")  # a JSONL or WARC id ends in ":LINE"; a folder name may hold ":"
+    if not (path and line.isdigit()):
+        path = doc.id
     return path.rsplit("/", 1)[0] if "/" in path else "."
 
 

@@ -384,6 +384,23 @@ def test_corpus_boilerplate_threshold(tmp_path: Path, run_clean) -> None:
     assert all("Shared line" in r["text"] for r in run.clean.values())
 
 
+
+def test_corpus_boilerplate_groups_by_folder_when_folder_names_hold_a_colon(tmp_path: Path, run_clean) -> None:
+    """Folders named by time ("2024-05-01T12:00") were cut at their first colon as if it began a JSONL line
+    number: every such folder fell into one group, and a line in three documents of each was "in six"."""
+    footer = "Harbour Times is published by the Harbour Media Group in Portsmouth"
+    topics = ["ferry", "bridge", "school", "library", "market", "museum"]
+    for i, topic in enumerate(topics):
+        folder = tmp_path / f"2024-05-0{i % 2 + 1}T12:00"
+        folder.mkdir(exist_ok=True)
+        body = (f"The {topic} committee met on Monday for the {i + 1}th time this year and agreed a new budget "
+                f"for the {topic}, the chair said after a long debate about costs and the timetable.")
+        (folder / f"{topic}.txt").write_text(f"{body}\n{footer}\n")
+    run = run_clean(tmp_path, dedup=False, lines=False, boilerplate_min_docs=4)
+    assert len(run.clean) == 6 and all(footer in record["text"] for record in run.clean.values())
+    assert boilerplate.group_of(Document(id="2024-05-01T12:00/recs.jsonl:7", source="")) == "2024-05-01T12:00"
+
+
 def _letters(number: int) -> str:
     """A word for a number without digits (the boilerplate fingerprint folds digits)."""
     return "".join("abcdefghij"[int(d)] for d in str(number))

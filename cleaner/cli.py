@@ -196,6 +196,9 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
         except ValueError as err:  # e.g. a dedup index built with other parameters, or OUTDIR given as INPUT
             console.print(f"[red]cleaner: {escape(str(err))}[/red]", soft_wrap=True)
             return 2
+        except OSError as err:  # input errors are recorded per file, so this is OUTDIR: a file, no permission, full
+            console.print(f"[red]cleaner: cannot write the output: {escape(str(err))}[/red]", soft_wrap=True)
+            return 2
     if stats["skipped_files"]:
         _warn(console, f"skipped {stats['skipped_files']:,} file(s) of a type it does not read",
               stats["skipped_files"], stats["skipped_examples"])

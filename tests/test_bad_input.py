@@ -534,3 +534,15 @@ def test_jsonl_nan_and_infinity_that_python_writes_keep_the_record(tmp_path: Pat
         (f"{data}:2", "malformed JSON: unexpected control character in string: line 1 column 26 (char 25)"),
         (f"{data}:4", "malformed JSON: depth limit exceeded: line 1 column 1031 (char 1030)")]
     assert "scores.jsonl:3" in run.clean
+
+
+def test_an_output_folder_that_cannot_be_made_is_named_with_exit_status_2(tmp_path: Path, capsys) -> None:
+    """-o naming a file (or a folder under one) ended in a NotADirectoryError traceback."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(GOOD)
+    (tmp_path / "taken").write_text("a file, not a folder")
+    for outdir in (tmp_path / "taken", tmp_path / "taken" / "sub"):
+        assert main(["clean", str(tmp_path / "in"), "-o", str(outdir), "-q"]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert "cleaner: cannot write the output" in err and str(tmp_path / "taken") in err
+    assert (tmp_path / "taken").read_text() == "a file, not a folder"

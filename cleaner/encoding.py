@@ -167,6 +167,8 @@ class Decode(DocumentStage):
             text, fixes = repair(text)
             if fixes:
                 doc.metadata["encoding_fixes"] = fixes
+        if doc.title:  # a JSONL record's own title, repaired as a page's <title> is
+            doc.title = repair(doc.title)[0]
         doc.text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
         if not doc.text.strip():
             doc.warnings.append("empty document")

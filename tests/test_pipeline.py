@@ -149,7 +149,8 @@ def test_a_jsonl_record_title_is_the_title(tmp_path: Path, run_clean) -> None:
     data.write_bytes(orjson.dumps({"text": body, "title": " Bridge reopens "}) + b"\n"
                      + orjson.dumps({"text": f"Ferry fares cut\n{body.replace('bridge', 'ferry')}",
                                      "title": "Ferry fares cut"}) + b"\n"
-                     + orjson.dumps({"text": body.replace("river", "old"), "title": ""}) + b"\n")
+                     + orjson.dumps({"text": body.replace("river", "old"), "title": ""}) + b"\n"
+                     + orjson.dumps({"text": body.replace("river", "café"), "title": "CafÃ© bridge reopens"}) + b"\n")
     run = run_clean(data, dedup=False)
     first = run.clean["d.jsonl:1"]
     assert first["title"] == "Bridge reopens" and first["text"] == body
@@ -157,3 +158,4 @@ def test_a_jsonl_record_title_is_the_title(tmp_path: Path, run_clean) -> None:
     assert run.clean["d.jsonl:2"]["title"] == "Ferry fares cut"
     assert run.clean["d.jsonl:2"]["text"] == body.replace("bridge", "ferry")
     assert run.clean["d.jsonl:3"]["title"] is None
+    assert run.clean["d.jsonl:4"]["title"] == "Café bridge reopens"  # repaired as a page's <title> is

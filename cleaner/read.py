@@ -30,7 +30,7 @@ from .markup import MARKDOWN_SUFFIXES
 
 TEXT_SUFFIXES = (".txt", *MARKDOWN_SUFFIXES)  # Markdown: what many scrapers save pages as (see markup.py)
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
+JSONL_SUFFIXES = tuple(f"{name}{packed}" for name in (".jsonl", ".ndjson") for packed in ("", ".gz", ".zst"))
 WARC_SUFFIXES = (".warc", ".warc.gz")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES
 HTML_FIELD = "html"  # a JSONL record with this field (and no text field) holds a page to extract

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import gzip
 import shutil
 import subprocess
 import sys
@@ -159,3 +160,16 @@ def test_a_jsonl_record_title_is_the_title(tmp_path: Path, run_clean) -> None:
     assert run.clean["d.jsonl:2"]["text"] == body.replace("bridge", "ferry")
     assert run.clean["d.jsonl:3"]["title"] is None
     assert run.clean["d.jsonl:4"]["title"] == "Café bridge reopens"  # repaired as a page's <title> is
+
+
+def test_ndjson_is_read_as_jsonl(tmp_path: Path, run_clean) -> None:
+    """`.ndjson`, the other common name of JSON lines, was skipped in a folder, and given as INPUT read as one text
+    document of JSON syntax."""
+    record = orjson.dumps({"text": "The river bridge reopened on Monday after eight months of repairs.", "k": 1})
+    (tmp_path / "a.ndjson").write_bytes(record + b"\n")
+    (tmp_path / "b.ndjson.gz").write_bytes(gzip.compress(record.replace(b"river", b"old") + b"\n"))
+    run = run_clean(tmp_path, dedup=False)
+    assert set(run.clean) == {"a.ndjson:1", "b.ndjson.gz:1"} and run.stats["skipped_files"] == 0
+    assert run.clean["a.ndjson:1"]["metadata"] == {"k": 1}
+    alone = run_clean(tmp_path / "a.ndjson", dedup=False)
+    assert list(alone.clean) == ["a.ndjson:1"] and alone.clean["a.ndjson:1"]["text"].startswith("The river")

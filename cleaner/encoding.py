@@ -137,8 +137,11 @@ _NEEDS_FTFY = re.compile(
 
 
 def repair(text: str) -> tuple[str, list[str]]:
-    """`text` with mojibake and broken Unicode fixed, NFC-normalised; and what ftfy changed."""
-    if text.isascii():
+    """`text` with mojibake and broken Unicode fixed, NFC-normalised; and what ftfy changed.
+
+    ASCII text is left alone unless it holds control characters (a NUL), which ftfy takes out as from any text.
+    """
+    if text.isascii() and not _CONTROL.search(text):
         return text, []
     if not _NEEDS_FTFY.search(text):
         return (text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)), []

@@ -546,3 +546,14 @@ def test_an_output_folder_that_cannot_be_made_is_named_with_exit_status_2(tmp_pa
         err = " ".join(capsys.readouterr().err.split())
         assert "cleaner: cannot write the output" in err and str(tmp_path / "taken") in err
     assert (tmp_path / "taken").read_text() == "a file, not a folder"
+
+
+def test_control_characters_leave_an_ascii_text_as_any_other(tmp_path: Path, run_clean) -> None:
+    """ftfy takes NUL and other control characters out (a NUL breaks C strings and PostgreSQL text), but a text
+    all ASCII skipped ftfy: "\\u0000" in a JSONL record stayed in clean.jsonl unless the text had an "é"."""
+    data = tmp_path / "controls.jsonl"
+    data.write_bytes(b'{"text": "The harbour master said\\u0000 the new pier\\u0007 would open in May."}\n'
+                     b'{"text": "The caf\\u00e9 owner said\\u0000 the new menu\\u0007 starts in May."}\n')
+    run = run_clean(data, **LIGHT)
+    assert run.clean["controls.jsonl:1"]["text"] == "The harbour master said the new pier would open in May."
+    assert run.clean["controls.jsonl:2"]["text"] == "The café owner said the new menu starts in May."

@@ -147,7 +147,9 @@ def repair(text: str) -> tuple[str, list[str]]:
         return (text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)), []
     fixed, steps = ftfy.fix_and_explain(text, config=FTFY_CONFIG)
     fixed = unicodedata.normalize("NFC", fixed)
-    return fixed, sorted({name for name, _ in steps or []})
+    # Each step as ftfy explains it, in order ("encode sloppy-windows-1252", "decode utf-8"): its kind alone
+    # ("encode", "apply") said nothing of what was fixed.
+    return fixed, list(dict.fromkeys(f"{action} {what}" for action, what in steps or []))
 
 
 class Decode(DocumentStage):

@@ -491,7 +491,7 @@ def no_text(given: Any, text_field: str, option: str) -> str:
     """Why a record gave no text: a text field of another type (a number, a list of paragraphs) is named as such,
     where "no field" would send the user looking for a misspelt name."""
     if given is not None and not isinstance(given, str):
-        return f"field {text_field!r} is {type(given).__name__}, not a string (nor is there a string {HTML_FIELD!r})"
+        return f"field {text_field!r} is {type(given).__name__}, not a string"
     return f"no string field {text_field!r} (see {option}) or {HTML_FIELD!r}"
 
 

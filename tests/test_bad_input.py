@@ -500,12 +500,14 @@ def test_jsonl_lone_surrogate_escape_keeps_the_record(tmp_path: Path, run_clean)
 def test_jsonl_text_field_of_another_type_is_named_as_such(tmp_path: Path, run_clean) -> None:
     """`{"text": 12345}` has the field: "no string field 'text' (see --text-field)" sent users looking for a typo."""
     data = tmp_path / "typed.jsonl"
-    data.write_bytes(b'{"text": 12345}\n{"text": ["a", "b"]}\n{"body": "x"}\n' + _records(1))
+    data.write_bytes(b'{"text": 12345}\n{"text": ["a", "b"]}\n{"body": "x"}\n' + _records(1)
+                     + b'{"text": 5, "html": "<p>A page.</p>"}\n')
     run = run_clean(data, **LIGHT)
     assert [(e["source"], e["error"]) for e in run.errors] == [
-        (f"{data}:1", "field 'text' is int, not a string (nor is there a string 'html')"),
-        (f"{data}:2", "field 'text' is list, not a string (nor is there a string 'html')"),
-        (f"{data}:3", "no string field 'text' (see --text-field) or 'html'")]
+        (f"{data}:1", "field 'text' is int, not a string"),
+        (f"{data}:2", "field 'text' is list, not a string"),
+        (f"{data}:3", "no string field 'text' (see --text-field) or 'html'"),
+        (f"{data}:5", "field 'text' is int, not a string")]  # the text field is taken as given, not the page
     assert list(run.clean) == ["typed.jsonl:4"]
 
 

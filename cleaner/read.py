@@ -558,7 +558,7 @@ def _python_json(line: bytes, refused: orjson.JSONDecodeError) -> tuple[Any, str
 
     try:
         record = mend(json.loads(line, parse_int=_json_int))
-    except (ValueError, RecursionError):  # nesting deeper than orjson's limit overflows Python's stack
+    except (ValueError, RecursionError, OverflowError):  # also nesting past orjson's limit, a number past a float
         raise refused from None
     return record, f"{found} lone surrogate escape(s) replaced with U+FFFD" if found else None
 

@@ -530,12 +530,14 @@ def test_jsonl_nan_and_infinity_that_python_writes_keep_the_record(tmp_path: Pat
     data = tmp_path / "scores.jsonl"
     data.write_bytes(b'{"text": "The pier will open in May, ahead of schedule.", "score": NaN, "rank": -Infinity, '
                      b'"n": 123456789012345678901234567890}\n'
-                     b'{"text": "Not JSON at all\n' + _records(1) + b'{"x": ' + b"[" * 10**5 + b"]" * 10**5 + b'}\n')
+                     b'{"text": "Not JSON at all\n' + _records(1) + b'{"x": ' + b"[" * 10**5 + b"]" * 10**5 + b'}\n'
+                     + b'{"text": "x", "n": ' + b"1" * 400 + b', "s": NaN}\n')
     run = run_clean(data, **LIGHT)
     assert run.clean["scores.jsonl:1"]["metadata"] == {"score": None, "rank": None, "n": 1.2345678901234568e29}
     assert [(e["source"], e["error"]) for e in run.errors] == [
         (f"{data}:2", "malformed JSON: unexpected control character in string: line 1 column 26 (char 25)"),
-        (f"{data}:4", "malformed JSON: depth limit exceeded: line 1 column 1031 (char 1030)")]
+        (f"{data}:4", "malformed JSON: depth limit exceeded: line 1 column 1031 (char 1030)"),
+        (f"{data}:5", "malformed JSON: number is infinity when parsed as double: line 1 column 20 (char 19)")]
     assert "scores.jsonl:3" in run.clean
 
 

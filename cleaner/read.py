@@ -225,6 +225,8 @@ def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Itera
         yield err
     except OSError as err:
         yield InputError(source, _describe_os_error(path, err))
+    except Exception as err:  # reading runs in the main process: what no one foresaw fails this file, not the run
+        yield InputError(source, f"cannot read file: {type(err).__name__}: {err}")
 
 
 def read_documents(roots: list[Path], text_field: str, max_bytes: int) -> Iterator[Document | InputError]:

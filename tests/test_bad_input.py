@@ -562,3 +562,25 @@ def test_control_characters_leave_an_ascii_text_as_any_other(tmp_path: Path, run
     run = run_clean(data, **LIGHT)
     assert run.clean["controls.jsonl:1"]["text"] == "The harbour master said the new pier would open in May."
     assert run.clean["controls.jsonl:2"]["text"] == "The café owner said the new menu starts in May."
+
+
+def test_an_unexpected_error_reading_a_file_fails_that_file_not_the_run(tmp_path: Path, run_clean,
+                                                                         monkeypatch) -> None:
+    """The reader runs in the main process, outside the workers' net: an exception it did not foresee (as the
+    OverflowError and RecursionError of odd JSON lines were) stopped the run. It now fails that file, named, with
+    the lines before it kept."""
+    real = read._jsonl_document
+
+    def buggy(line: bytes, source: str, doc_id: str, text_field: str):
+        if source.endswith("b.jsonl:2"):
+            raise RuntimeError("a bug")
+        return real(line, source, doc_id, text_field)
+
+    monkeypatch.setattr(read, "_jsonl_document", buggy)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "b.jsonl").write_bytes(_records(3))
+    (tmp_path / "in" / "c.txt").write_text(GOOD)
+    run = run_clean(tmp_path / "in", **LIGHT)
+    assert set(run.clean) == {"b.jsonl:1", "c.txt"}
+    assert [(e["source"], e["error"]) for e in run.errors] == [
+        (str(tmp_path / "in" / "b.jsonl"), "cannot read file: RuntimeError: a bug")]

@@ -64,7 +64,19 @@ def _sources(target: str) -> list[tuple[str, str]] | None:
     return [shipped] if shipped else None
 
 
+def _unusable(paths: list[Path], console: Console) -> bool:
+    """Say which packs `cleaner clean` would refuse before a run (not there, or a folder without a `.yaml` file:
+    `.yml` is not read), and whether there was one: testing such a pack would test nothing and pass."""
+    problems = [f"not found: {path}" if not path.exists() else f"folder {path} holds no .yaml rule file"
+                for path in paths if not path.exists() or (path.is_dir() and not any(path.glob("*.yaml")))]
+    for problem in problems:
+        console.print(f"[red]{escape(problem)}[/red]", soft_wrap=True)
+    return bool(problems)
+
+
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    if _unusable(args.rules, console):
+        return 2
     rules, errors = load_rules(args.rules, not args.no_default_rules)
     width_id = max((len(r.id) for r in rules), default=2)
     width_pack = max((len(r.pack) for r in rules), default=4)
@@ -80,6 +92,8 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 def cmd_test(args: argparse.Namespace, console: Console) -> int:
     """The examples of the target's rules, and their ids: twice in the target is a failure, as `cleaner clean`
     would refuse it; an id of a shipped rule gets a note, as the pack then needs --no-default-rules."""
+    if Path(args.target).is_dir() and _unusable([Path(args.target)], console):
+        return 2
     sources = _sources(args.target)
     if sources is None:
         console.print(f"[red]no rule file, folder or shipped pack named {escape(args.target)!r}[/red]")
@@ -108,9 +122,7 @@ def cmd_test(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_check(args: argparse.Namespace, console: Console) -> int:
-    missing = [str(p) for p in args.rules if not p.exists()]
-    if missing:
-        console.print(f"[red]not found: {escape(', '.join(missing))}[/red]")
+    if _unusable(args.rules, console):
         return 2
     rules, errors = load_rules(args.rules, not args.no_default_rules)
     problems = [str(err) for err in errors]

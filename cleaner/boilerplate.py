@@ -44,8 +44,14 @@ def fingerprint(group: str, line: str) -> int:
 
 
 def site_of(url: str) -> str | None:
-    """The site of a URL (or of a bare host name): its host name without "www.", or None."""
-    host = urlsplit(url).hostname if "//" in url else url
+    """The site of a URL (or of a bare host name): its host name without "www.", or None.
+
+    None too for a URL urllib cannot split ("http://[bad", a broken IPv6 host): a scraper's field, not to fail on.
+    """
+    try:
+        host = urlsplit(url).hostname if "//" in url else url
+    except ValueError:
+        return None
     return host.removeprefix("www.") if host else None
 
 
@@ -55,7 +61,9 @@ def group_of(doc: Document) -> str:
         value = doc.metadata.get(key)
         if isinstance(value, str) and value and (site := site_of(value)):
             return site
-    path = doc.id.split(":", 1)[0]
+    path, _, line = doc.id.rpartition(":")  # a JSONL or WARC id ends in ":LINE"; a folder name may hold ":"
+    if not (path and line.isdigit()):
+        path = doc.id
     return path.rsplit("/", 1)[0] if "/" in path else "."
 
 

@@ -62,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "clean", formatter_class=argparse.RawDescriptionHelpFormatter,
         help="clean folders of scraped articles into deduplicated JSONL",
-        description="Read .txt, .md/.markdown, .html/.htm(.gz), .jsonl(.gz/.zst) and .warc(.gz) files under each "
-                    "INPUT (recursively, in a stable order), remove junk, identify language, score machine "
+        description="Read .txt, .md/.markdown, .html/.htm(.gz), .jsonl/.ndjson(.gz/.zst) and .warc(.gz) files under "
+                    "each INPUT (recursively, in a stable order), remove junk, identify language, score machine "
                     "translation, remove duplicates, and write clean JSONL with an audit of everything removed.",
         epilog=f"{OUTPUTS}\n\n{EXIT_HELP}")
     run.add_argument("inputs", nargs="*", type=Path, metavar="INPUT", help="input folder or file")
@@ -195,6 +195,9 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
                           (rules, rule_errors))
         except ValueError as err:  # e.g. a dedup index built with other parameters, or OUTDIR given as INPUT
             console.print(f"[red]cleaner: {escape(str(err))}[/red]", soft_wrap=True)
+            return 2
+        except OSError as err:  # input errors are recorded per file, so this is OUTDIR: a file, no permission, full
+            console.print(f"[red]cleaner: cannot write the output: {escape(str(err))}[/red]", soft_wrap=True)
             return 2
     if stats["skipped_files"]:
         _warn(console, f"skipped {stats['skipped_files']:,} file(s) of a type it does not read",

@@ -92,7 +92,7 @@ def find_config(folder: Path) -> Path | None:
     pyproject = folder / "pyproject.toml"
     if pyproject.is_file():
         try:
-            text = pyproject.read_text(encoding="utf-8")
+            text = pyproject.read_text(encoding="utf-8-sig")
             data = tomllib.loads(text)
         except (UnicodeDecodeError, OSError):
             return None
@@ -110,7 +110,7 @@ def load_config(path: Path, parser: argparse.ArgumentParser
     `ConfigError` on any problem a key shows alone; `parser` is the command's, whose long options are keys too.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # "-sig": Windows Notepad starts UTF-8 with a mark
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(path, 1, f"cannot read config file: {err}") from None
     try:
@@ -119,11 +119,18 @@ def load_config(path: Path, parser: argparse.ArgumentParser
         found = re.search(r"line (\d+)", str(err))
         raise ConfigError(path, int(found.group(1)) if found else 1, f"invalid TOML: {err}") from None
     table: str | None = None
+    tool = data.get("tool")
     if path.name == "pyproject.toml":
         table = "tool.cleaner"
-        data = data.get("tool", {}).get("cleaner", {})
+        if not isinstance(tool, dict) or "cleaner" not in tool:  # given with --config: running on defaults is no fit
+            raise ConfigError(path, 1, "no [tool.cleaner] table: the settings of a pyproject.toml go there")
+        data = tool["cleaner"]
         if not isinstance(data, dict):
             raise ConfigError(path, _line(text, table, None), "[tool.cleaner] must be a table")
+    elif isinstance(tool, dict) and "cleaner" in tool:  # a table copied from a pyproject.toml
+        raise ConfigError(path, _line(text, "tool.cleaner", None), f"[tool.cleaner] is read from pyproject.toml "
+                                                                   f"only: in {path.name} the settings are at the "
+                                                                   "top level, without a table")
     spellings = option_spellings(parser)
     hints = _hints()
     values: dict[str, Any] = {}

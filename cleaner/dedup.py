@@ -223,7 +223,12 @@ class Index:
         self.generation: int | None = None
         meta_path = path / "meta.json"
         if meta_path.exists():
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except (ValueError, OSError) as err:  # JSON's error alone names neither the index nor the file
+                raise ValueError(f"dedup index {path}: its meta.json is damaged ({err})") from None
+            if not isinstance(meta, dict):
+                raise ValueError(f"dedup index {path}: its meta.json is damaged (not a JSON object)")
             if meta.get("format") != INDEX_FORMAT or meta.get("params") != params.sketch():
                 raise ValueError(f"dedup index {path} was built with {meta.get('params')}, "
                                  f"this run uses {params.sketch()}")

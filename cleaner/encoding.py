@@ -41,16 +41,32 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def decode_bytes(data: bytes, source: str) -> tuple[str, str | None]:
-    """The text of `data` and, when it was not plain UTF-8, a note saying which encoding was used."""
+    """The text of `data` and, when it was not plain UTF-8, a note saying which encoding was used.
+
+    A byte-order mark the rest does not fit must not fail the run: after a UTF-8 mark (an editor's, on cp1252
+    text) the bytes are read as if unmarked; UTF-16 or UTF-32 cut short keeps its text, the broken end replaced.
+    """
+    skipped = 0  # the length of a UTF-8 mark left out, so the note names the byte of the file
     for bom, encoding in BOMS:
         if data.startswith(bom):
-            return data.decode(encoding), None
+            try:
+                return data.decode(encoding), None
+            except UnicodeDecodeError as err:
+                if encoding != "utf-8-sig":
+                    return (data.decode(encoding, errors="replace"),
+                            f"not valid {encoding} at byte {err.start}; invalid byte sequence(s) replaced with U+FFFD")
+            skipped = len(bom)
+            data = data[skipped:]
+            break
     if b"\x00" in data[:8192]:
-        raise InputError(source, "binary file (NUL bytes) with a text extension")
+        wide = utf16_without_bom(data)
+        if wide is None:
+            raise InputError(source, "binary file (NUL bytes) with a text extension")
+        return data.decode(wide), f"no byte-order mark; decoded as {wide}"
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as err:
-        where = f"not valid UTF-8 at byte {err.start}"
+        where = f"not valid UTF-8 at byte {skipped + err.start}"
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
     if bad <= max(1, len(text) // 1000) and any(ord(ch) > 127 and ch != "\ufffd" for ch in text):
@@ -59,6 +75,26 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str | None]:
     if encoding is None:
         raise InputError(source, f"{where}, and no legacy encoding fits: binary file?")
     return data.decode(encoding), f"{where}; decoded as {encoding}"
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when `data` reads as such text without a mark, else None (binary).
+
+    Text in Latin script stored in UTF-16 (`iconv -t UTF-16LE`, some Windows exports) has a NUL in nearly every
+    other byte and nearly never in the bytes between; binary data has its NULs in no such pattern, or does not
+    decode. (Text in other scripts has no NUL, and goes to charset detection.)
+    """
+    sample = data[:8192]
+    if len(data) % 2 or len(sample) < 4:
+        return None
+    for encoding, high, low in (("utf-16-le", sample[1::2], sample[::2]), ("utf-16-be", sample[::2], sample[1::2])):
+        if high.count(0) >= 0.9 * len(high) and low.count(0) <= 0.01 * len(low):
+            try:
+                data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return encoding
+    return None
 
 
 def legacy_encoding(data: bytes) -> str | None:
@@ -101,14 +137,19 @@ _NEEDS_FTFY = re.compile(
 
 
 def repair(text: str) -> tuple[str, list[str]]:
-    """`text` with mojibake and broken Unicode fixed, NFC-normalised; and what ftfy changed."""
-    if text.isascii():
+    """`text` with mojibake and broken Unicode fixed, NFC-normalised; and what ftfy changed.
+
+    ASCII text is left alone unless it holds control characters (a NUL), which ftfy takes out as from any text.
+    """
+    if text.isascii() and not _CONTROL.search(text):
         return text, []
     if not _NEEDS_FTFY.search(text):
         return (text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)), []
     fixed, steps = ftfy.fix_and_explain(text, config=FTFY_CONFIG)
     fixed = unicodedata.normalize("NFC", fixed)
-    return fixed, sorted({name for name, _ in steps or []})
+    # Each step as ftfy explains it, in order ("encode sloppy-windows-1252", "decode utf-8"): its kind alone
+    # ("encode", "apply") said nothing of what was fixed.
+    return fixed, list(dict.fromkeys(f"{action} {what}" for action, what in steps or []))
 
 
 class Decode(DocumentStage):
@@ -131,6 +172,8 @@ class Decode(DocumentStage):
             text, fixes = repair(text)
             if fixes:
                 doc.metadata["encoding_fixes"] = fixes
+        if doc.title:  # a JSONL record's own title, repaired as a page's <title> is
+            doc.title = repair(doc.title)[0]
         doc.text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
         if not doc.text.strip():
             doc.warnings.append("empty document")

@@ -180,7 +180,8 @@ class ExtractHtml(DocumentStage):
     def process(self, doc: Document) -> None:
         if doc.format != "html":
             return
-        text, found, extractor = extract(doc.text, doc.metadata.get("url"), self.timeout)
+        url = doc.metadata.get("url")  # a JSONL field: trafilatura fails on a number or a list
+        text, found, extractor = extract(doc.text, url if isinstance(url, str) else None, self.timeout)
         doc.text, fixes = repair(text)
         if fixes:
             doc.metadata["encoding_fixes"] = fixes

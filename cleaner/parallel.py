@@ -28,7 +28,8 @@ _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the one that f
 
 
 def process_batch(stages: list[DocumentStage], batch: list[Item]) -> tuple[list[Result], Counter[str]]:
-    """Run `stages` over each document of `batch`; a failing document becomes its error record.
+    """Run `stages` over each document of `batch`; a failing document becomes its error record, whatever the
+    exception: a stage's bug met on one strange document must not cost the run its other documents.
 
     Reading errors travel in the batch too, so errors keep their input order for any worker count.
     """
@@ -47,6 +48,10 @@ def process_batch(stages: list[DocumentStage], batch: list[Item]) -> tuple[list[
                 seconds[stage.name] += time.perf_counter() - start
         except InputError as err:
             results.append(err.record())
+            continue
+        except Exception as err:  # a bug one document meets fails that document, named, not the whole run
+            message = f"the {stage.name} stage failed on this document: {type(err).__name__}: {err}"
+            results.append(InputError(doc.source, message).record())
             continue
         results.append(doc)
     return results, seconds

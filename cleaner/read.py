@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import os
+import re
 import stat
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +30,7 @@ from .markup import MARKDOWN_SUFFIXES
 
 TEXT_SUFFIXES = (".txt", *MARKDOWN_SUFFIXES)  # Markdown: what many scrapers save pages as (see markup.py)
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
+JSONL_SUFFIXES = tuple(f"{name}{packed}" for name in (".jsonl", ".ndjson") for packed in ("", ".gz", ".zst"))
 WARC_SUFFIXES = (".warc", ".warc.gz")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES
 HTML_FIELD = "html"  # a JSONL record with this field (and no text field) holds a page to extract
@@ -223,6 +225,8 @@ def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Itera
         yield err
     except OSError as err:
         yield InputError(source, _describe_os_error(path, err))
+    except Exception as err:  # reading runs in the main process: what no one foresaw fails this file, not the run
+        yield InputError(source, f"cannot read file: {type(err).__name__}: {err}")
 
 
 def read_documents(roots: list[Path], text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
@@ -436,20 +440,22 @@ def record_document(index: int, record: str | dict, text_field: str, html: bool 
         return InputError(f"<record {index}>", f"expected a string or a mapping, found {type(record).__name__}")
     metadata = dict(record)
     doc_id = str(metadata["id"]) if metadata.get("id") is not None else str(index)
+    given = metadata.get(text_field)
     text, found = record_text(metadata, text_field)
     if text is None:
-        return InputError(f"<record {doc_id}>", f"no string field {text_field!r} (see text_field) or {HTML_FIELD!r}")
+        return InputError(f"<record {doc_id}>", no_text(given, text_field, "text_field"))
     return Document(id=doc_id, source=f"<record {doc_id}>", raw=text, format="html" if html else found,
-                    metadata=metadata)
+                    title=record_title(metadata), metadata=metadata)
 
 
 def record_text(record: dict[str, Any], text_field: str) -> tuple[str | None, str]:
     """Take a record's text out of it, and its format: `text_field`, else a page in `HTML_FIELD` ("html");
-    None when it has neither as a string. The same for a JSONL line and a mapping given to the library."""
+    None when it has neither as a string. The same for a JSONL line and a mapping given to the library;
+    a text field named `HTML_FIELD` (`--text-field html`) holds a page too."""
     text = record.pop(text_field, None)
     if text is None and isinstance(record.get(HTML_FIELD), str):
         return record.pop(HTML_FIELD), "html"
-    return (text if isinstance(text, str) else None), "text"
+    return (text if isinstance(text, str) else None), "html" if text_field == HTML_FIELD else "text"
 
 
 def _read_jsonl(path: Path, source: str, doc_id: str, text_field: str,
@@ -465,8 +471,7 @@ def _read_jsonl(path: Path, source: str, doc_id: str, text_field: str,
                 found = True
                 yield InputError(f"{source}:{number}", f"line is {line:,} bytes, over the --max-bytes limit")
                 continue
-            if number == 1:
-                line = line.removeprefix(codecs.BOM_UTF8)  # Windows tools start UTF-8 text with one
+            line = line.removeprefix(codecs.BOM_UTF8)  # Windows tools start UTF-8 text with one; `cat` keeps each
             if line.strip():
                 found = True
                 yield _jsonl_document(line, f"{source}:{number}", f"{doc_id}:{number}", text_field)
@@ -475,6 +480,21 @@ def _read_jsonl(path: Path, source: str, doc_id: str, text_field: str,
         return
     if not found:
         yield InputError(source, "empty file: no JSON lines", severity="warning")
+
+
+def record_title(record: dict[str, Any]) -> str | None:
+    """A record's own `title` field as its title (it stays in metadata too): a scraper's title is the article's,
+    as a page's <title> or a Markdown file's front matter is."""
+    title = record.get("title")
+    return (title.strip() or None) if isinstance(title, str) else None
+
+
+def no_text(given: Any, text_field: str, option: str) -> str:
+    """Why a record gave no text: a text field of another type (a number, a list of paragraphs) is named as such,
+    where "no field" would send the user looking for a misspelt name."""
+    if given is not None and not isinstance(given, str):
+        return f"field {text_field!r} is {type(given).__name__}, not a string"
+    return f"no string field {text_field!r} (see {option}) or {HTML_FIELD!r}"
 
 
 def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str) -> Document | InputError:
@@ -487,10 +507,11 @@ def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str) -> D
         return err
     if not isinstance(record, dict):
         return InputError(source, f"expected a JSON object, found {type(record).__name__}")
+    given = record.get(text_field)
     text, fmt = record_text(record, text_field)
     if text is None:
-        return InputError(source, f"no string field {text_field!r} (see --text-field) or {HTML_FIELD!r}")
-    doc = Document(id=doc_id, source=source, raw=text, metadata=record, format=fmt)
+        return InputError(source, no_text(given, text_field, "--text-field"))
+    doc = Document(id=doc_id, source=source, raw=text, metadata=record, format=fmt, title=record_title(record))
     if note:  # as the encoding stage notes it for a text file
         doc.warnings.append(note)
         doc.metadata["encoding_note"] = note
@@ -498,19 +519,56 @@ def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str) -> D
 
 
 def _load_json(line: bytes, source: str) -> tuple[Any, str | None]:
-    """The JSON value of a line and, when its bytes are not UTF-8, a note saying how they were decoded.
+    """The JSON value of a line and, when its bytes are not UTF-8 or it escapes lone surrogates, a note saying
+    how they were decoded.
 
     Such a line (a cp1252 quote in a string, from a tool that wrote its platform's encoding) is decoded
-    as a text file is, rather than lost to orjson's "surrogates not allowed"; `orjson.JSONDecodeError`
-    when it is no JSON all the same, `InputError` when no encoding fits.
+    as a text file is, rather than lost to orjson's "surrogates not allowed"; a UTF-8 line orjson refuses
+    goes to `_python_json`. `orjson.JSONDecodeError` when it is no JSON all the same, `InputError` when no
+    encoding fits.
     """
     try:
         return orjson.loads(line), None
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as err:
         if _is_utf8(line):
-            raise
+            return _python_json(line, err)
     text, note = decode_bytes(line, source)
     return orjson.loads(text), note
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _python_json(line: bytes, refused: orjson.JSONDecodeError) -> tuple[Any, str | None]:
+    """A line that orjson refuses but Python's json module writes, read by the standard parser (else orjson's
+    error, `refused`, is raised): NaN and Infinity (orjson writes them out as null), and lone surrogate escapes
+    (`"\\ud800"`, from text cut inside a surrogate pair): no character, so no UTF-8 output could hold one; each
+    becomes U+FFFD, as a bad byte of a text file does, and the note counts them."""
+    found = 0
+
+    def mend(value: Any) -> Any:
+        nonlocal found
+        if isinstance(value, str):
+            value, count = _LONE_SURROGATE.subn("\ufffd", value)
+            found += count
+            return value
+        if isinstance(value, list):
+            return [mend(item) for item in value]
+        if isinstance(value, dict):
+            return {mend(key): mend(item) for key, item in value.items()}
+        return value
+
+    try:
+        record = mend(json.loads(line, parse_int=_json_int))
+    except (ValueError, RecursionError, OverflowError):  # also nesting past orjson's limit, a number past a float
+        raise refused from None
+    return record, f"{found} lone surrogate escape(s) replaced with U+FFFD" if found else None
+
+
+def _json_int(digits: str) -> int | float:
+    """An integer as orjson reads it: past 64 bits a float, which orjson can write out again (an int it cannot)."""
+    value = int(digits)
+    return value if -(1 << 63) <= value < (1 << 64) else float(value)
 
 
 def _is_utf8(data: bytes) -> bool:

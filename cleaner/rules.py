@@ -324,6 +324,11 @@ def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
             rule.end = _compile(path, line, rule_id, "end", spec["end"], flags)
         if spec.get("while") is not None:
             rule.continues = _compile(path, line, rule_id, "while", spec["while"], flags)
+    if kind in ("line", "phrases", "block") and rule.regex.search(""):
+        # It would claim every line of every document, while its examples (which it matches) pass.
+        what = {"line": "pattern", "phrases": "phrases", "block": "start"}[kind]
+        raise RuleError(path, line, f"rule {rule_id!r}: {what} matches an empty string, so it would remove every "
+                                    "line: make the words it needs required (not '(Share)?'), and no phrase empty")
     if spec.get("also_previous") is not None:
         rule.previous = _compile(path, line, rule_id, "also_previous", spec["also_previous"], flags)
     if kind in ("line", "phrases", "block"):
@@ -399,7 +404,20 @@ def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
     return mapping
 
 
+class _ListWithLines(list):
+    """A YAML list that remembers the line of each item, so an item that is no rule (a string) can be pointed at."""
+
+    lines: list[int]
+
+
+def _sequence_with_lines(loader: _LineLoader, node: yaml.SequenceNode) -> list[Any]:
+    items = _ListWithLines(loader.construct_sequence(node, deep=True))
+    items.lines = [child.start_mark.line + 1 for child in node.value]
+    return items
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence_with_lines)
 
 
 def load_pack(text: str, path: str) -> tuple[list[Rule], list[RuleError]]:
@@ -420,9 +438,10 @@ def load_pack(text: str, path: str) -> tuple[list[Rule], list[RuleError]]:
         line = next((n for n, raw in enumerate(text.splitlines(), 1) if raw.startswith(f"{key}:")), 1)
         errors.append(RuleError(path, line, f"unknown pack key {key!r} (a pack has {', '.join(sorted(PACK_KEYS))})"))
     scope = {key: data[key] for key in ("sites", "folders") if data.get(key) is not None}
-    for spec in data["rules"]:
-        line = spec.pop("__line__", 1) if isinstance(spec, dict) else 1
-        if not isinstance(spec, dict):
+    for spec, line in zip(data["rules"], data["rules"].lines, strict=True):
+        if isinstance(spec, dict):
+            spec.pop("__line__", None)
+        else:
             errors.append(RuleError(path, line, "each rule is a mapping"))
             continue
         if "sites" not in spec and "folders" not in spec:

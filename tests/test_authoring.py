@@ -186,3 +186,17 @@ def test_unknown_pack_key_names_its_line(tmp_path: Path) -> None:
     rules, errors = load_rules([pack], defaults=False)
     assert [r.id for r in rules] == ["ok"]
     assert [(e.source, e.message.split(" (")[0]) for e in errors] == [(f"{pack}:2", "unknown pack key 'site'")]
+
+
+def test_a_folder_without_a_yaml_pack_fails_the_rule_commands_as_it_fails_clean(tmp_path: Path, capsys) -> None:
+    """A folder of `.yml` files tested nothing and said "ok" (exit 0), where `cleaner clean --rules` refuses it:
+    a CI step would pass a pack no run can use."""
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    (folder / "mine.yml").write_text("rules:\n" + _rule("mine", "^Foo$", "Foo"))
+    for command in (["rules", "test", str(folder)], ["rules", "check", "--rules", str(folder)],
+                    ["rules", "list", "--rules", str(folder)]):
+        assert main(command) == 2, command
+        assert f"folder {folder} holds no .yaml rule file" in capsys.readouterr().out
+    assert main(["rules", "check", "--rules", str(tmp_path / "nowhere.yaml")]) == 2
+    assert f"not found: {tmp_path / 'nowhere.yaml'}" in capsys.readouterr().out

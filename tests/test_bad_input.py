@@ -43,7 +43,8 @@ def test_each_bad_file_is_reported_and_good_files_survive(run_clean) -> None:
     assert "crêpes and soufflés" in run.clean["cp1252.txt"]["text"]
     assert "choir’s first win" in run.clean["utf16.txt"]["text"]
     assert run.clean["mojibake.txt"]["text"].startswith("The café owner said the “new menu”")
-    assert run.clean["mojibake.txt"]["metadata"]["encoding_fixes"]
+    # what ftfy did, not only the kind of step ("encode", "decode", "apply": the names alone said nothing)
+    assert run.clean["mojibake.txt"]["metadata"]["encoding_fixes"] == ["encode sloppy-windows-1252", "decode utf-8"]
     assert "\ufffd" in run.clean["invalid-utf8.txt"]["text"]
     assert run.removed["empty.txt"]["reason"] == "empty"
 
@@ -454,3 +455,132 @@ def test_a_file_under_two_inputs_is_read_once(tmp_path: Path) -> None:
         # the id and source it has under the input holding the others, as if given alone
         assert [(r["id"], r["source"]) for r in read_jsonl(tmp_path / outdir / "clean.jsonl")] == [
             ("sub/a.txt", str(root / "sub" / "a.txt")), ("top.txt", str(root / "top.txt"))]
+
+
+def test_text_after_a_byte_order_mark_that_does_not_fit_it_fails_no_run(tmp_path: Path, run_clean) -> None:
+    """A UTF-8 mark before cp1252 text (an editor's), or UTF-16 cut at an odd byte (a download cut short), is
+    decoded as well as it can be, with a warning; it used to raise out of the stage and stop the whole run."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "marked.txt").write_bytes(codecs.BOM_UTF8 + GOOD.replace("harbour", "caf\xe9").encode("cp1252"))
+    (tmp_path / "in" / "cut16.txt").write_bytes(GOOD.encode("utf-16")[:-1])
+    (tmp_path / "in" / "good.txt").write_text(GOOD.replace("May", "June"))
+    run = run_clean(tmp_path / "in", **LIGHT)
+    assert "The café master said" in run.clean["marked.txt"]["text"]
+    assert run.clean["marked.txt"]["metadata"]["encoding_note"] == "not valid UTF-8 at byte 10; decoded as cp1252"
+    assert run.clean["cut16.txt"]["text"].startswith("The harbour master said the new pier")
+    assert "U+FFFD" in run.clean["cut16.txt"]["metadata"]["encoding_note"]
+    assert {Path(e["source"]).name: e["severity"] for e in run.errors} == {"marked.txt": "warning",
+                                                                           "cut16.txt": "warning"}
+    assert "good.txt" in run.clean
+
+
+def test_jsonl_byte_order_mark_inside_the_file_is_skipped(tmp_path: Path, run_clean) -> None:
+    """Files that each start with a mark, concatenated (`cat a.jsonl b.jsonl`), carry one in the middle."""
+    data = tmp_path / "joined.jsonl"
+    data.write_bytes(codecs.BOM_UTF8 + _records(1) + codecs.BOM_UTF8 + _records(2)[len(_records(1)):])
+    run = run_clean(data, **LIGHT)
+    assert not run.errors and set(run.clean) == {"joined.jsonl:1", "joined.jsonl:2"}
+
+
+def test_jsonl_lone_surrogate_escape_keeps_the_record(tmp_path: Path, run_clean) -> None:
+    """`\\ud800` is valid JSON (Python's json.dumps writes it for text cut inside a surrogate pair) but no
+    character: it becomes U+FFFD with a warning, where orjson refused the whole line."""
+    data = tmp_path / "surrogates.jsonl"
+    data.write_bytes(b'{"text": "The pier \\ud800 will open in May, ahead of schedule.", "title": "Pier \\udc00"}\n'
+                     b'{"text": "A pair \\ud83d\\ude00 stays one character, says the harbour master."}\n')
+    run = run_clean(data, **LIGHT)
+    first = run.clean["surrogates.jsonl:1"]
+    assert first["text"] == "The pier \ufffd will open in May, ahead of schedule."
+    assert first["metadata"]["title"] == "Pier \ufffd"
+    assert run.errors == [{"source": f"{data}:1", "severity": "warning",
+                           "error": "2 lone surrogate escape(s) replaced with U+FFFD"}]
+    assert "\U0001f600" in run.clean["surrogates.jsonl:2"]["text"]
+
+
+def test_jsonl_text_field_of_another_type_is_named_as_such(tmp_path: Path, run_clean) -> None:
+    """`{"text": 12345}` has the field: "no string field 'text' (see --text-field)" sent users looking for a typo."""
+    data = tmp_path / "typed.jsonl"
+    data.write_bytes(b'{"text": 12345}\n{"text": ["a", "b"]}\n{"body": "x"}\n' + _records(1)
+                     + b'{"text": 5, "html": "<p>A page.</p>"}\n')
+    run = run_clean(data, **LIGHT)
+    assert [(e["source"], e["error"]) for e in run.errors] == [
+        (f"{data}:1", "field 'text' is int, not a string"),
+        (f"{data}:2", "field 'text' is list, not a string"),
+        (f"{data}:3", "no string field 'text' (see --text-field) or 'html'"),
+        (f"{data}:5", "field 'text' is int, not a string")]  # the text field is taken as given, not the page
+    assert list(run.clean) == ["typed.jsonl:4"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_text_not_binary(tmp_path: Path, run_clean, encoding: str) -> None:
+    """`iconv -t UTF-16LE` and some Windows exports write no mark: every other byte of such text is NUL, which
+    made it a "binary file"; a file with NUL bytes in no such pattern still is one."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "wide.txt").write_bytes(GOOD.replace("harbour", "café").encode(encoding))
+    (tmp_path / "in" / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    run = run_clean(tmp_path / "in", **LIGHT)
+    assert run.clean["wide.txt"]["text"] == GOOD.replace("harbour", "café")
+    assert run.clean["wide.txt"]["metadata"]["encoding_note"] == f"no byte-order mark; decoded as {encoding}"
+    assert "binary" in _errors_by_file(run)["binary.txt"]["error"]
+
+
+def test_jsonl_nan_and_infinity_that_python_writes_keep_the_record(tmp_path: Path, run_clean) -> None:
+    """Python's json.dumps writes NaN and Infinity (a missing score from pandas): orjson refused the whole line
+    as malformed; the standard parser reads it, and the output holds null as orjson writes such a number."""
+    data = tmp_path / "scores.jsonl"
+    data.write_bytes(b'{"text": "The pier will open in May, ahead of schedule.", "score": NaN, "rank": -Infinity, '
+                     b'"n": 123456789012345678901234567890}\n'
+                     b'{"text": "Not JSON at all\n' + _records(1) + b'{"x": ' + b"[" * 10**5 + b"]" * 10**5 + b'}\n'
+                     + b'{"text": "x", "n": ' + b"1" * 400 + b', "s": NaN}\n')
+    run = run_clean(data, **LIGHT)
+    assert run.clean["scores.jsonl:1"]["metadata"] == {"score": None, "rank": None, "n": 1.2345678901234568e29}
+    assert [(e["source"], e["error"]) for e in run.errors] == [
+        (f"{data}:2", "malformed JSON: unexpected control character in string: line 1 column 26 (char 25)"),
+        (f"{data}:4", "malformed JSON: depth limit exceeded: line 1 column 1031 (char 1030)"),
+        (f"{data}:5", "malformed JSON: number is infinity when parsed as double: line 1 column 20 (char 19)")]
+    assert "scores.jsonl:3" in run.clean
+
+
+def test_an_output_folder_that_cannot_be_made_is_named_with_exit_status_2(tmp_path: Path, capsys) -> None:
+    """-o naming a file (or a folder under one) ended in a NotADirectoryError traceback."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(GOOD)
+    (tmp_path / "taken").write_text("a file, not a folder")
+    for outdir in (tmp_path / "taken", tmp_path / "taken" / "sub"):
+        assert main(["clean", str(tmp_path / "in"), "-o", str(outdir), "-q"]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert "cleaner: cannot write the output" in err and str(tmp_path / "taken") in err
+    assert (tmp_path / "taken").read_text() == "a file, not a folder"
+
+
+def test_control_characters_leave_an_ascii_text_as_any_other(tmp_path: Path, run_clean) -> None:
+    """ftfy takes NUL and other control characters out (a NUL breaks C strings and PostgreSQL text), but a text
+    all ASCII skipped ftfy: "\\u0000" in a JSONL record stayed in clean.jsonl unless the text had an "é"."""
+    data = tmp_path / "controls.jsonl"
+    data.write_bytes(b'{"text": "The harbour master said\\u0000 the new pier\\u0007 would open in May."}\n'
+                     b'{"text": "The caf\\u00e9 owner said\\u0000 the new menu\\u0007 starts in May."}\n')
+    run = run_clean(data, **LIGHT)
+    assert run.clean["controls.jsonl:1"]["text"] == "The harbour master said the new pier would open in May."
+    assert run.clean["controls.jsonl:2"]["text"] == "The café owner said the new menu starts in May."
+
+
+def test_an_unexpected_error_reading_a_file_fails_that_file_not_the_run(tmp_path: Path, run_clean,
+                                                                         monkeypatch) -> None:
+    """The reader runs in the main process, outside the workers' net: an exception it did not foresee (as the
+    OverflowError and RecursionError of odd JSON lines were) stopped the run. It now fails that file, named, with
+    the lines before it kept."""
+    real = read._jsonl_document
+
+    def buggy(line: bytes, source: str, doc_id: str, text_field: str):
+        if source.endswith("b.jsonl:2"):
+            raise RuntimeError("a bug")
+        return real(line, source, doc_id, text_field)
+
+    monkeypatch.setattr(read, "_jsonl_document", buggy)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "b.jsonl").write_bytes(_records(3))
+    (tmp_path / "in" / "c.txt").write_text(GOOD)
+    run = run_clean(tmp_path / "in", **LIGHT)
+    assert set(run.clean) == {"b.jsonl:1", "c.txt"}
+    assert [(e["source"], e["error"]) for e in run.errors] == [
+        (str(tmp_path / "in" / "b.jsonl"), "cannot read file: RuntimeError: a bug")]

@@ -336,3 +336,27 @@ def test_a_rule_pack_that_is_not_there_stops_the_run(tmp_path: Path, capsys) -> 
     assert not (tmp_path / "out").exists()
     with pytest.raises(ValueError, match="rule_paths: no such file or folder"):
         Settings(rule_paths=[tmp_path / "none.yaml"]).validate()
+
+
+def test_a_config_file_in_the_other_layout_is_named_not_ignored(tmp_path: Path, capsys) -> None:
+    """`--config pyproject.toml` without a [tool.cleaner] table ran on the defaults in silence, and a
+    [tool.cleaner] table copied into another file was "unknown option 'tool'"."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    (tmp_path / "mine.toml").write_text('# copied from pyproject.toml\n[tool.cleaner]\nmt_action = "drop"\n')
+    assert main(["clean", "--print-config", "--config", str(tmp_path / "pyproject.toml")]) == 2
+    assert (f"{tmp_path / 'pyproject.toml'}:1: no [tool.cleaner] table: the settings of a pyproject.toml go there"
+            in " ".join(capsys.readouterr().err.split()))
+    assert main(["clean", "--print-config", "--config", str(tmp_path / "mine.toml")]) == 2
+    assert (f"{tmp_path / 'mine.toml'}:2: [tool.cleaner] is read from pyproject.toml only: in mine.toml the "
+            "settings are at the top level, without a table" in " ".join(capsys.readouterr().err.split()))
+
+
+@pytest.mark.parametrize(("name", "text"), [("cleaner.toml", "mt_threshold = 0.6\n"),
+                                            ("pyproject.toml", "[tool.cleaner]\nmt_threshold = 0.6\n")])
+def test_a_config_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path, monkeypatch, capsys, name: str,
+                                                            text: str) -> None:
+    """Windows Notepad saves UTF-8 with a mark, which tomllib calls an "Invalid statement (at line 1, column 1)"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert main(["clean", "--print-config"]) == 0
+    assert _printed(capsys)["mt_threshold"] == 0.6

@@ -15,6 +15,7 @@ from conftest import ROOT
 from datasketch import MinHash, MinHashLSH
 
 from cleaner import dedup, minhash
+from cleaner.cli import main
 from cleaner.dedup import Deduplicate, band_keys, bucket_pairs, components
 from cleaner.document import Document
 from cleaner.minhash import SCHEME, Signer, normalise, permutations, shingle_hash, shingles
@@ -307,3 +308,16 @@ def test_documents_changed_by_boilerplate_are_signed_again(tmp_path: Path, run_c
     assert not any(line in record["text"] for record in run.clean.values() for footer in footers for line in footer)
     duplicates = [record for record in run.removed.values() if record["reason"] == "duplicate"]
     assert [(r["id"], r["duplicate_of"], r["similarity"]) for r in duplicates] == [("1-0.txt", "0-0.txt", 1.0)]
+
+
+@pytest.mark.parametrize("meta", ["", "not json", "[1, 2]"])
+def test_an_index_whose_meta_json_is_damaged_is_named(tmp_path: Path, capsys, meta: str) -> None:
+    """A damaged meta.json said only "cleaner: Expecting value: line 1 column 1 (char 0)" (or, a list, raised
+    AttributeError), naming neither the index nor the file."""
+    (tmp_path / "idx").mkdir()
+    (tmp_path / "idx" / "meta.json").write_text(meta)
+    (tmp_path / "a.txt").write_text("The harbour master said the new pier would open in May, ahead of schedule.\n")
+    assert main(["clean", str(tmp_path / "a.txt"), "-o", str(tmp_path / "out"), "--index", str(tmp_path / "idx"),
+                 "-q"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"dedup index {tmp_path / 'idx'}: its meta.json is damaged" in err

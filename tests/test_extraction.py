@@ -69,6 +69,22 @@ def test_html_gz_and_jsonl_html_field(tmp_path: Path, run_clean) -> None:
     assert record["title"] == "Ferry fares cut" and record["metadata"]["url"] == "https://news.example.org/ferry"
 
 
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_url_field_that_is_no_url_fails_no_run(tmp_path: Path, run_clean, workers: int) -> None:
+    """A scraper's `url` of another type reached trafilatura (AttributeError), and one urllib cannot split
+    ("http://[bad": ValueError) the boilerplate stage: either stopped the whole run with a traceback."""
+    records = [{"html": article_html(), "url": 7}, {"html": article_html("Ferry fares cut"), "url": "http://[bad"},
+               {"text": "\n\n".join(BODY_PARAGRAPHS), "url": ["https://a.example/1"]},
+               {"text": "\n\n".join(BODY_PARAGRAPHS[:2]), "url": "http://[bad/path"}]
+    (tmp_path / "pages.jsonl").write_bytes(b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in records))
+    run = run_clean(tmp_path, dedup=False, workers=workers)
+    assert not run.errors and set(run.clean) == {f"pages.jsonl:{n}" for n in (1, 2, 3, 4)}
+    assert run.clean["pages.jsonl:1"]["title"] == "Harbour bridge to be rebuilt"
+    assert run.clean["pages.jsonl:1"]["metadata"]["url"] == 7
+    assert run.clean["pages.jsonl:4"]["metadata"]["url"] == "http://[bad/path"
+
+
 def test_warc_response_records_with_url_and_date(tmp_path: Path, run_clean) -> None:
     pages = [("https://a.example/1", article_html()), ("https://b.example/2", article_html("Ferry fares cut"))]
     (tmp_path / "crawl.warc.gz").write_bytes(warc_bytes(pages, compress=True))
@@ -369,6 +385,23 @@ def test_corpus_boilerplate_threshold(tmp_path: Path, run_clean) -> None:
     assert all("Shared line" in r["text"] for r in run.clean.values())
 
 
+
+def test_corpus_boilerplate_groups_by_folder_when_folder_names_hold_a_colon(tmp_path: Path, run_clean) -> None:
+    """Folders named by time ("2024-05-01T12:00") were cut at their first colon as if it began a JSONL line
+    number: every such folder fell into one group, and a line in three documents of each was "in six"."""
+    footer = "Harbour Times is published by the Harbour Media Group in Portsmouth"
+    topics = ["ferry", "bridge", "school", "library", "market", "museum"]
+    for i, topic in enumerate(topics):
+        folder = tmp_path / f"2024-05-0{i % 2 + 1}T12:00"
+        folder.mkdir(exist_ok=True)
+        body = (f"The {topic} committee met on Monday for the {i + 1}th time this year and agreed a new budget "
+                f"for the {topic}, the chair said after a long debate about costs and the timetable.")
+        (folder / f"{topic}.txt").write_text(f"{body}\n{footer}\n")
+    run = run_clean(tmp_path, dedup=False, lines=False, boilerplate_min_docs=4)
+    assert len(run.clean) == 6 and all(footer in record["text"] for record in run.clean.values())
+    assert boilerplate.group_of(Document(id="2024-05-01T12:00/recs.jsonl:7", source="")) == "2024-05-01T12:00"
+
+
 def _letters(number: int) -> str:
     """A word for a number without digits (the boilerplate fingerprint folds digits)."""
     return "".join("abcdefghij"[int(d)] for d in str(number))
@@ -434,3 +467,12 @@ def test_eval_extraction_runs_on_a_users_own_benchmark_without_dirty_texts(tmp_p
     rows = {line[:70].strip(): line[70:].split() for line in capsys.readouterr().out.splitlines()[1:]}
     assert float(rows["our HTML path (html/*.html.gz)"][2]) == 1.0
     assert f"our dirty-text path, text nodes (shipped model {lines.VERSION})" in rows
+
+
+def test_text_field_html_reads_the_field_as_a_page(tmp_path: Path, run_clean) -> None:
+    """`--text-field html` (records whose `text` is a summary) cleaned the page as text: tags and all."""
+    (tmp_path / "pages.jsonl").write_bytes(orjson.dumps({"html": article_html(), "text": "A summary."}) + b"\n")
+    run = run_clean(tmp_path, dedup=False, text_field="html")
+    page = run.clean["pages.jsonl:1"]
+    assert page["title"] == "Harbour bridge to be rebuilt" and "<" not in page["text"]
+    assert all(p in page["text"] for p in BODY_PARAGRAPHS) and page["metadata"]["text"] == "A summary."

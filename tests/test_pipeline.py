@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import gzip
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 from conftest import FIXTURES, SEEDS, read_jsonl
 
 from cleaner.cli import main
@@ -137,3 +139,37 @@ def test_explain_takes_the_rule_ids_of_stages(capsys) -> None:
     for rule in ("corpus-boilerplate", "machine-translation"):
         assert main(["explain", str(FIXTURES / "formats" / "page.md"), "--rule", rule]) == 0
         assert "[-" not in capsys.readouterr().out
+
+
+def test_a_jsonl_record_title_is_the_title(tmp_path: Path, run_clean) -> None:
+    """A scraper's `title` field was left in metadata with `title: null` in the record (a Markdown file's front
+    matter title and an HTML page's were used); the field stays in metadata too, and a first line that repeats
+    it still leaves the text."""
+    body = "The river bridge reopened on Monday after eight months of repairs, the council said."
+    data = tmp_path / "d.jsonl"
+    data.write_bytes(orjson.dumps({"text": body, "title": " Bridge reopens "}) + b"\n"
+                     + orjson.dumps({"text": f"Ferry fares cut\n{body.replace('bridge', 'ferry')}",
+                                     "title": "Ferry fares cut"}) + b"\n"
+                     + orjson.dumps({"text": body.replace("river", "old"), "title": ""}) + b"\n"
+                     + orjson.dumps({"text": body.replace("river", "café"), "title": "CafÃ© bridge reopens"}) + b"\n")
+    run = run_clean(data, dedup=False)
+    first = run.clean["d.jsonl:1"]
+    assert first["title"] == "Bridge reopens" and first["text"] == body
+    assert first["metadata"]["title"] == " Bridge reopens "
+    assert run.clean["d.jsonl:2"]["title"] == "Ferry fares cut"
+    assert run.clean["d.jsonl:2"]["text"] == body.replace("bridge", "ferry")
+    assert run.clean["d.jsonl:3"]["title"] is None
+    assert run.clean["d.jsonl:4"]["title"] == "Café bridge reopens"  # repaired as a page's <title> is
+
+
+def test_ndjson_is_read_as_jsonl(tmp_path: Path, run_clean) -> None:
+    """`.ndjson`, the other common name of JSON lines, was skipped in a folder, and given as INPUT read as one text
+    document of JSON syntax."""
+    record = orjson.dumps({"text": "The river bridge reopened on Monday after eight months of repairs.", "k": 1})
+    (tmp_path / "a.ndjson").write_bytes(record + b"\n")
+    (tmp_path / "b.ndjson.gz").write_bytes(gzip.compress(record.replace(b"river", b"old") + b"\n"))
+    run = run_clean(tmp_path, dedup=False)
+    assert set(run.clean) == {"a.ndjson:1", "b.ndjson.gz:1"} and run.stats["skipped_files"] == 0
+    assert run.clean["a.ndjson:1"]["metadata"] == {"k": 1}
+    alone = run_clean(tmp_path / "a.ndjson", dedup=False)
+    assert list(alone.clean) == ["a.ndjson:1"] and alone.clean["a.ndjson:1"]["text"].startswith("The river")

@@ -200,3 +200,24 @@ def test_max_words_leaves_alone_only_lines_of_more_words() -> None:
     assert not errors
     lines = ["a b c", "a b c d", "a\tb \u00a0 c", "a b c d e f g h"]
     assert [label is not None for label in label_lines(lines, rules)] == [True, False, True, False]
+
+
+@pytest.mark.parametrize(("kind", "option", "value"), [
+    ("line", "pattern", "'^(Share|Tweet)?'"), ("line", "pattern", "'\\s*'"),
+    ("phrases", "phrases", "['Share', '']"), ("block", "start", "'^(Related)?'"),
+])
+def test_a_pattern_that_matches_an_empty_string_is_refused(kind: str, option: str, value: str) -> None:
+    """It claims every line of every document: one optional group too many emptied the whole corpus, while
+    `rules test` passed it (its examples do match)."""
+    rules, errors = load_pack(f"rules:\n  - id: catch-all\n    description: d\n    kind: {kind}\n"
+                              f"    {option}: {value}\n    examples: {{match: ['Share this']}}\n", "p.yaml")
+    assert not rules and [e.source for e in errors] == ["p.yaml:2"]
+    assert errors[0].message.startswith(f"rule 'catch-all': {option} matches an empty string")
+
+
+def test_a_rule_that_is_not_a_mapping_names_its_own_line() -> None:
+    """A string in the list of rules (a rule's dash put before its options) was reported at line 1."""
+    _, errors = load_pack("rules:\n  - id: fine\n    description: d\n    kind: line\n    pattern: x\n"
+                          "    examples: {match: [x]}\n  - just a string\n  - [a, list]\n", "p.yaml")
+    assert [(e.source, e.message) for e in errors] == [("p.yaml:7", "each rule is a mapping"),
+                                                       ("p.yaml:8", "each rule is a mapping")]

@@ -14,8 +14,11 @@ from conftest import FIXTURES, SEEDS
 
 from cleaner.checkpoint import WORKDIR
 from cleaner.cli import main
-from cleaner.pipeline import clean
+from cleaner.document import Document
+from cleaner.encoding import Decode
+from cleaner.pipeline import Pipeline, clean
 from cleaner.settings import Settings
+from cleaner.stage import DocumentStage
 
 OUTPUTS = ("clean.jsonl", "removed.jsonl", "errors.jsonl")
 
@@ -134,3 +137,24 @@ def test_resume_says_when_it_cannot_use_the_checkpoints(tmp_path: Path, monkeypa
     assert "--resume: 1 checkpoint(s) in" in capsys.readouterr().err
     assert main(command) == 0  # the run completed: nothing is left to resume
     assert "--resume: nothing to resume" in capsys.readouterr().err
+
+
+class _FailsOnOne(DocumentStage):
+    """A stage with a bug that one document meets."""
+
+    name = "buggy"
+
+    def process(self, doc: Document) -> None:
+        if "boom" in doc.text:
+            raise KeyError("boom")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_unexpected_error_in_a_stage_fails_its_document_not_the_run(workers: int) -> None:
+    """README: "Per-document stages fail one document, never the run"; only `InputError` was caught, so any
+    other exception (a bug a strange document meets) stopped the run with a traceback and no output."""
+    pipeline = Pipeline([Decode(), _FailsOnOne()], Settings(workers=workers, dedup=False))
+    results = list(pipeline.clean(["fine text", "boom text", "more fine text"]))
+    assert [r["id"] for r in results] == ["0", "2"]
+    assert pipeline.errors == [{"source": "<record 1>", "severity": "error",
+                                "error": "the buggy stage failed on this document: KeyError: 'boom'"}]

@@ -147,9 +147,16 @@ def repair(text: str) -> tuple[str, list[str]]:
         return (text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)), []
     fixed, steps = ftfy.fix_and_explain(text, config=FTFY_CONFIG)
     fixed = unicodedata.normalize("NFC", fixed)
-    # Each step as ftfy explains it, in order ("encode sloppy-windows-1252", "decode utf-8"): its kind alone
-    # ("encode", "apply") said nothing of what was fixed.
     return fixed, list(dict.fromkeys(f"{action} {what}" for action, what in steps or []))
+
+
+def note_fixes(doc: Document, steps: list[str]) -> None:
+    """Record what `repair` changed in `doc`'s metadata: `encoding_steps`, each step as ftfy explains it, in
+    order ("encode sloppy-windows-1252", "decode utf-8"); and `encoding_fixes`, the kinds of those steps
+    ("decode", "encode", "apply"), the field's values since the first release, which users' scripts read."""
+    if steps:
+        doc.metadata["encoding_fixes"] = sorted({step.split(" ", 1)[0] for step in steps})
+        doc.metadata["encoding_steps"] = steps
 
 
 class Decode(DocumentStage):
@@ -169,9 +176,8 @@ class Decode(DocumentStage):
         if looks_binary(text):
             raise InputError(doc.source, "binary content (control characters) with a text extension")
         if doc.format != "html":  # HTML is repaired after extraction: ftfy on the whole markup is slow
-            text, fixes = repair(text)
-            if fixes:
-                doc.metadata["encoding_fixes"] = fixes
+            text, steps = repair(text)
+            note_fixes(doc, steps)
         if doc.title:  # a JSONL record's own title, repaired as a page's <title> is
             doc.title = repair(doc.title)[0]
         doc.text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))

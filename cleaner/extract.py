@@ -23,7 +23,7 @@ import trafilatura
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .document import Document
-from .encoding import repair
+from .encoding import note_fixes, repair
 from .stage import DocumentStage
 
 # Never article text. Forms are handled separately: some sites (ASP.NET) wrap the whole page in
@@ -182,9 +182,8 @@ class ExtractHtml(DocumentStage):
             return
         url = doc.metadata.get("url")  # a JSONL field: trafilatura fails on a number or a list
         text, found, extractor = extract(doc.text, url if isinstance(url, str) else None, self.timeout)
-        doc.text, fixes = repair(text)
-        if fixes:
-            doc.metadata["encoding_fixes"] = fixes
+        doc.text, steps = repair(text)
+        note_fixes(doc, steps)
         title = found.pop("title", None)
         doc.title = doc.title or (repair(title)[0] if title else None)
         for name, value in found.items():

@@ -44,7 +44,8 @@ def test_each_bad_file_is_reported_and_good_files_survive(run_clean) -> None:
     assert "choir’s first win" in run.clean["utf16.txt"]["text"]
     assert run.clean["mojibake.txt"]["text"].startswith("The café owner said the “new menu”")
     # what ftfy did, not only the kind of step ("encode", "decode", "apply": the names alone said nothing)
-    assert run.clean["mojibake.txt"]["metadata"]["encoding_fixes"] == ["encode sloppy-windows-1252", "decode utf-8"]
+    assert run.clean["mojibake.txt"]["metadata"]["encoding_fixes"] == ["decode", "encode"]
+    assert run.clean["mojibake.txt"]["metadata"]["encoding_steps"] == ["encode sloppy-windows-1252", "decode utf-8"]
     assert "\ufffd" in run.clean["invalid-utf8.txt"]["text"]
     assert run.removed["empty.txt"]["reason"] == "empty"
 

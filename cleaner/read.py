@@ -451,9 +451,11 @@ def record_document(index: int, record: str | dict, text_field: str, html: bool 
 def record_text(record: dict[str, Any], text_field: str) -> tuple[str | None, str]:
     """Take a record's text out of it, and its format: `text_field`, else a page in `HTML_FIELD` ("html");
     None when it has neither as a string. The same for a JSONL line and a mapping given to the library;
-    a text field named `HTML_FIELD` (`--text-field html`) holds a page too."""
+    a text field named `HTML_FIELD` (`--text-field html`) holds a page too. A blank text field with a page
+    beside it (a scraper that wrote `"text": ""` when it extracted nothing) gives the page."""
     text = record.pop(text_field, None)
-    if text is None and isinstance(record.get(HTML_FIELD), str):
+    page = record.get(HTML_FIELD)
+    if (text is None or (isinstance(text, str) and not text.strip())) and isinstance(page, str) and page.strip():
         return record.pop(HTML_FIELD), "html"
     return (text if isinstance(text, str) else None), "html" if text_field == HTML_FIELD else "text"
 

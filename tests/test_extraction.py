@@ -69,6 +69,15 @@ def test_html_gz_and_jsonl_html_field(tmp_path: Path, run_clean) -> None:
     assert record["title"] == "Ferry fares cut" and record["metadata"]["url"] == "https://news.example.org/ferry"
 
 
+def test_a_blank_text_field_beside_a_page_gives_the_page(tmp_path: Path, run_clean) -> None:
+    """A scraper that extracted nothing writes `"text": ""` beside the page: the page is cleaned, not an empty text."""
+    records = [{"text": "", "html": article_html("Ferry fares cut")}, {"text": " \n", "html": article_html()}]
+    (tmp_path / "pages.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    run = run_clean(tmp_path, dedup=False)
+    assert run.clean["pages.jsonl:1"]["title"] == "Ferry fares cut"
+    assert all(p in run.clean["pages.jsonl:2"]["text"] for p in BODY_PARAGRAPHS)
+
+
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_url_field_that_is_no_url_fails_no_run(tmp_path: Path, run_clean, workers: int) -> None:

@@ -221,3 +221,13 @@ def test_a_rule_that_is_not_a_mapping_names_its_own_line() -> None:
                           "    examples: {match: [x]}\n  - just a string\n  - [a, list]\n", "p.yaml")
     assert [(e.source, e.message) for e in errors] == [("p.yaml:7", "each rule is a mapping"),
                                                        ("p.yaml:8", "each rule is a mapping")]
+
+
+def test_a_menu_line_without_separators_is_no_title(tmp_path: Path, run_clean) -> None:
+    """A text whose first line is a menu of section names and which has no headline ("Home News Sport") took the
+    menu as its title; `section-names` takes such a line (top or bottom) out, and the record has no title."""
+    body = ("The harbour authority said on Thursday that the old ferry terminal would close for six months.\n"
+            "Ferries to the islands will leave from the cargo quay during the works, the authority said.\n")
+    (tmp_path / "a.txt").write_text("Home News Sport\n" + body + "About Contact Jobs\n", encoding="utf-8")
+    record = run_clean(tmp_path / "a.txt", dedup=False).clean["a.txt"]
+    assert record["title"] is None and record["text"] == body.strip().replace("\n", "\n\n")

@@ -43,6 +43,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "extracted": {"lines": False, "disable_rules": ["caption-shape", "repeated-paragraph"]},
 }
 RUN_OPTIONS: dict[str, type] = {"output": Path, "quiet": bool, "preset": str}  # options of `clean` outside Settings
+# Settings whose layers add up instead of replacing one another: `--disable-rule byline` with `--preset extracted`
+# switches off byline as well as the preset's rules, not instead of them (which turned caption-shape back on).
+ADDITIVE = {"disable_rules"}
 COMMAND_LINE = "command line"  # the origin of a value given as an option
 
 
@@ -254,8 +257,14 @@ def resolve(cli: Settings, given: set[str], command: argparse.ArgumentParser,
     layers.append(({name: getattr(cli, name) for name in explicit}, COMMAND_LINE))
     for layer, where in layers:
         known = {k: v for k, v in layer.items() if k in origin}
+        origins = dict.fromkeys(known, where)
+        for name in ADDITIVE & set(known):
+            earlier = getattr(settings, name)
+            known[name] = earlier + [item for item in known[name] if item not in earlier]
+            if earlier:
+                origins[name] = f"{origin[name]} + {where}"
         settings = dataclasses.replace(settings, **known)
-        origin.update(dict.fromkeys(known, where))
+        origin.update(origins)
     run.update(cli_run)
     origin.update(dict.fromkeys(cli_run, COMMAND_LINE))
     _validate(settings, origin, path, keys)

@@ -213,6 +213,18 @@ def test_extracted_preset_keeps_list_items_and_still_removes_junk(tmp_path: Path
     assert _printed(capsys)["disable_rules"] == ["share-row"]
 
 
+def test_disabled_rules_add_up_across_preset_config_and_options(tmp_path: Path, monkeypatch, capsys) -> None:
+    """`--disable-rule byline` with `--preset extracted` replaced the preset's list, so caption-shape and
+    repeated-paragraph came back on for text an extractor chose; each layer now adds its rules."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cleaner.toml").write_text('disable_rules = ["share-row"]\n')
+    assert main(["clean", "--print-config", "--preset", "extracted", "--disable-rule", "byline",
+                 "--disable-rule", "share-row"]) == 0
+    out = capsys.readouterr().out
+    assert tomllib.loads(out)["disable_rules"] == ["share-row", "caption-shape", "repeated-paragraph", "byline"]
+    assert "cleaner.toml + preset extracted + command line" in out
+
+
 def _clean_parser() -> argparse.ArgumentParser:
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     return commands.choices["clean"]

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import xxhash
 
-from .document import Document, Span
+from .document import Document, Span, file_part
 from .settings import Settings
 from .stage import DocumentStage, Stage
 
@@ -61,9 +61,7 @@ def group_of(doc: Document) -> str:
         value = doc.metadata.get(key)
         if isinstance(value, str) and value and (site := site_of(value)):
             return site
-    path, _, line = doc.id.rpartition(":")  # a JSONL or WARC id ends in ":LINE"; a folder name may hold ":"
-    if not (path and line.isdigit()):
-        path = doc.id
+    path = file_part(doc.id)
     return path.rsplit("/", 1)[0] if "/" in path else "."
 
 

@@ -23,6 +23,13 @@ class InputError(Exception):
         return {"source": self.source, "severity": self.severity, "error": self.message}
 
 
+def file_part(name: str) -> str:
+    """A document id or source without the ":N" that a JSONL line or a WARC record adds to its file's name; a folder
+    or file name may hold a colon of its own ("2024-05-01T12:00/a.txt"), so only a trailing ":digits" is cut."""
+    path, _, number = name.rpartition(":")
+    return path if path and number.isdigit() else name
+
+
 @dataclass
 class Span:
     """One piece of text a stage took out of a document, and why."""

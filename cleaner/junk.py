@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
-from .document import Document, Span
+from .document import Document, Span, file_part
 from .rules import FORMATS, Rule, label_lines, split_lines
 from .stage import DocumentStage
 
@@ -74,7 +74,4 @@ def document_scope(doc: Document) -> tuple[str | None, frozenset[str]]:
         host = urlsplit(url).hostname if isinstance(url, str) else None
     except ValueError:
         host = None
-    path, _, line = doc.source.rpartition(":")
-    if not (path and line.isdigit()):
-        path = doc.source
-    return host, frozenset(PurePath(path).parent.parts)
+    return host, frozenset(PurePath(file_part(doc.source)).parent.parts)

@@ -440,10 +440,9 @@ def record_document(index: int, record: str | dict, text_field: str, html: bool 
         return InputError(f"<record {index}>", f"expected a string or a mapping, found {type(record).__name__}")
     metadata = dict(record)
     doc_id = str(metadata["id"]) if metadata.get("id") is not None else str(index)
-    given = metadata.get(text_field)
     text, found = record_text(metadata, text_field)
     if text is None:
-        return InputError(f"<record {doc_id}>", no_text(given, text_field, "text_field"))
+        return InputError(f"<record {doc_id}>", no_text(metadata, text_field, "text_field"))
     return Document(id=doc_id, source=f"<record {doc_id}>", raw=text, format="html" if html else found,
                     title=record_title(metadata), metadata=metadata)
 
@@ -453,11 +452,13 @@ def record_text(record: dict[str, Any], text_field: str) -> tuple[str | None, st
     None when it has neither as a string. The same for a JSONL line and a mapping given to the library;
     a text field named `HTML_FIELD` (`--text-field html`) holds a page too. A blank text field with a page
     beside it (a scraper that wrote `"text": ""` when it extracted nothing) gives the page."""
-    text = record.pop(text_field, None)
-    page = record.get(HTML_FIELD)
+    text, page = record.get(text_field), record.get(HTML_FIELD)
     if (text is None or (isinstance(text, str) and not text.strip())) and isinstance(page, str) and page.strip():
+        record.pop(text_field, None)
         return record.pop(HTML_FIELD), "html"
-    return (text if isinstance(text, str) else None), "html" if text_field == HTML_FIELD else "text"
+    if not isinstance(text, str):
+        return None, "text"  # the field stays, for `no_text` to name its type
+    return record.pop(text_field), "html" if text_field == HTML_FIELD else "text"
 
 
 def _read_jsonl(path: Path, source: str, doc_id: str, text_field: str,
@@ -491,10 +492,11 @@ def record_title(record: dict[str, Any]) -> str | None:
     return (title.strip() or None) if isinstance(title, str) else None
 
 
-def no_text(given: Any, text_field: str, option: str) -> str:
-    """Why a record gave no text: a text field of another type (a number, a list of paragraphs) is named as such,
-    where "no field" would send the user looking for a misspelt name."""
-    if given is not None and not isinstance(given, str):
+def no_text(record: dict[str, Any], text_field: str, option: str) -> str:
+    """Why `record_text` found no text in `record`: a text field of another type (a number, a list of paragraphs)
+    is named as such, where "no field" would send the user looking for a misspelt name."""
+    given = record.get(text_field)
+    if given is not None:
         return f"field {text_field!r} is {type(given).__name__}, not a string"
     return f"no string field {text_field!r} (see {option}) or {HTML_FIELD!r}"
 
@@ -509,10 +511,9 @@ def _jsonl_document(line: bytes, source: str, doc_id: str, text_field: str) -> D
         return err
     if not isinstance(record, dict):
         return InputError(source, f"expected a JSON object, found {type(record).__name__}")
-    given = record.get(text_field)
     text, fmt = record_text(record, text_field)
     if text is None:
-        return InputError(source, no_text(given, text_field, "--text-field"))
+        return InputError(source, no_text(record, text_field, "--text-field"))
     doc = Document(id=doc_id, source=source, raw=text, metadata=record, format=fmt, title=record_title(record))
     if note:  # as the encoding stage notes it for a text file
         doc.warnings.append(note)

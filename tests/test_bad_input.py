@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import zstandard
 from conftest import FIXTURES, ROOT, read_jsonl
+from test_extraction import warc_bytes
 
 from cleaner import read
 from cleaner.checkpoint import WORKDIR
@@ -76,6 +77,50 @@ def test_huge_jsonl_line_names_the_line(tmp_path: Path, run_clean) -> None:
     assert list(run.clean) == ["big.jsonl:2"]
 
 
+PACKED = {"": lambda data: data, ".gz": gzip.compress, ".zst": zstandard.ZstdCompressor().compress}
+
+
+def _read_at(path: Path, max_bytes: int) -> list:
+    return list(read.read_file(path, path.name, "text", max_bytes))
+
+
+@pytest.mark.parametrize("packed", sorted(PACKED))
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+def test_a_jsonl_record_of_exactly_max_bytes_passes(tmp_path: Path, packed: str, newline: bytes) -> None:
+    """The line break is not the record's: a line of exactly --max-bytes was refused for its b"\\n"."""
+    record = json.dumps({"text": GOOD.strip()}).encode()
+    data = tmp_path / f"exact.jsonl{packed}"
+    data.write_bytes(PACKED[packed](record + newline + record + newline))
+    assert [doc.raw for doc in _read_at(data, len(record))] == [GOOD.strip()] * 2
+    refused = [err.record() for err in _read_at(data, len(record) - 1)]
+    assert refused == [{"source": f"{data}:{n}", "severity": "error",
+                        "error": f"line is {len(record):,} bytes, over the --max-bytes limit"} for n in (1, 2)]
+
+
+def test_a_crlf_cut_between_two_pieces_is_one_line_break() -> None:
+    assert list(read._lines(iter([b"abc\r", b"\ndefg\r", b"\n"]), 3)) == [b"abc\r\n", 4]
+
+
+@pytest.mark.parametrize(("name", "pack"), [("a.txt", bytes), ("a.html", bytes), ("a.html.gz", gzip.compress)])
+def test_a_file_of_exactly_max_bytes_passes(tmp_path: Path, name: str, pack) -> None:
+    content = f"<p>{GOOD}</p>".encode()
+    path = tmp_path / name
+    path.write_bytes(pack(content))
+    assert [doc.raw for doc in _read_at(path, len(content))] == [content]
+    [refused] = _read_at(path, len(content) - 1)
+    assert refused.source == str(path) and f"over the --max-bytes limit of {len(content) - 1:,}" in refused.message
+
+
+def test_a_warc_record_of_exactly_max_bytes_passes(tmp_path: Path) -> None:
+    page = f"<html><body><p>{GOOD}</p></body></html>"
+    crawl = tmp_path / "crawl.warc"
+    crawl.write_bytes(warc_bytes([("https://a.example/1", page)]))
+    assert [doc.raw for doc in _read_at(crawl, len(page))] == [page.encode()]
+    [refused] = _read_at(crawl, len(page) - 1)
+    assert refused.record() == {"source": f"{crawl}:1", "severity": "error",
+                                "error": f"record is over the --max-bytes limit of {len(page) - 1:,}"}
+
+
 def test_a_compressed_line_of_gigabytes_is_refused_without_being_held(tmp_path: Path) -> None:
     """A zstd block of a few bytes stands for 128 KiB, so a file of kilobytes can hold a line of gigabytes: it is
     measured, not held, and the line after it is read."""
@@ -96,7 +141,7 @@ def test_a_compressed_line_of_gigabytes_is_refused_without_being_held(tmp_path: 
         tracemalloc.stop()
     assert peak < 96 << 20  # a decompressed piece (at most 32 MiB) and the line cut from it
     assert records[0].record() == {"source": f"{data}:1", "severity": "error",
-                                   "error": f"line is {(256 << 20) + 13:,} bytes, over the --max-bytes limit"}
+                                   "error": f"line is {(256 << 20) + 12:,} bytes, over the --max-bytes limit"}
     assert records[1].raw == GOOD
 
 

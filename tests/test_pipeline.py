@@ -113,6 +113,20 @@ def test_explain_labels_removed_lines(capsys) -> None:
     assert "[-byline-] By Press Association" in out and "link-farm" not in out
 
 
+def test_explain_shows_what_decoding_did(tmp_path: Path, capsys) -> None:
+    """`clean` records a guessed charset, replaced bytes and repaired mojibake; `explain` showed none of them."""
+    assert main(["explain", str(FIXTURES / "bad" / "cp1252.txt")]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "[warning] not valid UTF-8 at byte 7; decoded as cp1252"
+    assert main(["explain", str(FIXTURES / "bad" / "mojibake.txt")]) == 0
+    assert "[encoding] repaired: encode sloppy-windows-1252, decode utf-8" in capsys.readouterr().out
+    (tmp_path / "lines.jsonl").write_bytes(b'{"text": "The caf\xe9 reopened on Friday, its owner said."}\n')
+    (tmp_path / "none.jsonl").write_bytes(b"")
+    assert main(["explain", str(tmp_path)]) == 0  # a warning fails nothing, as in `clean`
+    out = capsys.readouterr().out
+    assert "[warning] not valid UTF-8 at byte 17; decoded as cp1252" in out
+    assert "warning: empty file: no JSON lines" in out
+
+
 def test_explain_reads_a_finished_run_from_its_audit(tmp_path: Path, capsys) -> None:
     """Cleaning a run's clean text again would show what a second run removes; its audit says what it removed."""
     clean([FIXTURES / "formats"], tmp_path / "out", Settings())

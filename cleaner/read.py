@@ -533,8 +533,7 @@ def _load_json(line: bytes, source: str) -> tuple[Any, str | None]:
 
     Such a line (a cp1252 quote in a string, from a tool that wrote its platform's encoding) is decoded
     as a text file is, rather than lost to orjson's "surrogates not allowed"; a UTF-8 line orjson refuses
-    goes to `_python_json`. `orjson.JSONDecodeError` when it is no JSON all the same, `InputError` when no
-    encoding fits.
+    goes to `_python_json`. `orjson.JSONDecodeError` when it is no JSON all the same.
     """
     try:
         return orjson.loads(line), None

@@ -20,6 +20,7 @@ from test_extraction import warc_bytes
 from cleaner import read
 from cleaner.checkpoint import WORKDIR
 from cleaner.cli import main
+from cleaner.encoding import decode_bytes, legacy_encoding
 from cleaner.pipeline import clean
 from cleaner.settings import Settings
 
@@ -49,6 +50,31 @@ def test_each_bad_file_is_reported_and_good_files_survive(run_clean) -> None:
     assert run.clean["mojibake.txt"]["metadata"]["encoding_steps"] == ["encode sloppy-windows-1252", "decode utf-8"]
     assert "\ufffd" in run.clean["invalid-utf8.txt"]["text"]
     assert run.removed["empty.txt"]["reason"] == "empty"
+
+
+# Short news sentences in legacy charsets, apart from those `benchmarks/eval_charsets.py` measured the detection on.
+SHORT_LEGACY = [
+    ("cp1252", "Le théâtre rouvrira ses portes en décembre après deux ans de travaux."),
+    ("cp1252", "Der Bürgermeister eröffnete am Sonntag die neue Brücke."),
+    ("cp1252", "“It’s a fair deal,” the union’s negotiator said."),
+    ("latin-1", "El alcalde inauguró ayer la nueva estación de autobuses."),
+    ("cp1250", "Wczoraj w Krakowie otwarto nową bibliotekę miejską."),
+    ("iso-8859-2", "Szpital w Łodzi dostanie pieniądze na nowy sprzęt."),
+    ("cp1251", "В Москве открылась новая станция метро."),
+    ("koi8-r", "Во вторник в Новосибирске выпал первый снег."),
+    ("cp1253", "Στην Αθήνα άνοιξε χθες ο νέος σταθμός του μετρό."),
+    ("cp1254", "Ankara'da yeni metro hattı törenle açıldı."),
+    ("shift_jis", "大阪で新しい美術館が開館した。"),
+    ("gb18030", "上海的新地铁线路今天开通。"),
+    ("euc-kr", "부산에서 새로운 다리가 개통되었다."),
+]
+
+
+@pytest.mark.parametrize(("charset", "text"), SHORT_LEGACY)
+def test_a_short_legacy_text_is_decoded_right(charset: str, text: str) -> None:
+    """charset-normalizer read such sentences as mac_roman, cp1252 for Polish and Turkish, or cp932 for KOI8-R."""
+    decoded, note = decode_bytes(text.encode(charset), "short.txt")
+    assert decoded == text and note.endswith("; decoded as " + legacy_encoding(text.encode(charset)))
 
 
 def test_huge_line_and_unreadable_file(tmp_path: Path, run_clean, monkeypatch) -> None:

@@ -357,7 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
-    console = Console(stderr=args.command == "clean", highlight=False)
+    # explain prints documents: a line cut at the console's width (80 columns into a pipe) is a line the document
+    # does not have, and breaks `grep` and `cut`; the terminal wraps what is too long for it
+    console = Console(stderr=args.command == "clean", highlight=False, soft_wrap=args.command == "explain")
     if args.command == "rules":
         return run_rules(args, Console(highlight=False))
     try:

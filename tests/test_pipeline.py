@@ -127,6 +127,18 @@ def test_explain_shows_what_decoding_did(tmp_path: Path, capsys) -> None:
     assert "warning: empty file: no JSON lines" in out
 
 
+def test_explain_keeps_each_line_whole(tmp_path: Path, capsys) -> None:
+    """Into a pipe rich cut lines at 80 columns: a document's line came out as two, a file's name broken in an error."""
+    line = "The harbour master said the new pier would open in May, two months early, and the council agreed to it."
+    (tmp_path / "a long file name that goes on [and on].txt").write_text(line + "\n")
+    (tmp_path / "a long file name that is not json at all.jsonl").write_text("{bad json\n")
+    assert main(["explain", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert line in out
+    assert any(row.startswith(f"{tmp_path / 'a long file name that is not json at all.jsonl'}:1: error: malformed JSON")
+               for row in out)
+
+
 def test_explain_reads_a_finished_run_from_its_audit(tmp_path: Path, capsys) -> None:
     """Cleaning a run's clean text again would show what a second run removes; its audit says what it removed."""
     clean([FIXTURES / "formats"], tmp_path / "out", Settings())

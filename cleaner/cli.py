@@ -261,9 +261,9 @@ def run_explain(args: argparse.Namespace, console: Console, settings: Settings) 
     settings.dedup = False
     rules, rule_errors = _rules_or_exit(settings)
     for err in rule_errors:
-        console.print(f"[red]{err}[/red]")
+        console.print(Text(f"rule error: {err}", style="red"))  # as text: a path or id may hold [brackets]
     if args.rule and args.rule not in {rule.id for rule in rules} | STAGE_SWITCHES.keys():
-        console.print(f"[red]no rule with id {args.rule!r}[/red]")
+        console.print(Text(f"no rule with id {args.rule!r}", style="red"))
         return 2
     failures = []
     pipeline = Pipeline(build_stages(settings, rules))

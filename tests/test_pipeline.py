@@ -139,6 +139,16 @@ def test_explain_keeps_each_line_whole(tmp_path: Path, capsys) -> None:
                for row in out)
 
 
+def test_explain_prints_names_with_brackets_as_they_are(tmp_path: Path, capsys) -> None:
+    """rich read "[bold]" in a rule id or a pack's path as markup: "no rule with id 'x'" for `--rule '[bold]x'`."""
+    assert main(["explain", str(SEEDS / "004_ffa0f568251b8a3b.txt"), "--rule", "[bold]x"]) == 2
+    assert "no rule with id '[bold]x'" in capsys.readouterr().out
+    pack = tmp_path / "[red]pack.yaml"
+    pack.write_text("- id: broken\n  kind: line\n")
+    assert main(["explain", str(SEEDS / "004_ffa0f568251b8a3b.txt"), "--rules", str(pack), "--rule", "byline"]) == 1
+    assert f"rule error: {pack}" in capsys.readouterr().out
+
+
 def test_explain_reads_a_finished_run_from_its_audit(tmp_path: Path, capsys) -> None:
     """Cleaning a run's clean text again would show what a second run removes; its audit says what it removed."""
     clean([FIXTURES / "formats"], tmp_path / "out", Settings())

@@ -656,3 +656,15 @@ def test_an_unexpected_error_reading_a_file_fails_that_file_not_the_run(tmp_path
     assert set(run.clean) == {"b.jsonl:1", "c.txt"}
     assert [(e["source"], e["error"]) for e in run.errors] == [
         (str(tmp_path / "in" / "b.jsonl"), "cannot read file: RuntimeError: a bug")]
+
+
+def test_a_legacy_encoding_must_fit_the_whole_file_not_only_the_words_weighed():
+    """The reading is chosen on a sample of the file's words; an encoding the rest of the file is invalid in must
+    not be chosen, or decoding the file fails after all."""
+    from cleaner.encoding import SAMPLE, decode_bytes
+
+    head = " ".join(["Привет мир"] * (SAMPLE // 10)).encode("cp1251")
+    data = head + " tail \x98".encode("latin-1")  # 0x98 is undefined in cp1251, defined in cp1252
+    text, note = decode_bytes(data, "mixed.txt")
+    assert note is not None and "decoded as" in note
+    assert text.endswith("tail \x98".encode("latin-1").decode(note.rsplit(" ", 1)[1]))

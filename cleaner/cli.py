@@ -146,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser(
         "explain", help="show what the cleaner removes from a file, and which rule removed it",
         description="Print each document of FILE with every removed line marked and labelled with "
-                    "the id of the rule that removed it. Given the output folder of a run (or its "
+                    "the id of the rule that removed it, under a header with its warnings (a charset guessed, bytes "
+                    "replaced) and the mojibake repaired. Given the output folder of a run (or its "
                     "clean.jsonl or removed.jsonl), print what that run removed, from its removed.jsonl.")
     explain.add_argument("file", type=Path, metavar="FILE")
     explain.add_argument("--rule", metavar="ID", help="show only what this rule removed")
@@ -260,18 +261,19 @@ def run_explain(args: argparse.Namespace, console: Console, settings: Settings) 
     settings.dedup = False
     rules, rule_errors = _rules_or_exit(settings)
     for err in rule_errors:
-        console.print(f"[red]{err}[/red]")
+        console.print(Text(f"rule error: {err}", style="red"))  # as text: a path or id may hold [brackets]
     if args.rule and args.rule not in {rule.id for rule in rules} | STAGE_SWITCHES.keys():
-        console.print(f"[red]no rule with id {args.rule!r}[/red]")
+        console.print(Text(f"no rule with id {args.rule!r}", style="red"))
         return 2
     failures = []
     pipeline = Pipeline(build_stages(settings, rules))
     items = read_documents([args.file], settings.text_field, settings.max_bytes)
     for doc in pipeline.run(items, failures.append):
         _explain_document(console, doc, args.rule)
-    for failure in failures:
-        console.print(f"[red]{failure['source']}: {failure['error']}[/red]")
-    return 1 if failures or rule_errors else 0
+    for failure in failures:  # a warning (an empty file) fails nothing, as in `clean`'s exit status
+        style = "yellow" if failure["severity"] == "warning" else "red"
+        console.print(Text(f"{failure['source']}: {failure['severity']}: {failure['error']}", style=style))
+    return 1 if rule_errors or any(failure["severity"] != "warning" for failure in failures) else 0
 
 
 def _explain_run(console: Console, folder: Path, only: str | None) -> int:
@@ -305,6 +307,8 @@ def _explain_run(console: Console, folder: Path, only: str | None) -> int:
 def _explain_document(console: Console, doc: Document, only: str | None) -> None:
     header = f"== {doc.id}  title={doc.title!r}  language={doc.language}  mt_score={doc.mt_score}"
     console.print(Text(header + (f"  DROPPED: {doc.dropped}" if doc.dropped else ""), style="bold"))
+    if only is None:
+        _explain_encoding(console, doc)
     for line, rule in doc.annotated:
         if only is not None and rule != only:
             continue
@@ -317,6 +321,15 @@ def _explain_document(console: Console, doc: Document, only: str | None) -> None
     for flagged in doc.mt_paragraphs if only is None else []:
         why = "; ".join(e.get("text") or f"{e['feature']} +{e['contribution']}" for e in flagged["evidence"])
         console.print(Text(f"[mt {flagged['score']:.2f}] paragraph {flagged['paragraph']}: {why}", style="yellow"))
+
+
+def _explain_encoding(console: Console, doc: Document) -> None:
+    """What reading and decoding did to `doc`, which `clean` records in errors.jsonl and `encoding_steps`: text
+    decoded as a guessed charset, bytes replaced or mojibake repaired reads as if it had been written so."""
+    for warning in doc.warnings:
+        console.print(Text(f"[warning] {warning}", style="yellow"))
+    if doc.metadata.get("encoding_steps"):
+        console.print(Text(f"[encoding] repaired: {', '.join(doc.metadata['encoding_steps'])}", style="yellow"))
 
 
 def effective_settings(args: argparse.Namespace, argv: list[str]) -> Resolved:
@@ -344,7 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
-    console = Console(stderr=args.command == "clean", highlight=False)
+    # explain prints documents: a line cut at the console's width (80 columns into a pipe) is a line the document
+    # does not have, and breaks `grep` and `cut`; the terminal wraps what is too long for it
+    console = Console(stderr=args.command == "clean", highlight=False, soft_wrap=args.command == "explain")
     if args.command == "rules":
         return run_rules(args, Console(highlight=False))
     try:

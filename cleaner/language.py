@@ -8,6 +8,7 @@ as accurate on articles and keeps long documents cheap.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -128,6 +129,44 @@ def _factory() -> DetectorFactory:
     factory.load_json_profile([path.read_text(encoding="utf-8") for path in sorted(Path(PROFILES_DIRECTORY).iterdir())])
     factory.set_seed(0)
     return factory
+
+
+UNSEEN = 1e-5  # the probability given to an n-gram a language's profile lacks
+
+
+@cache
+def _normal(ch: str) -> str:
+    return NGram.normalize(ch)
+
+
+@lru_cache(maxsize=1 << 16)
+def _log_probabilities(ngram: str) -> np.ndarray:
+    """log P(ngram | language) for each of langdetect's languages."""
+    factory = _factory()
+    found = factory.word_lang_prob_map.get(ngram, [0.0] * len(factory.langlist))
+    return np.log(np.add(found, UNSEEN))
+
+
+def _ngrams(text: str) -> Iterator[str]:
+    """The 1- to 3-grams of each word of `text` with its bounding spaces, after langdetect's normalisation."""
+    for word in "".join(map(_normal, text)).split():
+        token = f" {word} "
+        for end in range(1, len(token)):
+            for n in range(1, min(3, end + 1) + 1):
+                if (gram := token[end - n + 1: end + 1]) != " ":
+                    yield gram
+
+
+def plausibility(text: str) -> float:
+    """How much `text` reads like a language: the mean log-probability of its n-grams in langdetect's profile
+    of the language it reads best in; -inf without letters.
+
+    Text decoded with the wrong charset is made of letter sequences no language has ("Rz\u00b9d",
+    "yap\u00fdlaca\u00f0\u00fd", "Weizs\u62d0ker"), so its n-grams are unseen or rare where the right
+    decoding's are common; the mean, not the sum, so that a decoding with fewer characters gains nothing.
+    """
+    rows = [_log_probabilities(gram) for gram in _ngrams(text)]
+    return float(np.sum(rows, axis=0).max() / len(rows)) if rows else float("-inf")
 
 
 def sample(text: str, limit: int) -> str:

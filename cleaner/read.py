@@ -409,21 +409,27 @@ def _chunks(path: Path) -> Iterator[bytes]:
 
 
 def _lines(chunks: Iterator[bytes], limit: int) -> Iterator[bytes | int]:
-    """The lines of content cut in arbitrary pieces, each with its b"\\n" as a binary file gives them; a line of
-    over `limit` bytes comes as its length instead, and is not held in memory (a file with no line break is
-    one such line)."""
+    """The lines of content cut in arbitrary pieces, each with its b"\\n" as a binary file gives them; a line whose
+    record (the line without its b"\\n" or b"\\r\\n") is over `limit` bytes comes as that record's length instead,
+    and is not held in memory (a file with no line break is one such line).
+
+    The line break is not the record's: a record of exactly `limit` bytes passes, with either line ending.
+    """
     head: list[bytes] = []
     size = 0
+    end = b""  # the last two bytes of the line so far, to tell a b"\\r\\n" cut between two pieces
     for chunk in chunks:
         for line in io.BytesIO(chunk):
             size += len(line)
-            if size <= limit:
+            end = (end + line[-2:])[-2:]
+            if size <= limit + 2:
                 head.append(line)
             elif head:
                 head = []
             if line.endswith(b"\n"):
-                yield b"".join(head) if size <= limit else size
-                head, size = [], 0
+                record = size - (2 if end == b"\r\n" else 1)
+                yield b"".join(head) if record <= limit else record
+                head, size, end = [], 0, b""
     if size:
         yield b"".join(head) if size <= limit else size
 
@@ -527,8 +533,7 @@ def _load_json(line: bytes, source: str) -> tuple[Any, str | None]:
 
     Such a line (a cp1252 quote in a string, from a tool that wrote its platform's encoding) is decoded
     as a text file is, rather than lost to orjson's "surrogates not allowed"; a UTF-8 line orjson refuses
-    goes to `_python_json`. `orjson.JSONDecodeError` when it is no JSON all the same, `InputError` when no
-    encoding fits.
+    goes to `_python_json`. `orjson.JSONDecodeError` when it is no JSON all the same.
     """
     try:
         return orjson.loads(line), None

@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 import zstandard
 from conftest import FIXTURES, ROOT, read_jsonl
+from test_extraction import warc_bytes
 
 from cleaner import read
 from cleaner.checkpoint import WORKDIR
 from cleaner.cli import main
+from cleaner.encoding import decode_bytes, legacy_encoding
 from cleaner.pipeline import clean
 from cleaner.settings import Settings
 
@@ -50,6 +52,31 @@ def test_each_bad_file_is_reported_and_good_files_survive(run_clean) -> None:
     assert run.removed["empty.txt"]["reason"] == "empty"
 
 
+# Short news sentences in legacy charsets, apart from those `benchmarks/eval_charsets.py` measured the detection on.
+SHORT_LEGACY = [
+    ("cp1252", "Le théâtre rouvrira ses portes en décembre après deux ans de travaux."),
+    ("cp1252", "Der Bürgermeister eröffnete am Sonntag die neue Brücke."),
+    ("cp1252", "“It’s a fair deal,” the union’s negotiator said."),
+    ("latin-1", "El alcalde inauguró ayer la nueva estación de autobuses."),
+    ("cp1250", "Wczoraj w Krakowie otwarto nową bibliotekę miejską."),
+    ("iso-8859-2", "Szpital w Łodzi dostanie pieniądze na nowy sprzęt."),
+    ("cp1251", "В Москве открылась новая станция метро."),
+    ("koi8-r", "Во вторник в Новосибирске выпал первый снег."),
+    ("cp1253", "Στην Αθήνα άνοιξε χθες ο νέος σταθμός του μετρό."),
+    ("cp1254", "Ankara'da yeni metro hattı törenle açıldı."),
+    ("shift_jis", "大阪で新しい美術館が開館した。"),
+    ("gb18030", "上海的新地铁线路今天开通。"),
+    ("euc-kr", "부산에서 새로운 다리가 개통되었다."),
+]
+
+
+@pytest.mark.parametrize(("charset", "text"), SHORT_LEGACY)
+def test_a_short_legacy_text_is_decoded_right(charset: str, text: str) -> None:
+    """charset-normalizer read such sentences as mac_roman, cp1252 for Polish and Turkish, or cp932 for KOI8-R."""
+    decoded, note = decode_bytes(text.encode(charset), "short.txt")
+    assert decoded == text and note.endswith("; decoded as " + legacy_encoding(text.encode(charset)))
+
+
 def test_huge_line_and_unreadable_file(tmp_path: Path, run_clean, monkeypatch) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "good.txt").write_text(GOOD)
@@ -76,6 +103,50 @@ def test_huge_jsonl_line_names_the_line(tmp_path: Path, run_clean) -> None:
     assert list(run.clean) == ["big.jsonl:2"]
 
 
+PACKED = {"": lambda data: data, ".gz": gzip.compress, ".zst": zstandard.ZstdCompressor().compress}
+
+
+def _read_at(path: Path, max_bytes: int) -> list:
+    return list(read.read_file(path, path.name, "text", max_bytes))
+
+
+@pytest.mark.parametrize("packed", sorted(PACKED))
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+def test_a_jsonl_record_of_exactly_max_bytes_passes(tmp_path: Path, packed: str, newline: bytes) -> None:
+    """The line break is not the record's: a line of exactly --max-bytes was refused for its b"\\n"."""
+    record = json.dumps({"text": GOOD.strip()}).encode()
+    data = tmp_path / f"exact.jsonl{packed}"
+    data.write_bytes(PACKED[packed](record + newline + record + newline))
+    assert [doc.raw for doc in _read_at(data, len(record))] == [GOOD.strip()] * 2
+    refused = [err.record() for err in _read_at(data, len(record) - 1)]
+    assert refused == [{"source": f"{data}:{n}", "severity": "error",
+                        "error": f"line is {len(record):,} bytes, over the --max-bytes limit"} for n in (1, 2)]
+
+
+def test_a_crlf_cut_between_two_pieces_is_one_line_break() -> None:
+    assert list(read._lines(iter([b"abc\r", b"\ndefg\r", b"\n"]), 3)) == [b"abc\r\n", 4]
+
+
+@pytest.mark.parametrize(("name", "pack"), [("a.txt", bytes), ("a.html", bytes), ("a.html.gz", gzip.compress)])
+def test_a_file_of_exactly_max_bytes_passes(tmp_path: Path, name: str, pack) -> None:
+    content = f"<p>{GOOD}</p>".encode()
+    path = tmp_path / name
+    path.write_bytes(pack(content))
+    assert [doc.raw for doc in _read_at(path, len(content))] == [content]
+    [refused] = _read_at(path, len(content) - 1)
+    assert refused.source == str(path) and f"over the --max-bytes limit of {len(content) - 1:,}" in refused.message
+
+
+def test_a_warc_record_of_exactly_max_bytes_passes(tmp_path: Path) -> None:
+    page = f"<html><body><p>{GOOD}</p></body></html>"
+    crawl = tmp_path / "crawl.warc"
+    crawl.write_bytes(warc_bytes([("https://a.example/1", page)]))
+    assert [doc.raw for doc in _read_at(crawl, len(page))] == [page.encode()]
+    [refused] = _read_at(crawl, len(page) - 1)
+    assert refused.record() == {"source": f"{crawl}:1", "severity": "error",
+                                "error": f"record is over the --max-bytes limit of {len(page) - 1:,}"}
+
+
 def test_a_compressed_line_of_gigabytes_is_refused_without_being_held(tmp_path: Path) -> None:
     """A zstd block of a few bytes stands for 128 KiB, so a file of kilobytes can hold a line of gigabytes: it is
     measured, not held, and the line after it is read."""
@@ -96,7 +167,7 @@ def test_a_compressed_line_of_gigabytes_is_refused_without_being_held(tmp_path: 
         tracemalloc.stop()
     assert peak < 96 << 20  # a decompressed piece (at most 32 MiB) and the line cut from it
     assert records[0].record() == {"source": f"{data}:1", "severity": "error",
-                                   "error": f"line is {(256 << 20) + 13:,} bytes, over the --max-bytes limit"}
+                                   "error": f"line is {(256 << 20) + 12:,} bytes, over the --max-bytes limit"}
     assert records[1].raw == GOOD
 
 
@@ -585,3 +656,15 @@ def test_an_unexpected_error_reading_a_file_fails_that_file_not_the_run(tmp_path
     assert set(run.clean) == {"b.jsonl:1", "c.txt"}
     assert [(e["source"], e["error"]) for e in run.errors] == [
         (str(tmp_path / "in" / "b.jsonl"), "cannot read file: RuntimeError: a bug")]
+
+
+def test_a_legacy_encoding_must_fit_the_whole_file_not_only_the_words_weighed():
+    """The reading is chosen on a sample of the file's words; an encoding the rest of the file is invalid in must
+    not be chosen, or decoding the file fails after all."""
+    from cleaner.encoding import SAMPLE, decode_bytes
+
+    head = " ".join(["Привет мир"] * (SAMPLE // 10)).encode("cp1251")
+    data = head + " tail \x98".encode("latin-1")  # 0x98 is undefined in cp1251, defined in cp1252
+    text, note = decode_bytes(data, "mixed.txt")
+    assert note is not None and "decoded as" in note
+    assert text.endswith("tail \x98".encode("latin-1").decode(note.rsplit(" ", 1)[1]))

@@ -113,6 +113,42 @@ def test_explain_labels_removed_lines(capsys) -> None:
     assert "[-byline-] By Press Association" in out and "link-farm" not in out
 
 
+def test_explain_shows_what_decoding_did(tmp_path: Path, capsys) -> None:
+    """`clean` records a guessed charset, replaced bytes and repaired mojibake; `explain` showed none of them."""
+    assert main(["explain", str(FIXTURES / "bad" / "cp1252.txt")]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "[warning] not valid UTF-8 at byte 7; decoded as cp1252"
+    assert main(["explain", str(FIXTURES / "bad" / "mojibake.txt")]) == 0
+    assert "[encoding] repaired: encode sloppy-windows-1252, decode utf-8" in capsys.readouterr().out
+    (tmp_path / "lines.jsonl").write_bytes(b'{"text": "The caf\xe9 reopened on Friday, its owner said."}\n')
+    (tmp_path / "none.jsonl").write_bytes(b"")
+    assert main(["explain", str(tmp_path)]) == 0  # a warning fails nothing, as in `clean`
+    out = capsys.readouterr().out
+    assert "[warning] not valid UTF-8 at byte 17; decoded as cp1252" in out
+    assert "warning: empty file: no JSON lines" in out
+
+
+def test_explain_keeps_each_line_whole(tmp_path: Path, capsys) -> None:
+    """Into a pipe rich cut lines at 80 columns: a document's line came out as two, a file's name broken in an error."""
+    line = "The harbour master said the new pier would open in May, two months early, and the council agreed to it."
+    (tmp_path / "a long file name that goes on [and on].txt").write_text(line + "\n")
+    (tmp_path / "a long file name that is not json at all.jsonl").write_text("{bad json\n")
+    assert main(["explain", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert line in out
+    assert any(row.startswith(f"{tmp_path / 'a long file name that is not json at all.jsonl'}:1: error: malformed JSON")
+               for row in out)
+
+
+def test_explain_prints_names_with_brackets_as_they_are(tmp_path: Path, capsys) -> None:
+    """rich read "[bold]" in a rule id or a pack's path as markup: "no rule with id 'x'" for `--rule '[bold]x'`."""
+    assert main(["explain", str(SEEDS / "004_ffa0f568251b8a3b.txt"), "--rule", "[bold]x"]) == 2
+    assert "no rule with id '[bold]x'" in capsys.readouterr().out
+    pack = tmp_path / "[red]pack.yaml"
+    pack.write_text("- id: broken\n  kind: line\n")
+    assert main(["explain", str(SEEDS / "004_ffa0f568251b8a3b.txt"), "--rules", str(pack), "--rule", "byline"]) == 1
+    assert f"rule error: {pack}" in capsys.readouterr().out
+
+
 def test_explain_reads_a_finished_run_from_its_audit(tmp_path: Path, capsys) -> None:
     """Cleaning a run's clean text again would show what a second run removes; its audit says what it removed."""
     clean([FIXTURES / "formats"], tmp_path / "out", Settings())

@@ -23,6 +23,7 @@ import xxhash
 import zstandard
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParser
 
 from .document import Document, InputError
 from .encoding import decode_bytes
@@ -329,36 +330,59 @@ def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator
     2xx (redirects, error pages: "404 Not Found" is no article) are skipped, their numbers kept so
     that ids do not move; a corrupt record ends the file with an error naming the record's offset, and the
     documents read before it are kept. A file without any response record gets a warning.
+    HTTP headers are parsed here, not by warcio, which fails on a record without `WARC-Target-URI`.
     """
     number = 0
     with open(path, "rb") as stream:
-        records = ArchiveIterator(stream)
+        records = ArchiveIterator(stream, no_record_parse=True)
         try:
             for record in records:
+                if not (record.rec_headers.get_header("Content-Length") or "").strip().isdigit():
+                    # warcio reads on without one, to the end of the file: where the next record starts is lost
+                    yield _corrupt_warc(source, number, "no valid Content-Length header")
+                    return
                 if record.rec_type != "response":
                     continue
                 number += 1
-                where = f"{source}:{number}"
-                content_type = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
-                if content_type and "html" not in content_type.lower():
-                    continue
-                if record.http_headers and not (record.http_headers.get_statuscode() or "200").startswith("2"):
-                    continue
-                data = record.content_stream().read(max_bytes + 1)
-                if len(data) > max_bytes:
-                    yield InputError(where, f"record is over the --max-bytes limit of {max_bytes:,}")
-                    continue
-                metadata = {"url": record.rec_headers.get_header("WARC-Target-URI"),
-                            "warc_date": record.rec_headers.get_header("WARC-Date")}
-                yield Document(id=f"{doc_id}:{number}", source=where, raw=data, format="html",
-                               metadata={k: v for k, v in metadata.items() if v})
+                item = _warc_response(record, f"{source}:{number}", f"{doc_id}:{number}", max_bytes)
+                if item is not None:
+                    yield item
         except (ArchiveLoadFailed, OSError, EOFError, ValueError, AttributeError) as err:
             # warcio raises AttributeError on some garbage headers: a damaged record all the same
-            message = " ".join(str(err).split()) or type(err).__name__
-            yield InputError(f"{source}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
+            yield _corrupt_warc(source, number, " ".join(str(err).split()) or type(err).__name__)
         else:
             if not number:  # as an empty JSONL file is reported: a crawl that fetched nothing is not lost unnoticed
                 yield InputError(source, "empty file: no WARC response records", severity="warning")
+
+
+def _corrupt_warc(source: str, number: int, message: str) -> InputError:
+    return InputError(f"{source}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
+
+
+_HTTP_HEADERS = StatusAndHeadersParser([], verify=False)  # any status line: "HTTP/1.1 200 OK", "HTTP/2 200"
+
+
+def _warc_response(record: Any, where: str, doc_id: str, max_bytes: int) -> Document | InputError | None:
+    """The page of one WARC response record, or the error that stops it; None when it is no HTML page."""
+    http = None
+    if (record.content_type or "application/http").lower().startswith("application/http"):
+        try:
+            http = _HTTP_HEADERS.parse(record.raw_stream)
+        except EOFError:
+            return InputError(where, "WARC response record without HTTP headers or content")
+    content_type = (http.get_header("Content-Type") or "") if http else ""
+    if content_type and "html" not in content_type.lower():
+        return None
+    if http and not (http.get_statuscode() or "200").startswith("2"):
+        return None
+    record.http_headers = http  # for warcio to undo the transfer and content encodings
+    data = record.content_stream().read(max_bytes + 1)
+    if len(data) > max_bytes:
+        return InputError(where, f"record is over the --max-bytes limit of {max_bytes:,}")
+    metadata = {"url": record.rec_headers.get_header("WARC-Target-URI"),
+                "warc_date": record.rec_headers.get_header("WARC-Date")}
+    return Document(id=doc_id, source=where, raw=data, format="html",
+                    metadata={k: v for k, v in metadata.items() if v})
 
 
 class _DamagedStream(Exception):

@@ -56,6 +56,20 @@ def warc_bytes(pages: list[tuple[str, str]], compress: bool = False, status: str
     return buffer.getvalue()
 
 
+def warc_record(http: bytes, headers: dict[str, str] | None = None, kind: str = "response") -> bytes:
+    """One WARC record written by hand, with `headers` (such as `WARC-Target-URI`) as given: warcio's writer
+    would add what a test needs to leave out."""
+    fields = {"WARC-Type": kind, "WARC-Record-ID": "<urn:uuid:6d1e5c8a-0000-4000-8000-000000000001>",
+              "WARC-Date": "2024-03-01T10:00:00Z", "Content-Type": "application/http; msgtype=response",
+              **(headers or {}), "Content-Length": str(len(http))}
+    head = "WARC/1.0\r\n" + "".join(f"{name}: {value}\r\n" for name, value in fields.items()) + "\r\n"
+    return head.encode() + http + b"\r\n\r\n"
+
+
+def http_response(body: bytes, status: bytes = b"HTTP/1.1 200 OK", headers: bytes = b"") -> bytes:
+    return status + b"\r\nContent-Type: text/html; charset=utf-8\r\n" + headers + b"\r\n" + body
+
+
 def test_html_gz_and_jsonl_html_field(tmp_path: Path, run_clean) -> None:
     (tmp_path / "page.html.gz").write_bytes(gzip.compress(article_html().encode()))
     (tmp_path / "pages.jsonl").write_text(orjson.dumps({"html": article_html("Ferry fares cut"),
@@ -103,6 +117,20 @@ def test_warc_response_records_with_url_and_date(tmp_path: Path, run_clean) -> N
     assert first["metadata"]["url"] == "https://a.example/1"
     assert first["metadata"]["warc_date"] == "2024-03-01T10:00:00Z"
     assert BODY_PARAGRAPHS[0] in first["text"]
+
+
+@pytest.mark.parametrize("status", [b"HTTP/1.1 200 OK", b"HTTP/2 200"])
+def test_a_warc_response_without_target_uri_is_read(tmp_path: Path, run_clean, status: bytes) -> None:
+    """warcio failed on a response record without `WARC-Target-URI` ('NoneType' has no attribute 'startswith'),
+    which ended the whole file as corrupt."""
+    page = http_response(article_html().encode(), status)
+    after = http_response(article_html("Ferry fares cut").encode(), status)
+    (tmp_path / "crawl.warc").write_bytes(warc_record(page) + warc_record(after, {"WARC-Target-URI": "https://b.example/2"}))
+    run = run_clean(tmp_path, dedup=False)
+    assert not run.errors and sorted(run.clean) == ["crawl.warc:1", "crawl.warc:2"]
+    assert "url" not in run.clean["crawl.warc:1"]["metadata"]
+    assert BODY_PARAGRAPHS[0] in run.clean["crawl.warc:1"]["text"]
+    assert run.clean["crawl.warc:2"]["metadata"]["url"] == "https://b.example/2"
 
 
 def test_warc_responses_other_than_2xx_are_no_articles(tmp_path: Path, run_clean) -> None:

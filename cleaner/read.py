@@ -359,11 +359,15 @@ def _corrupt_warc(source: str, number: int, message: str) -> InputError:
     return InputError(f"{source}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
 
 
+_NOT_PAGES = ("dns:", "whois:")  # lookups a crawler records (Heritrix) as responses without HTTP headers
 _HTTP_HEADERS = StatusAndHeadersParser([], verify=False)  # any status line: "HTTP/1.1 200 OK", "HTTP/2 200"
 
 
 def _warc_response(record: Any, where: str, doc_id: str, max_bytes: int) -> Document | InputError | None:
     """The page of one WARC response record, or the error that stops it; None when it is no HTML page."""
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    if url and url.lower().startswith(_NOT_PAGES):
+        return None
     http = None
     if (record.content_type or "application/http").lower().startswith("application/http"):
         try:
@@ -379,7 +383,7 @@ def _warc_response(record: Any, where: str, doc_id: str, max_bytes: int) -> Docu
     data = record.content_stream().read(max_bytes + 1)
     if len(data) > max_bytes:
         return InputError(where, f"record is over the --max-bytes limit of {max_bytes:,}")
-    metadata = {"url": record.rec_headers.get_header("WARC-Target-URI"),
+    metadata = {"url": url,
                 "warc_date": record.rec_headers.get_header("WARC-Date")}
     return Document(id=doc_id, source=where, raw=data, format="html",
                     metadata={k: v for k, v in metadata.items() if v})

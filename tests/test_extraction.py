@@ -133,6 +133,18 @@ def test_a_warc_response_without_target_uri_is_read(tmp_path: Path, run_clean, s
     assert run.clean["crawl.warc:2"]["metadata"]["url"] == "https://b.example/2"
 
 
+def test_warc_dns_and_whois_records_are_no_pages(tmp_path: Path, run_clean) -> None:
+    """Heritrix records DNS and WHOIS lookups as response records with no HTTP headers: they were read as pages."""
+    dns = warc_record(b"20240301100000\nexample.com.\t300\tIN\tA\t192.0.2.1\n",
+                      {"WARC-Target-URI": "dns:example.com", "Content-Type": "text/dns"})
+    whois = warc_record(b"Domain Name: EXAMPLE.COM\nRegistrar: Example Registrar, Inc.\n",
+                        {"WARC-Target-URI": "whois://whois.iana.org/example.com", "Content-Type": "text/plain"})
+    page = warc_record(http_response(article_html().encode()), {"WARC-Target-URI": "https://a.example/1"})
+    (tmp_path / "crawl.warc").write_bytes(dns + whois + page)
+    run = run_clean(tmp_path, dedup=False)
+    assert list(run.clean) == ["crawl.warc:3"] and list(run.removed) == ["crawl.warc:3"] and not run.errors
+
+
 def test_warc_responses_other_than_2xx_are_no_articles(tmp_path: Path, run_clean) -> None:
     missing = warc_bytes([("https://a.example/gone", article_html("Page not found"))], status="404 Not Found")
     moved = warc_bytes([("https://a.example/old", article_html("Moved"))], status="301 Moved Permanently")

@@ -385,8 +385,11 @@ def _warc_response(record: Any, where: str, doc_id: str, max_bytes: int) -> Docu
         return InputError(where, f"record is over the --max-bytes limit of {max_bytes:,}")
     metadata = {"url": url,
                 "warc_date": record.rec_headers.get_header("WARC-Date")}
-    return Document(id=doc_id, source=where, raw=data, format="html",
-                    metadata={k: v for k, v in metadata.items() if v})
+    doc = Document(id=doc_id, source=where, raw=data, format="html", metadata={k: v for k, v in metadata.items() if v})
+    cut = record.rec_headers.get_header("WARC-Truncated")
+    if cut:  # the crawler stopped fetching (a length or time limit): what it got may still be the article
+        doc.warnings.append(f"WARC-Truncated: {cut}: the crawler cut this record short; the page may be incomplete")
+    return doc
 
 
 class _DamagedStream(Exception):

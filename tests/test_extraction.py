@@ -145,6 +145,16 @@ def test_warc_dns_and_whois_records_are_no_pages(tmp_path: Path, run_clean) -> N
     assert list(run.clean) == ["crawl.warc:3"] and list(run.removed) == ["crawl.warc:3"] and not run.errors
 
 
+def test_a_warc_record_the_crawler_truncated_is_kept_with_a_warning(tmp_path: Path, run_clean) -> None:
+    page = http_response(article_html().encode())
+    (tmp_path / "crawl.warc").write_bytes(warc_record(page, {"WARC-Target-URI": "https://a.example/1",
+                                                             "WARC-Truncated": "length"}))
+    run = run_clean(tmp_path, dedup=False)
+    assert BODY_PARAGRAPHS[0] in run.clean["crawl.warc:1"]["text"]
+    assert [(e["source"].rsplit("/", 1)[-1], e["severity"]) for e in run.errors] == [("crawl.warc:1", "warning")]
+    assert "WARC-Truncated: length" in run.errors[0]["error"]
+
+
 def test_warc_responses_other_than_2xx_are_no_articles(tmp_path: Path, run_clean) -> None:
     missing = warc_bytes([("https://a.example/gone", article_html("Page not found"))], status="404 Not Found")
     moved = warc_bytes([("https://a.example/old", article_html("Moved"))], status="301 Moved Permanently")

@@ -359,6 +359,14 @@ def _corrupt_warc(source: str, number: int, message: str) -> InputError:
     return InputError(f"{source}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
 
 
+def _missing(stream: Any) -> int:
+    """Bytes of a record's block (warcio's `LimitReader`) the file does not hold: warcio ends a record cut by the
+    end of the file as if it were whole."""
+    while stream.read(CHUNK):
+        pass
+    return stream.limit
+
+
 _NOT_PAGES = ("dns:", "whois:")  # lookups a crawler records (Heritrix) as responses without HTTP headers
 _HTTP_HEADERS = StatusAndHeadersParser([], verify=False)  # any status line: "HTTP/1.1 200 OK", "HTTP/2 200"
 
@@ -383,6 +391,9 @@ def _warc_response(record: Any, where: str, doc_id: str, max_bytes: int) -> Docu
     data = record.content_stream().read(max_bytes + 1)
     if len(data) > max_bytes:
         return InputError(where, f"record is over the --max-bytes limit of {max_bytes:,}")
+    missing = _missing(record.raw_stream)
+    if missing:
+        return InputError(where, f"truncated WARC record: the file ends {missing:,} bytes short of its Content-Length")
     metadata = {"url": url,
                 "warc_date": record.rec_headers.get_header("WARC-Date")}
     doc = Document(id=doc_id, source=where, raw=data, format="html", metadata={k: v for k, v in metadata.items() if v})

@@ -183,6 +183,19 @@ def test_corrupt_warc_record_is_an_error_and_the_run_goes_on(tmp_path: Path, run
     assert error["severity"] == "error" and "WARC" in error["error"]
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_warc_file_cut_inside_its_last_record_says_which(tmp_path: Path, run_clean, compress: bool) -> None:
+    """warcio ends a record cut by the end of the file as if it were whole: half a page passed as an article."""
+    data = warc_bytes([("https://a.example/1", article_html()), ("https://b.example/2", article_html("B"))], compress)
+    name = "crawl.warc.gz" if compress else "crawl.warc"
+    (tmp_path / name).write_bytes(data[:-300])
+    run = run_clean(tmp_path, dedup=False)
+    assert list(run.clean) == [f"{name}:1"]
+    [error] = run.errors
+    assert error["source"] == f"{tmp_path / name}:2" and error["severity"] == "error"
+    assert error["error"].startswith("truncated WARC record: the file ends ")
+
+
 def test_truncated_html_gz_is_an_error(tmp_path: Path, run_clean) -> None:
     blob = gzip.compress(article_html().encode())
     (tmp_path / "cut.html.gz").write_bytes(blob[: len(blob) // 2])

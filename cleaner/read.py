@@ -22,6 +22,7 @@ import orjson
 import xxhash
 import zstandard
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParser
 
@@ -359,12 +360,83 @@ def _corrupt_warc(source: str, number: int, message: str) -> InputError:
     return InputError(f"{source}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
 
 
+def _http_body(record: Any, http: Any, where: str, max_bytes: int) -> tuple[bytes, str | None]:
+    """The payload of a response record without its transfer and content codings, and a note when the content
+    coding could not be undone (see `_decoded`); `InputError` when it cannot be read."""
+    chunked = http is not None and (http.get_header("Transfer-Encoding") or "").strip().lower() == "chunked"
+    data = (ChunkedDataReader(record.raw_stream) if chunked else record.raw_stream).read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputError(where, f"record is over the --max-bytes limit of {max_bytes:,}")
+    missing = _missing(record.raw_stream)
+    if missing:
+        raise InputError(where, f"truncated WARC record: the file ends {missing:,} bytes short of its Content-Length")
+    coding = (http.get_header("Content-Encoding") or "").strip().lower() if http else ""
+    return (data, None) if coding in ("", "identity") else _decoded(data, coding, where, max_bytes)
+
+
 def _missing(stream: Any) -> int:
     """Bytes of a record's block (warcio's `LimitReader`) the file does not hold: warcio ends a record cut by the
     end of the file as if it were whole."""
     while stream.read(CHUNK):
         pass
     return stream.limit
+
+
+def _content_codings() -> dict[str, tuple[Callable[[], Any], ...]]:
+    """The HTTP content codings the reader undoes, by name, each with its decompressors to try in turn: brotli's
+    only when its package is installed."""
+    gzip = (lambda: zlib.decompressobj(wbits=47),)  # zlib's header or gzip's, either way
+    codings: dict[str, tuple[Callable[[], Any], ...]] = {
+        "gzip": gzip, "x-gzip": gzip, "deflate": (*gzip, lambda: zlib.decompressobj(wbits=-15)),  # or no header
+        "zstd": (lambda: zstandard.ZstdDecompressor().decompressobj(),)}
+    try:
+        import brotli
+    except ImportError:
+        return codings
+    codings["br"] = (lambda: _Brotli(brotli.Decompressor()),)
+    return codings
+
+
+class _Brotli:
+    """A brotli decompressor with zlib's interface, for `_inflate`."""
+
+    unused_data = b""
+
+    def __init__(self, decompressor: Any) -> None:
+        self._decompressor = decompressor
+
+    def decompress(self, data: bytes) -> bytes:
+        try:
+            return self._decompressor.process(data)
+        except Exception as err:  # brotli.error, which brotlicffi names otherwise
+            raise zlib.error(str(err)) from None
+
+    @property
+    def eof(self) -> bool:
+        return self._decompressor.is_finished()
+
+
+def _decoded(body: bytes, coding: str, where: str, max_bytes: int) -> tuple[bytes, str | None]:
+    """An HTTP body without its content coding (`Content-Encoding`), and a note when it could not be undone: a body
+    that is not in the coding its header names (a crawler that stored it decoded) is read as it is, as warcio did.
+    `InputError` for a coding the reader does not know, or damage after the start."""
+    decompressors = _content_codings().get(coding)
+    if decompressors is None:
+        hint = " (pip install brotli to read it)" if coding == "br" else ""
+        raise InputError(where, f"HTTP Content-Encoding {coding!r} is not supported{hint}")
+    for new in decompressors:
+        out = bytearray()
+        try:
+            for piece in _inflate((body[i:i + FEED] for i in range(0, len(body), FEED)), coding, new):
+                out += piece
+                if len(out) > max_bytes:
+                    raise InputError(where, f"decompressed HTTP body is over the --max-bytes limit of {max_bytes:,}")
+        except _DamagedStream as err:
+            if out:
+                raise InputError(where, f"{err} in the HTTP body") from None
+            continue
+        return bytes(out), None
+    return body, f"HTTP Content-Encoding {coding!r}, but the body is not {coding}: read as it is"
 
 
 _NOT_PAGES = ("dns:", "whois:")  # lookups a crawler records (Heritrix) as responses without HTTP headers
@@ -387,16 +459,14 @@ def _warc_response(record: Any, where: str, doc_id: str, max_bytes: int) -> Docu
         return None
     if http and not (http.get_statuscode() or "200").startswith("2"):
         return None
-    record.http_headers = http  # for warcio to undo the transfer and content encodings
-    data = record.content_stream().read(max_bytes + 1)
-    if len(data) > max_bytes:
-        return InputError(where, f"record is over the --max-bytes limit of {max_bytes:,}")
-    missing = _missing(record.raw_stream)
-    if missing:
-        return InputError(where, f"truncated WARC record: the file ends {missing:,} bytes short of its Content-Length")
-    metadata = {"url": url,
-                "warc_date": record.rec_headers.get_header("WARC-Date")}
+    try:
+        data, note = _http_body(record, http, where, max_bytes)
+    except InputError as err:
+        return err
+    metadata = {"url": url, "warc_date": record.rec_headers.get_header("WARC-Date")}
     doc = Document(id=doc_id, source=where, raw=data, format="html", metadata={k: v for k, v in metadata.items() if v})
+    if note:
+        doc.warnings.append(note)
     cut = record.rec_headers.get_header("WARC-Truncated")
     if cut:  # the crawler stopped fetching (a length or time limit): what it got may still be the article
         doc.warnings.append(f"WARC-Truncated: {cut}: the crawler cut this record short; the page may be incomplete")
@@ -420,34 +490,37 @@ _DECOMPRESSORS: dict[str, tuple[str, Callable[[], Any]]] = {
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
-    """The content of `path` in pieces, decompressed by its extension (.gz, .zst).
+    """The content of `path` in pieces, decompressed by its extension (.gz, .zst); see `_inflate`."""
+    codec = _DECOMPRESSORS.get(path.suffix.lower())
+    with open(path, "rb") as file:
+        if codec is None:
+            yield from iter(lambda: file.read(CHUNK), b"")
+        else:
+            yield from _inflate(iter(lambda: file.read(FEED), b""), *codec)
+
+
+def _inflate(pieces: Iterator[bytes], name: str, new: Callable[[], Any]) -> Iterator[bytes]:
+    """The decompressed content of compressed `pieces`, `FEED` bytes or fewer each, from decompressors `new` makes.
 
     Concatenated gzip members and zstd frames are read one after the other. Damage raises
     `_DamagedStream` once the content before it is out, so its lines are kept: a buffered
     `gzip.open` raised with that content unread, and a zstd stream reader ends a cut frame as
     if nothing were missing.
     """
-    codec = _DECOMPRESSORS.get(path.suffix.lower())
-    with open(path, "rb") as file:
-        pieces = iter(lambda: file.read(CHUNK if codec is None else FEED), b"")
-        if codec is None:
-            yield from pieces
-            return
-        name, new = codec
-        decompressor, inside = new(), False
-        for data in pieces:
-            while data:
-                try:
-                    out = decompressor.decompress(data)
-                except (zlib.error, zstandard.ZstdError) as err:
-                    raise _DamagedStream(f"corrupt {name} stream ({err})") from None
-                yield out
-                inside = not decompressor.eof
-                data = b"" if inside else decompressor.unused_data
-                if not inside:
-                    decompressor = new()
-        if inside:
-            raise _DamagedStream(f"truncated {name} stream")
+    decompressor, inside = new(), False
+    for data in pieces:
+        while data:
+            try:
+                out = decompressor.decompress(data)
+            except (zlib.error, zstandard.ZstdError) as err:
+                raise _DamagedStream(f"corrupt {name} stream ({err})") from None
+            yield out
+            inside = not decompressor.eof
+            data = b"" if inside else decompressor.unused_data
+            if not inside:
+                decompressor = new()
+    if inside:
+        raise _DamagedStream(f"truncated {name} stream")
 
 
 def _lines(chunks: Iterator[bytes], limit: int) -> Iterator[bytes | int]:

@@ -7,12 +7,15 @@ import io
 import random
 import sys
 import time
+import types
+import zlib
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import orjson
 import pytest
+import zstandard
 from conftest import FIXTURES, ROOT, SEEDS
 from test_seeds import BODY
 from warcio.statusandheaders import StatusAndHeaders
@@ -194,6 +197,63 @@ def test_a_warc_file_cut_inside_its_last_record_says_which(tmp_path: Path, run_c
     [error] = run.errors
     assert error["source"] == f"{tmp_path / name}:2" and error["severity"] == "error"
     assert error["error"].startswith("truncated WARC record: the file ends ")
+
+
+def _encoded_page(coding: str, body: bytes, chunked: bool = False) -> bytes:
+    """A WARC response of `body` under `Content-Encoding: coding` (in one HTTP chunk when `chunked`)."""
+    headers = f"Content-Encoding: {coding}\r\n".encode()
+    if chunked:
+        headers += b"Transfer-Encoding: chunked\r\n"
+        body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    return warc_record(http_response(body, headers=headers), {"WARC-Target-URI": f"https://a.example/{coding}"})
+
+
+def test_warc_bodies_in_each_http_content_coding_are_decoded(tmp_path: Path, run_clean, monkeypatch) -> None:
+    """zstd was passed on compressed, as if it were the page; a body not in the coding its header names (stored
+    decoded by the crawler) is read as it is, with a warning."""
+    page = article_html().encode()
+    raw_deflate = zlib.compressobj(wbits=-15)
+    bodies = [("zstd", zstandard.ZstdCompressor().compress(page), False), ("gzip", gzip.compress(page), True),
+              ("deflate", zlib.compress(page), False),
+              ("deflate", raw_deflate.compress(page) + raw_deflate.flush(), False), ("gzip", page, False)]
+    (tmp_path / "crawl.warc").write_bytes(b"".join(_encoded_page(*body) for body in bodies))
+    monkeypatch.setitem(sys.modules, "brotli", None)  # not installed
+    run = run_clean(tmp_path, dedup=False)
+    assert all(BODY_PARAGRAPHS[0] in run.clean[f"crawl.warc:{n}"]["text"] for n in range(1, 6))
+    assert [(e["source"].rsplit(":", 1)[-1], e["error"]) for e in run.errors] == [
+        ("5", "HTTP Content-Encoding 'gzip', but the body is not gzip: read as it is")]
+
+
+def test_a_warc_body_in_a_content_coding_not_read_is_an_error_naming_it(tmp_path: Path, run_clean,
+                                                                        monkeypatch) -> None:
+    page = article_html().encode()
+    (tmp_path / "crawl.warc").write_bytes(_encoded_page("br", page) + _encoded_page("compress", page)
+                                          + _encoded_page("gzip", gzip.compress(page)))
+    monkeypatch.setitem(sys.modules, "brotli", None)
+    run = run_clean(tmp_path, dedup=False)
+    assert list(run.clean) == ["crawl.warc:3"]
+    assert [(e["source"].rsplit(":", 1)[-1], e["error"]) for e in run.errors] == [
+        ("1", "HTTP Content-Encoding 'br' is not supported (pip install brotli to read it)"),
+        ("2", "HTTP Content-Encoding 'compress' is not supported")]
+
+
+def test_a_brotli_body_is_decoded_when_brotli_is_installed(tmp_path: Path, run_clean, monkeypatch) -> None:
+    """Through brotli's interface (`process`, `is_finished`), here a stand-in over zlib: brotli is no dependency."""
+
+    class Decompressor:
+        def __init__(self) -> None:
+            self._inner = zlib.decompressobj()
+
+        def process(self, data: bytes) -> bytes:
+            return self._inner.decompress(data)
+
+        def is_finished(self) -> bool:
+            return self._inner.eof
+
+    monkeypatch.setitem(sys.modules, "brotli", types.SimpleNamespace(Decompressor=Decompressor))
+    (tmp_path / "crawl.warc").write_bytes(_encoded_page("br", zlib.compress(article_html().encode())))
+    run = run_clean(tmp_path, dedup=False)
+    assert BODY_PARAGRAPHS[0] in run.clean["crawl.warc:1"]["text"] and not run.errors
 
 
 def test_truncated_html_gz_is_an_error(tmp_path: Path, run_clean) -> None:

@@ -418,8 +418,9 @@ class _Brotli:
 
 def _decoded(body: bytes, coding: str, where: str, max_bytes: int) -> tuple[bytes, str | None]:
     """An HTTP body without its content coding (`Content-Encoding`), and a note when it could not be undone: a body
-    that is not in the coding its header names (a crawler that stored it decoded) is read as it is, as warcio did.
-    `InputError` for a coding the reader does not know, or damage after the start."""
+    that is not in the coding its header names (a crawler that stored it decoded) is read as it is, as warcio did;
+    one cut short or damaged gives what decodes before that, often the whole article (as `WARC-Truncated` does).
+    `InputError` for a coding the reader does not know, or a body cut before any of the page."""
     decompressors = _content_codings().get(coding)
     if decompressors is None:
         hint = " (pip install brotli to read it)" if coding == "br" else ""
@@ -431,10 +432,14 @@ def _decoded(body: bytes, coding: str, where: str, max_bytes: int) -> tuple[byte
                 out += piece
                 if len(out) > max_bytes:
                     raise InputError(where, f"decompressed HTTP body is over the --max-bytes limit of {max_bytes:,}")
+        except _CutStream as err:
+            if not out:
+                raise InputError(where, f"{err}: the HTTP body ends before any of the page") from None
+            return bytes(out), f"{err} in the HTTP body: kept the {len(out):,} bytes before the cut"
         except _DamagedStream as err:
             if out:
-                raise InputError(where, f"{err} in the HTTP body") from None
-            continue
+                return bytes(out), f"{err} in the HTTP body: kept the {len(out):,} bytes before the damage"
+            continue  # not in this coding
         return bytes(out), None
     return body, f"HTTP Content-Encoding {coding!r}, but the body is not {coding}: read as it is"
 
@@ -475,6 +480,10 @@ def _warc_response(record: Any, where: str, doc_id: str, max_bytes: int) -> Docu
 
 class _DamagedStream(Exception):
     """A compressed file ends inside a gzip member or zstd frame, or holds bytes that do not decompress."""
+
+
+class _CutStream(_DamagedStream):
+    """A compressed file ends inside a gzip member or zstd frame."""
 
 
 CHUNK = 1 << 16  # bytes read from disk at a time
@@ -520,7 +529,7 @@ def _inflate(pieces: Iterator[bytes], name: str, new: Callable[[], Any]) -> Iter
             if not inside:
                 decompressor = new()
     if inside:
-        raise _DamagedStream(f"truncated {name} stream")
+        raise _CutStream(f"truncated {name} stream")
 
 
 def _lines(chunks: Iterator[bytes], limit: int) -> Iterator[bytes | int]:

@@ -237,6 +237,20 @@ def test_a_warc_body_in_a_content_coding_not_read_is_an_error_naming_it(tmp_path
         ("2", "HTTP Content-Encoding 'compress' is not supported")]
 
 
+def test_a_warc_body_cut_inside_its_gzip_stream_says_so(tmp_path: Path, run_clean) -> None:
+    """A gzip body cut short, with no WARC-Truncated header to say so, passed as the whole page."""
+    packed = gzip.compress(article_html(extra="<p>" + "More of the story, sentence after sentence. " * 200 + "</p>")
+                           .encode())
+    (tmp_path / "crawl.warc").write_bytes(_encoded_page("gzip", packed[:len(packed) // 2])
+                                          + _encoded_page("gzip", packed[:12]))
+    run = run_clean(tmp_path, dedup=False)
+    assert BODY_PARAGRAPHS[0] in run.clean["crawl.warc:1"]["text"]
+    errors = sorted(run.errors, key=lambda e: e["source"])
+    assert [(e["source"].rsplit(":", 1)[-1], e["severity"], e["error"].split(":")[0]) for e in errors] == [
+        ("1", "warning", "truncated gzip stream in the HTTP body"), ("2", "error", "truncated gzip stream")]
+    assert "the HTTP body ends before any of the page" in errors[1]["error"]
+
+
 def test_a_brotli_body_is_decoded_when_brotli_is_installed(tmp_path: Path, run_clean, monkeypatch) -> None:
     """Through brotli's interface (`process`, `is_finished`), here a stand-in over zlib: brotli is no dependency."""
 

@@ -62,9 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "clean", formatter_class=argparse.RawDescriptionHelpFormatter,
         help="clean folders of scraped articles into deduplicated JSONL",
-        description="Read .txt, .md/.markdown, .html/.htm(.gz), .jsonl/.ndjson(.gz/.zst) and .warc(.gz) files under "
-                    "each INPUT (recursively, in a stable order), remove junk, identify language, score machine "
-                    "translation, remove duplicates, and write clean JSONL with an audit of everything removed.",
+        description="Read .txt, .md/.markdown, .html/.htm/.xhtml/.shtml(.gz), .jsonl/.ndjson(.gz/.zst) and .warc(.gz) "
+                    "files under each INPUT (recursively, in a stable order), remove junk, identify language, score "
+                    "machine translation, remove duplicates, and write clean JSONL with an audit of all removed.",
         epilog=f"{OUTPUTS}\n\n{EXIT_HELP}")
     run.add_argument("inputs", nargs="*", type=Path, metavar="INPUT", help="input folder or file")
     run.add_argument("-o", "--output", type=Path, metavar="OUTDIR",

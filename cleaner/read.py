@@ -31,7 +31,7 @@ from .encoding import decode_bytes
 from .markup import MARKDOWN_SUFFIXES
 
 TEXT_SUFFIXES = (".txt", *MARKDOWN_SUFFIXES)  # Markdown: what many scrapers save pages as (see markup.py)
-HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
+HTML_SUFFIXES = tuple(f"{name}{packed}" for name in (".html", ".htm", ".xhtml", ".shtml") for packed in ("", ".gz"))
 JSONL_SUFFIXES = tuple(f"{name}{packed}" for name in (".jsonl", ".ndjson") for packed in ("", ".gz", ".zst"))
 WARC_SUFFIXES = (".warc", ".warc.gz")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES

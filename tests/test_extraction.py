@@ -86,6 +86,16 @@ def test_html_gz_and_jsonl_html_field(tmp_path: Path, run_clean) -> None:
     assert record["title"] == "Ferry fares cut" and record["metadata"]["url"] == "https://news.example.org/ferry"
 
 
+def test_xhtml_and_shtml_files_are_pages(tmp_path: Path, run_clean) -> None:
+    """They were skipped as files of an unknown type."""
+    (tmp_path / "a.xhtml").write_text(article_html())
+    (tmp_path / "b.SHTML").write_text(article_html("Ferry fares cut"))
+    (tmp_path / "c.shtml.gz").write_bytes(gzip.compress(article_html("Tram line opens").encode()))
+    run = run_clean(tmp_path, dedup=False)
+    assert sorted(run.clean) == ["a.xhtml", "b.SHTML", "c.shtml.gz"] and run.stats["skipped_files"] == 0
+    assert run.clean["b.SHTML"]["title"] == "Ferry fares cut" and "<p>" not in run.clean["a.xhtml"]["text"]
+
+
 def test_a_blank_text_field_beside_a_page_gives_the_page(tmp_path: Path, run_clean) -> None:
     """A scraper that extracted nothing writes `"text": ""` beside the page: the page is cleaned, not an empty text."""
     records = [{"text": "", "html": article_html("Ferry fares cut")}, {"text": " \n", "html": article_html()}]

@@ -624,10 +624,12 @@ def record_title(record: dict[str, Any]) -> str | None:
 
 def no_text(record: dict[str, Any], text_field: str, option: str) -> str:
     """Why `record_text` found no text in `record`: a text field of another type (a number, a list of paragraphs)
-    is named as such, where "no field" would send the user looking for a misspelt name."""
+    is named as such, and so is a blank page, where "no field" would send the user looking for a misspelt name."""
     given = record.get(text_field)
     if given is not None:
         return f"field {text_field!r} is {type(given).__name__}, not a string"
+    if isinstance(record.get(HTML_FIELD), str):
+        return f"field {HTML_FIELD!r} is blank (no page to extract) and there is no field {text_field!r} (see {option})"
     return f"no string field {text_field!r} (see {option}) or {HTML_FIELD!r}"
 
 

@@ -583,6 +583,16 @@ def test_jsonl_text_field_of_another_type_is_named_as_such(tmp_path: Path, run_c
     assert list(run.clean) == ["typed.jsonl:4"]
 
 
+def test_jsonl_blank_html_field_is_named_as_such(tmp_path: Path, run_clean) -> None:
+    """`{"html": "   "}` was "no string field 'text' or 'html'", though the record has a string field 'html'."""
+    data = tmp_path / "pages.jsonl"
+    data.write_bytes(b'{"html": "   "}\n{"html": "", "url": "https://a.example/1"}\n' + _records(1))
+    run = run_clean(data, **LIGHT)
+    blank = "field 'html' is blank (no page to extract) and there is no field 'text' (see --text-field)"
+    assert [(e["source"], e["error"]) for e in run.errors] == [(f"{data}:1", blank), (f"{data}:2", blank)]
+    assert list(run.clean) == ["pages.jsonl:3"]
+
+
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_utf16_without_a_byte_order_mark_is_text_not_binary(tmp_path: Path, run_clean, encoding: str) -> None:
     """`iconv -t UTF-16LE` and some Windows exports write no mark: every other byte of such text is NUL, which

@@ -6,6 +6,7 @@ the library alike: a value out of range would otherwise run and silently remove 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -91,8 +92,11 @@ class Settings:
     def validate(self) -> None:
         """Raise `SettingsError` (a `ValueError`) on the first value a run cannot use."""
         for name, least in _AT_LEAST.items():
-            if getattr(self, name) < least:
-                raise SettingsError(f"must be at least {least}, not {getattr(self, name)!r}", name)
+            value = getattr(self, name)
+            if not math.isfinite(value):  # NaN passes any comparison; an infinite timer fails every page
+                raise SettingsError(f"must be a finite number, not {value!r}", name)
+            if value < least:
+                raise SettingsError(f"must be at least {least}, not {value!r}", name)
         for name in _SHARES:
             value = getattr(self, name)
             if value is not None and not 0.0 < value <= 1.0:

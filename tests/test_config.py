@@ -114,6 +114,7 @@ def test_output_from_the_config_file(tmp_path: Path, monkeypatch) -> None:
     ("boilerplate-min-docs = 1\n", 1, "boilerplate-min-docs: must be at least 2, not 1"),
     ("workers = 0\n", 1, "workers: must be at least 1, not 0"),
     ("html_timeout = -1\n", 1, "html_timeout: must be at least 0, not -1.0"),
+    ("html_timeout = nan\n", 1, "html_timeout: must be a finite number, not nan"),
     ("address = \"ray://head:10001\"\n", 1, "address: a Ray cluster address is only used with engine 'ray'"),
     # bands x rows too large: the key the file set is blamed, not the default it meets
     ("quiet = true\nrows = 4\n", 2, "rows: LSH bands x rows (64 x 4) must not exceed the MinHash permutations (128)"),
@@ -296,6 +297,9 @@ def test_lang_is_case_insensitive_and_unknown_codes_are_refused(tmp_path: Path, 
     (["-j", "-3"], "argument -j/--workers: must be at least 1, not -3"),
     (["--shard-files", "0"], "argument --shard-files: must be at least 1, not 0"),
     (["--html-timeout", "-1"], "argument --html-timeout: must be at least 0, not -1.0"),
+    (["--html-timeout", "nan"], "argument --html-timeout: must be a finite number, not nan"),  # they ran
+    (["--html-timeout", "inf"], "argument --html-timeout: must be a finite number, not inf"),
+    (["--html-timeout=-inf"], "argument --html-timeout: must be a finite number, not -inf"),
     (["--boilerplate-min-docs", "1"], "argument --boilerplate-min-docs: must be at least 2, not 1"),
     (["--boilerplate-min-docs", "0"], "argument --boilerplate-min-docs: must be at least 2, not 0"),
     (["--address", "foo"], "argument --address: a Ray cluster address is only used with engine 'ray' (here: 'local')"),

@@ -136,6 +136,9 @@ class Settings:
         if self.ray_address and self.engine != "ray":
             raise SettingsError(f"a Ray cluster address is only used with engine 'ray' (here: {self.engine!r})",
                                 "ray_address", "engine")
+        if self.dedup_index is not None and self.dedup_index.exists() and not self.dedup_index.is_dir():
+            raise SettingsError(f"{self.dedup_index} is a file, not an index folder (one is made where none is)",
+                                "dedup_index")
         if self.dedup_index is not None and not self.dedup:
             raise SettingsError("an index is read and added to by duplicate detection, which is off", "dedup_index",
                                 "dedup")

@@ -317,6 +317,16 @@ def test_bad_option_values_exit_2_naming_the_option(tmp_path: Path, capsys, argv
     assert not (tmp_path / "out").exists()
 
 
+def test_an_index_that_is_a_file_stops_the_run_before_it_starts(tmp_path: Path, capsys) -> None:
+    """The whole run went by, then stopped on "cannot write the output: [Errno 17] File exists"."""
+    index = tmp_path / "index.npz"
+    index.write_bytes(b"")
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(SEEDS), "-o", str(tmp_path / "out"), "--index", str(index)])
+    assert stop.value.code == 2 and not (tmp_path / "out").exists()
+    assert f"argument --index: {index} is a file, not an index folder" in " ".join(capsys.readouterr().err.split())
+
+
 def test_option_values_at_their_limits_are_accepted(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["clean", "--print-config", "--html-timeout", "0", "--boilerplate-min-docs", "2",

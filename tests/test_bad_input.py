@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tracemalloc
@@ -20,7 +21,7 @@ from test_extraction import warc_bytes
 from cleaner import read
 from cleaner.checkpoint import WORKDIR
 from cleaner.cli import main
-from cleaner.encoding import decode_bytes, legacy_encoding
+from cleaner.encoding import Decode, decode_bytes, legacy_encoding
 from cleaner.pipeline import clean
 from cleaner.settings import Settings
 
@@ -387,6 +388,23 @@ def test_exit_status(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["clean", str(tmp_path / "ok"), "-o", str(tmp_path / "o5"), "--mt-action", "burn"])
     assert stop.value.code == 2
+
+
+def test_a_killed_worker_names_the_inputs_in_flight_with_exit_status_3(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A worker the out-of-memory killer ended stopped the run with BrokenProcessPool's traceback, naming nothing."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "huge.txt").write_text(GOOD)
+    decode = Decode.process
+
+    def killed_on_huge(stage: Decode, doc) -> None:
+        if doc.source.endswith("huge.txt"):
+            os.kill(os.getpid(), signal.SIGKILL)  # in a forked worker, as the kernel does
+        decode(stage, doc)
+
+    monkeypatch.setattr(Decode, "process", killed_on_huge)
+    assert main(["clean", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-q", "-j", "2"]) == 3
+    err = " ".join(capsys.readouterr().err.split())
+    assert "a worker process was killed" in err and "huge.txt" in err and "--resume" in err
 
 
 def test_unreadable_folder_is_an_error_and_the_run_goes_on(tmp_path: Path, run_clean, monkeypatch) -> None:

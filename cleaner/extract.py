@@ -48,8 +48,11 @@ LINK_DENSITY = 0.6  # a block whose text is more than this share link text is a 
 LINK_BLOCK_PLAIN = 300  # ... and has less text than this outside links (else it may hold the article)
 
 
-class ExtractionTimeout(Exception):
-    """Extraction of one document ran past its time limit."""
+class ExtractionTimeout(BaseException):
+    """Extraction of one document ran past its time limit.
+
+    A `BaseException`, as `KeyboardInterrupt` is: trafilatura catches `Exception` around some of its steps
+    (JSON-LD metadata, its recall retry), which swallowed the timeout and let the page run on."""
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
+import trafilatura.metadata
 import zstandard
 from conftest import FIXTURES, ROOT, SEEDS
 from test_seeds import BODY
@@ -331,6 +332,19 @@ def test_extraction_timeout_falls_back_to_visible_text(monkeypatch) -> None:
     assert time.perf_counter() - start < 2
     assert extractor == "selectolax" and "longer than" in metadata["extraction_note"]
     assert BODY_PARAGRAPHS[1] in text and "Sport" not in text
+
+
+def test_extraction_timeout_fires_through_trafilatura_catching_exception(monkeypatch) -> None:
+    """trafilatura wraps its JSON-LD step in `except Exception`: a timeout raised there was logged and swallowed."""
+    def slow(tree, metadata):
+        time.sleep(5)
+        return metadata
+
+    monkeypatch.setattr(trafilatura.metadata, "extract_meta_json", slow)
+    start = time.perf_counter()
+    _text, metadata, extractor = extract.extract(article_html(), timeout=0.2)
+    assert time.perf_counter() - start < 2
+    assert extractor == "selectolax" and "longer than" in metadata["extraction_note"]
 
 
 def test_a_short_precise_extraction_gives_way_to_a_far_longer_default_one(monkeypatch) -> None:

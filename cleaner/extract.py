@@ -8,7 +8,8 @@ page makes trafilatura both faster and less tempted by boilerplate. trafilatura 
 the article and its metadata, favouring precision, or in its default mode when that finds a
 far longer text than a short precise one (`SHORT_TEXT`). When it finds nothing, or runs past the per-document time
 limit (its own timeout does not cover `extract()`), the pre-pruned page's visible text is
-used instead, so the junk rules and the line classifier still have something to work on.
+used instead, without scripts or styles, and goes on as text input does (reflow, the rules for
+flattened text, the line classifier), so its menus and footers are taken out as a flattened page's are.
 """
 
 from __future__ import annotations
@@ -169,8 +170,13 @@ def prune(tree: LexborHTMLParser) -> None:
     _remove_all(dense)
 
 
+_UNSEEN = "script, style, noscript, template"  # text no reader sees: JSON-LD, which `prune` keeps, and CSS
+
+
 def visible_text(tree: LexborHTMLParser) -> str:
-    """The (pruned) page's text, one block per line."""
+    """The page's text, one text node per line, as a flattener writes it, without scripts and styles: JSON-LD,
+    which `prune` keeps for trafilatura, and anything a pre-pass cut short by the time limit left."""
+    _remove_all(tree.css(_UNSEEN))
     body = tree.body or tree.root
     return body.text(separator="\n", strip=True) if body is not None else ""
 
@@ -240,8 +246,9 @@ class ExtractHtml(DocumentStage):
         doc.title = doc.title or (repair(title)[0] if title else None)
         for name, value in found.items():
             doc.metadata.setdefault(name, value)
-        if extractor != "trafilatura":
+        if extractor != "trafilatura":  # a page's flattened text: reflow, the text rules and the line classifier
             doc.metadata["extractor"] = extractor
+            doc.format = "text"
         if not doc.text.strip():
             doc.drop("no-article")
 

@@ -373,6 +373,39 @@ def test_extraction_timeout_fires_through_trafilatura_catching_exception(monkeyp
     assert extractor == "selectolax" and "longer than" in metadata["extraction_note"]
 
 
+_MENU = "<ul>" + "".join(f'<li><a href="/{w}">{w}</a></li>' for w in
+                         ["World", "Business", "Sport", "Culture", "Travel", "Weather", "Video", "Opinion"]) + "</ul>"
+_UNSEEN = '<script type="application/ld+json">{"@type": "NewsArticle"}</script><style>.lead{color:red}</style>'
+
+
+@pytest.mark.parametrize("how", ["nothing found", "timeout in the pre-pass"])
+def test_the_fallback_text_has_no_script_or_css(monkeypatch, how: str) -> None:
+    """The pre-pass keeps JSON-LD for trafilatura, and one cut short by the time limit keeps every script and style:
+    either reached the fallback text."""
+    if how == "nothing found":
+        monkeypatch.setattr(extract.trafilatura, "bare_extraction", lambda *_args, **_kwargs: None)
+    else:
+        prune = extract.prune
+        monkeypatch.setattr(extract, "prune", lambda tree: (time.sleep(5), prune(tree)))
+    text, _metadata, extractor = extract.extract(article_html(extra=_UNSEEN + "<script>var x = 1;</script>"),
+                                                 timeout=0.2)
+    assert extractor == "selectolax" and BODY_PARAGRAPHS[2] in text
+    assert not any(code in text for code in ("NewsArticle", "color:red", "var x"))
+
+
+def test_the_fallback_text_is_cleaned_as_a_flattened_page(tmp_path: Path, run_clean, monkeypatch) -> None:
+    """It went on as extracted HTML, which the line classifier and the rules for flattened text leave alone: a
+    page's menus stayed in the output."""
+    prune = extract.prune
+    monkeypatch.setattr(extract, "prune", lambda tree: (time.sleep(5), prune(tree)))
+    (tmp_path / "page.html").write_text(article_html(extra=_UNSEEN).replace("<nav>", "<nav>" + _MENU))
+    run = run_clean(tmp_path, dedup=False, html_timeout=0.2)
+    text = run.clean["page.html"]["text"]
+    assert all(p in text for p in BODY_PARAGRAPHS) and not {"Culture", "Travel", "Opinion"} & set(text.split())
+    assert run.clean["page.html"]["metadata"]["extractor"] == "selectolax"
+    assert {span["rule"] for span in run.removed["page.html"]["spans"]} >= {"line-classifier"}
+
+
 def test_a_short_precise_extraction_gives_way_to_a_far_longer_default_one(monkeypatch) -> None:
     real = extract.trafilatura.bare_extraction
     notice = "This copy is for your personal, non-commercial use only."

@@ -195,6 +195,8 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
     """
     html, cut = cut_nesting(html)
     tree = LexborHTMLParser(html)
+    if tree.body is None and tree.css_first("frameset") is not None:
+        return _frameset(tree, url, timeout)
     metadata: dict[str, Any] = {"nesting_cut": cut} if cut else {}
     try:
         with time_limit(timeout):  # the pre-pass too: on pathological nesting it is the slow part
@@ -218,6 +220,18 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
         return result.text, metadata, "trafilatura"
     metadata.setdefault("extraction_note", "trafilatura found no main text")
     return visible_text(tree), metadata, "selectolax"
+
+
+def _frameset(tree: LexborHTMLParser, url: str | None, timeout: float) -> tuple[str, dict[str, Any], str]:
+    """`extract` of a frameset page: its text is in its frames, pages of their own (their addresses go to `frames`),
+    but its `<noframes>`, the page for browsers without frames (raw text to the parser), is extracted as a page."""
+    inner = "\n".join(node.text() for node in tree.css("noframes"))
+    text, metadata, extractor = extract(inner, url, timeout) if inner.strip() else ("", {}, "selectolax")
+    metadata["frames"] = [src for node in tree.css("frame") if (src := node.attributes.get("src"))]
+    title = tree.css_first("title")
+    if title is not None and title.text(strip=True):
+        metadata.setdefault("title", title.text(strip=True))
+    return text, metadata, extractor
 
 
 class ExtractHtml(DocumentStage):
@@ -251,4 +265,7 @@ class ExtractHtml(DocumentStage):
             doc.format = "text"
         if not doc.text.strip():
             doc.drop("no-article")
+            if "frames" in found:
+                doc.warnings.append(f"a frameset page without <noframes> text: its text is in its frames "
+                                    f"({', '.join(found['frames']) or 'none named'}), pages of their own")
 

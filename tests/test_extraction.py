@@ -87,6 +87,22 @@ def test_html_gz_and_jsonl_html_field(tmp_path: Path, run_clean) -> None:
     assert record["title"] == "Ferry fares cut" and record["metadata"]["url"] == "https://news.example.org/ferry"
 
 
+def test_a_frameset_page_says_so_or_gives_its_noframes_text(tmp_path: Path, run_clean) -> None:
+    """A frameset page came out as its <title> alone, or with the markup of its <noframes> as text."""
+    frames = '<frameset cols="20%,80%"><frame src="menu.html"><frame src="story.html">'
+    (tmp_path / "frames.html").write_text(f"<html><head><title>Harbour Times</title></head>{frames}</frameset></html>")
+    noframes = "<noframes><body>" + "".join(f"<p>{p}</p>" for p in BODY_PARAGRAPHS) + "</body></noframes>"
+    (tmp_path / "noframes.html").write_text(f"<html><head><title>Harbour Times</title></head>{frames}{noframes}"
+                                            "</frameset></html>")
+    run = run_clean(tmp_path, dedup=False)
+    assert run.removed["frames.html"]["reason"] == "no-article"
+    assert [(e["source"].rsplit("/", 1)[-1], e["error"]) for e in run.errors] == [(
+        "frames.html", "a frameset page without <noframes> text: its text is in its frames (menu.html, story.html), "
+                       "pages of their own")]
+    page = run.clean["noframes.html"]
+    assert page["text"] == "\n\n".join(BODY_PARAGRAPHS) and page["metadata"]["frames"] == ["menu.html", "story.html"]
+
+
 def test_xhtml_and_shtml_files_are_pages(tmp_path: Path, run_clean) -> None:
     """They were skipped as files of an unknown type."""
     (tmp_path / "a.xhtml").write_text(article_html())

@@ -327,10 +327,10 @@ def _read_gzip(path: Path, source: str, max_bytes: int) -> bytes:
 def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator[Document | InputError]:
     """One HTML document per WARC `response` record, with the URL and date of its headers.
 
-    Other record types (request, metadata, warcinfo...), non-HTML responses and responses other than
-    2xx (redirects, error pages: "404 Not Found" is no article) are skipped, their numbers kept so
-    that ids do not move; a corrupt record ends the file with an error naming the record's offset, and the
-    documents read before it are kept. A file without any response record gets a warning.
+    Other record types (request, metadata, warcinfo...), `dns:` and `whois:` lookups, non-HTML responses and
+    responses other than 2xx (redirects, error pages: "404 Not Found" is no article) are skipped, their numbers
+    kept so that ids do not move; a corrupt record ends the file with an error naming the record's number, and
+    the documents read before it are kept. A file without any response record gets a warning.
     HTTP headers are parsed here, not by warcio, which fails on a record without `WARC-Target-URI`.
     """
     number = 0

@@ -18,6 +18,7 @@ from . import __version__
 from .authoring import add_rules_parser, run_rules
 from .config import PRESETS, RUN_OPTIONS, ConfigError, Resolved, field_for, format_config, given_options, resolve
 from .document import Document
+from .parallel import WorkerDied
 from .pipeline import STAGE_SWITCHES, Pipeline, build_stages, clean, load_run_rules
 from .read import is_output_folder, read_documents
 from .rules import Rule, RuleError
@@ -26,7 +27,8 @@ from .settings import DEDUP_ACTIONS, ENGINES, MT_ACTIONS, Settings, SettingsErro
 EXIT_HELP = """exit status:
   0  every input file was processed
   1  some inputs failed (see OUTDIR/errors.jsonl); the others' output is complete
-  2  usage error, or nothing could be processed"""
+  2  usage error, or nothing could be processed
+  3  a worker process was killed (out of memory?): the message names the inputs it may have been cleaning"""
 
 OUTPUTS = """output files (in OUTDIR):
   clean.jsonl    one record per kept document
@@ -62,9 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "clean", formatter_class=argparse.RawDescriptionHelpFormatter,
         help="clean folders of scraped articles into deduplicated JSONL",
-        description="Read .txt, .md/.markdown, .html/.htm(.gz), .jsonl/.ndjson(.gz/.zst) and .warc(.gz) files under "
-                    "each INPUT (recursively, in a stable order), remove junk, identify language, score machine "
-                    "translation, remove duplicates, and write clean JSONL with an audit of everything removed.",
+        description="Read .txt, .md/.markdown, .html/.htm/.xhtml/.shtml(.gz), .jsonl/.ndjson(.gz/.zst) and .warc(.gz) "
+                    "files under each INPUT (recursively, in a stable order), remove junk, identify language, score "
+                    "machine translation, remove duplicates, and write clean JSONL with an audit of all removed.",
         epilog=f"{OUTPUTS}\n\n{EXIT_HELP}")
     run.add_argument("inputs", nargs="*", type=Path, metavar="INPUT", help="input folder or file")
     run.add_argument("-o", "--output", type=Path, metavar="OUTDIR",
@@ -200,6 +202,9 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
         except OSError as err:  # input errors are recorded per file, so this is OUTDIR: a file, no permission, full
             console.print(f"[red]cleaner: cannot write the output: {escape(str(err))}[/red]", soft_wrap=True)
             return 2
+        except WorkerDied as err:
+            console.print(f"[red]cleaner: {escape(str(err))}[/red]", soft_wrap=True)
+            return 3
     if stats["skipped_files"]:
         _warn(console, f"skipped {stats['skipped_files']:,} file(s) of a type it does not read",
               stats["skipped_files"], stats["skipped_examples"])

@@ -8,17 +8,20 @@ page makes trafilatura both faster and less tempted by boilerplate. trafilatura 
 the article and its metadata, favouring precision, or in its default mode when that finds a
 far longer text than a short precise one (`SHORT_TEXT`). When it finds nothing, or runs past the per-document time
 limit (its own timeout does not cover `extract()`), the pre-pruned page's visible text is
-used instead, so the junk rules and the line classifier still have something to work on.
+used instead, without scripts or styles, and goes on as text input does (reflow, the rules for
+flattened text, the line classifier), so its menus and footers are taken out as a flattened page's are.
 """
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import trafilatura
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -38,6 +41,19 @@ _HIDDEN = ("[hidden]", "[aria-hidden=true]", "[style*='display:none']", "[style*
 _BLOCKS = ("ul", "ol", "dl", "table", "div", "section")
 _METADATA = ("author", "date", "sitename", "url", "hostname", "description")
 
+# Parsers (lexbor's tree builder, lxml, and the pre-pass's walks) take time in proportion to the depth at every
+# tag: a page nested 100,000 levels deep took 750 s. Tags deeper than MAX_DEPTH are cut from the markup before it is
+# parsed (their text stays); Chromium's parser stops nesting at 512, and the deepest of the 181 benchmark pages,
+# counted as `cut_nesting` counts, is at 410.
+MAX_DEPTH = 1024
+# A comment, a script or style (whose insides are no tags), or a tag with its name; unrolled, not lazy, so a page is
+# scanned in under half a millisecond.
+_TAGS = re.compile(r"<!--[^-]*(?:-(?!->)[^-]*)*(?:-->)?|<script\b[^<]*(?:<(?!/script)[^<]*)*"
+                   r"|<style\b[^<]*(?:<(?!/style)[^<]*)*|<(/?)([a-zA-Z][\w:-]*)([^>]*)>", re.IGNORECASE)
+# Elements that do not nest: void ones, and those whose end tag may be left out (a parser closes them itself).
+_NOT_NESTING = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+                          "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option",
+                          "optgroup", "rb", "rt", "rp", "colgroup", "caption", "html", "head", "body"})
 FORM_SHARE = 0.5  # a form holding more than this share of the page's text is kept
 # trafilatura runs with `favor_precision`, which on some pages keeps a small box (a reprint notice) instead of
 # the article. When that text is shorter than SHORT_TEXT characters, the page is extracted again in
@@ -48,8 +64,11 @@ LINK_DENSITY = 0.6  # a block whose text is more than this share link text is a 
 LINK_BLOCK_PLAIN = 300  # ... and has less text than this outside links (else it may hold the article)
 
 
-class ExtractionTimeout(Exception):
-    """Extraction of one document ran past its time limit."""
+class ExtractionTimeout(BaseException):
+    """Extraction of one document ran past its time limit.
+
+    A `BaseException`, as `KeyboardInterrupt` is: trafilatura catches `Exception` around some of its steps
+    (JSON-LD metadata, its recall retry), which swallowed the timeout and let the page run on."""
 
 
 @contextmanager
@@ -74,6 +93,36 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def cut_nesting(html: str) -> tuple[str, int]:
+    """`html` without the tags nested deeper than `MAX_DEPTH` (their text stays), and how many were cut."""
+    if html.count("<") <= MAX_DEPTH or not _too_deep(html):
+        return html, 0
+    depth, kept, start = 0, [], 0  # the markup kept so far, in pieces, and where the next piece starts
+    for match in _TAGS.finditer(html):
+        step = _step(*match.groups())
+        depth += max(step, 0)
+        if step and depth > MAX_DEPTH:
+            kept.append(html[start:match.start()])
+            start = match.end()
+        depth = max(depth + min(step, 0), 0)
+    return "".join([*kept, html[start:]]), len(kept)
+
+
+def _too_deep(html: str) -> bool:
+    """Whether a tag of `html` is nested deeper than `MAX_DEPTH`: the depth is a walk of the tags' steps that never
+    goes below 0 (a stray end tag closes nothing), the sum of the steps less its lowest point so far. In numpy: a
+    Python loop over the tags of every page took a millisecond of the 20 the page takes."""
+    walk = np.cumsum([_step(*tag) for tag in _TAGS.findall(html)])
+    return bool(len(walk)) and (walk - np.minimum.accumulate(np.minimum(walk, 0))).max() > MAX_DEPTH
+
+
+def _step(close: str, name: str, rest: str) -> int:
+    """How a match of `_TAGS` changes the depth: 1 for a start tag, -1 for an end tag, 0 for what does not nest."""
+    if not name or rest.endswith("/") or name.lower() in _NOT_NESTING:  # "/>": SVG's self-closing tags
+        return 0
+    return -1 if close else 1
 
 
 def _remove_all(nodes: list[LexborNode]) -> None:
@@ -121,8 +170,13 @@ def prune(tree: LexborHTMLParser) -> None:
     _remove_all(dense)
 
 
+_UNSEEN = "script, style, noscript, template"  # text no reader sees: JSON-LD, which `prune` keeps, and CSS
+
+
 def visible_text(tree: LexborHTMLParser) -> str:
-    """The (pruned) page's text, one block per line."""
+    """The page's text, one text node per line, as a flattener writes it, without scripts and styles: JSON-LD,
+    which `prune` keeps for trafilatura, and anything a pre-pass cut short by the time limit left."""
+    _remove_all(tree.css(_UNSEEN))
     body = tree.body or tree.root
     return body.text(separator="\n", strip=True) if body is not None else ""
 
@@ -137,10 +191,13 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
 
     The extractor is "trafilatura", or "selectolax" when trafilatura found nothing or timed out;
     `extraction_note` in the metadata says which, or that trafilatura's default mode replaced a
-    short precise text (`SHORT_TEXT`).
+    short precise text (`SHORT_TEXT`); `nesting_cut` counts the tags `cut_nesting` took out.
     """
+    html, cut = cut_nesting(html)
     tree = LexborHTMLParser(html)
-    metadata: dict[str, Any] = {}
+    if tree.body is None and tree.css_first("frameset") is not None:
+        return _frameset(tree, url, timeout)
+    metadata: dict[str, Any] = {"nesting_cut": cut} if cut else {}
     try:
         with time_limit(timeout):  # the pre-pass too: on pathological nesting it is the slow part
             prune(tree)
@@ -165,6 +222,18 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
     return visible_text(tree), metadata, "selectolax"
 
 
+def _frameset(tree: LexborHTMLParser, url: str | None, timeout: float) -> tuple[str, dict[str, Any], str]:
+    """`extract` of a frameset page: its text is in its frames, pages of their own (their addresses go to `frames`),
+    but its `<noframes>`, the page for browsers without frames (raw text to the parser), is extracted as a page."""
+    inner = "\n".join(node.text() for node in tree.css("noframes"))
+    text, metadata, extractor = extract(inner, url, timeout) if inner.strip() else ("", {}, "selectolax")
+    metadata["frames"] = [src for node in tree.css("frame") if (src := node.attributes.get("src"))]
+    title = tree.css_first("title")
+    if title is not None and title.text(strip=True):
+        metadata.setdefault("title", title.text(strip=True))
+    return text, metadata, extractor
+
+
 class ExtractHtml(DocumentStage):
     """Replaces an HTML document's markup with its main text; sets title and page metadata.
 
@@ -182,14 +251,21 @@ class ExtractHtml(DocumentStage):
             return
         url = doc.metadata.get("url")  # a JSONL field: trafilatura fails on a number or a list
         text, found, extractor = extract(doc.text, url if isinstance(url, str) else None, self.timeout)
+        if found.get("nesting_cut"):
+            doc.warnings.append(f"markup nested deeper than {MAX_DEPTH:,} levels: {found['nesting_cut']:,} tags past "
+                                "that depth cut before parsing (their text kept)")
         doc.text, steps = repair(text)
         note_fixes(doc, steps)
         title = found.pop("title", None)
         doc.title = doc.title or (repair(title)[0] if title else None)
         for name, value in found.items():
             doc.metadata.setdefault(name, value)
-        if extractor != "trafilatura":
+        if extractor != "trafilatura":  # a page's flattened text: reflow, the text rules and the line classifier
             doc.metadata["extractor"] = extractor
+            doc.format = "text"
         if not doc.text.strip():
             doc.drop("no-article")
+            if "frames" in found:
+                doc.warnings.append(f"a frameset page without <noframes> text: its text is in its frames "
+                                    f"({', '.join(found['frames']) or 'none named'}), pages of their own")
 

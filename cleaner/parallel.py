@@ -14,11 +14,12 @@ import signal
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from typing import Any
 
-from .document import Document, InputError
+from .document import Document, InputError, file_part
 from .stage import DocumentStage
 
 Item = Document | InputError  # what the reader yields
@@ -110,15 +111,33 @@ class BatchRunner:
             for batch in chunks:
                 yield from self._collect(process_batch(self.stages, batch))
             return
-        pending: deque = deque()
+        pending: deque[tuple[Future, list[str]]] = deque()  # each batch with the inputs of its items
         for batch in chunks:
-            pending.append(self._pool.submit(_worker_batch, batch))
+            pending.append((self._pool.submit(_worker_batch, batch), [item.source for item in batch]))
             if len(pending) >= 3 * self.workers:
-                yield from self._collect(pending.popleft().result())
+                yield from self._collect(self._result(pending))
         while pending:
-            yield from self._collect(pending.popleft().result())
+            yield from self._collect(self._result(pending))
+
+    @staticmethod
+    def _result(pending: deque[tuple[Future, list[str]]]) -> tuple[list[Result], Counter[str]]:
+        """The oldest batch's results; `WorkerDied` naming the inputs in flight when a worker was killed."""
+        future, sources = pending.popleft()
+        try:
+            return future.result()
+        except BrokenProcessPool:  # the dead worker had one of the batches in flight, which one is not known
+            in_flight = sources + [source for _, later in pending for source in later]
+            inputs = list(dict.fromkeys(file_part(source) for source in in_flight))
+            more = f" and {len(inputs) - 3} more" if len(inputs) > 3 else ""
+            raise WorkerDied("a worker process was killed (by the system's out-of-memory killer?) while cleaning "
+                             f"{', '.join(inputs[:3])}{more}; try fewer --workers or a lower --max-bytes, "
+                             "then the same command with --resume") from None
 
     def _collect(self, done: tuple[list[Result], Counter[str]]) -> list[Result]:
         results, seconds = done
         self.seconds.update(seconds)
         return results
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without its results (killed: out of memory, a signal); the run cannot go on."""

@@ -22,14 +22,16 @@ import orjson
 import xxhash
 import zstandard
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParser
 
 from .document import Document, InputError
 from .encoding import decode_bytes
 from .markup import MARKDOWN_SUFFIXES
 
 TEXT_SUFFIXES = (".txt", *MARKDOWN_SUFFIXES)  # Markdown: what many scrapers save pages as (see markup.py)
-HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
+HTML_SUFFIXES = tuple(f"{name}{packed}" for name in (".html", ".htm", ".xhtml", ".shtml") for packed in ("", ".gz"))
 JSONL_SUFFIXES = tuple(f"{name}{packed}" for name in (".jsonl", ".ndjson") for packed in ("", ".gz", ".zst"))
 WARC_SUFFIXES = (".warc", ".warc.gz")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES
@@ -325,44 +327,163 @@ def _read_gzip(path: Path, source: str, max_bytes: int) -> bytes:
 def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator[Document | InputError]:
     """One HTML document per WARC `response` record, with the URL and date of its headers.
 
-    Other record types (request, metadata, warcinfo...), non-HTML responses and responses other than
-    2xx (redirects, error pages: "404 Not Found" is no article) are skipped, their numbers kept so
-    that ids do not move; a corrupt record ends the file with an error naming the record's offset, and the
-    documents read before it are kept. A file without any response record gets a warning.
+    Other record types (request, metadata, warcinfo...), `dns:` and `whois:` lookups, non-HTML responses and
+    responses other than 2xx (redirects, error pages: "404 Not Found" is no article) are skipped, their numbers
+    kept so that ids do not move; a corrupt record ends the file with an error naming the record's number, and
+    the documents read before it are kept. A file without any response record gets a warning.
+    HTTP headers are parsed here, not by warcio, which fails on a record without `WARC-Target-URI`.
     """
     number = 0
     with open(path, "rb") as stream:
-        records = ArchiveIterator(stream)
+        records = ArchiveIterator(stream, no_record_parse=True)
         try:
             for record in records:
+                if not (record.rec_headers.get_header("Content-Length") or "").strip().isdigit():
+                    # warcio reads on without one, to the end of the file: where the next record starts is lost
+                    yield _corrupt_warc(source, number, "no valid Content-Length header")
+                    return
                 if record.rec_type != "response":
                     continue
                 number += 1
-                where = f"{source}:{number}"
-                content_type = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
-                if content_type and "html" not in content_type.lower():
-                    continue
-                if record.http_headers and not (record.http_headers.get_statuscode() or "200").startswith("2"):
-                    continue
-                data = record.content_stream().read(max_bytes + 1)
-                if len(data) > max_bytes:
-                    yield InputError(where, f"record is over the --max-bytes limit of {max_bytes:,}")
-                    continue
-                metadata = {"url": record.rec_headers.get_header("WARC-Target-URI"),
-                            "warc_date": record.rec_headers.get_header("WARC-Date")}
-                yield Document(id=f"{doc_id}:{number}", source=where, raw=data, format="html",
-                               metadata={k: v for k, v in metadata.items() if v})
+                item = _warc_response(record, f"{source}:{number}", f"{doc_id}:{number}", max_bytes)
+                if item is not None:
+                    yield item
         except (ArchiveLoadFailed, OSError, EOFError, ValueError, AttributeError) as err:
             # warcio raises AttributeError on some garbage headers: a damaged record all the same
-            message = " ".join(str(err).split()) or type(err).__name__
-            yield InputError(f"{source}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
+            yield _corrupt_warc(source, number, " ".join(str(err).split()) or type(err).__name__)
         else:
             if not number:  # as an empty JSONL file is reported: a crawl that fetched nothing is not lost unnoticed
                 yield InputError(source, "empty file: no WARC response records", severity="warning")
 
 
+def _corrupt_warc(source: str, number: int, message: str) -> InputError:
+    return InputError(f"{source}:{number + 1}", f"corrupt WARC record after record {number}: {message}")
+
+
+def _http_body(record: Any, http: Any, where: str, max_bytes: int) -> tuple[bytes, str | None]:
+    """The payload of a response record without its transfer and content codings, and a note when the content
+    coding could not be undone (see `_decoded`); `InputError` when it cannot be read."""
+    chunked = http is not None and (http.get_header("Transfer-Encoding") or "").strip().lower() == "chunked"
+    data = (ChunkedDataReader(record.raw_stream) if chunked else record.raw_stream).read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputError(where, f"record is over the --max-bytes limit of {max_bytes:,}")
+    missing = _missing(record.raw_stream)
+    if missing:
+        raise InputError(where, f"truncated WARC record: the file ends {missing:,} bytes short of its Content-Length")
+    coding = (http.get_header("Content-Encoding") or "").strip().lower() if http else ""
+    return (data, None) if coding in ("", "identity") else _decoded(data, coding, where, max_bytes)
+
+
+def _missing(stream: Any) -> int:
+    """Bytes of a record's block (warcio's `LimitReader`) the file does not hold: warcio ends a record cut by the
+    end of the file as if it were whole."""
+    while stream.read(CHUNK):
+        pass
+    return stream.limit
+
+
+def _content_codings() -> dict[str, tuple[Callable[[], Any], ...]]:
+    """The HTTP content codings the reader undoes, by name, each with its decompressors to try in turn: brotli's
+    only when its package is installed."""
+    gzip = (lambda: zlib.decompressobj(wbits=47),)  # zlib's header or gzip's, either way
+    codings: dict[str, tuple[Callable[[], Any], ...]] = {
+        "gzip": gzip, "x-gzip": gzip, "deflate": (*gzip, lambda: zlib.decompressobj(wbits=-15)),  # or no header
+        "zstd": (lambda: zstandard.ZstdDecompressor().decompressobj(),)}
+    try:
+        import brotli
+    except ImportError:
+        return codings
+    codings["br"] = (lambda: _Brotli(brotli.Decompressor()),)
+    return codings
+
+
+class _Brotli:
+    """A brotli decompressor with zlib's interface, for `_inflate`."""
+
+    unused_data = b""
+
+    def __init__(self, decompressor: Any) -> None:
+        self._decompressor = decompressor
+
+    def decompress(self, data: bytes) -> bytes:
+        try:
+            return self._decompressor.process(data)
+        except Exception as err:  # brotli.error, which brotlicffi names otherwise
+            raise zlib.error(str(err)) from None
+
+    @property
+    def eof(self) -> bool:
+        return self._decompressor.is_finished()
+
+
+def _decoded(body: bytes, coding: str, where: str, max_bytes: int) -> tuple[bytes, str | None]:
+    """An HTTP body without its content coding (`Content-Encoding`), and a note when it could not be undone: a body
+    that is not in the coding its header names (a crawler that stored it decoded) is read as it is, as warcio did;
+    one cut short or damaged gives what decodes before that, often the whole article (as `WARC-Truncated` does).
+    `InputError` for a coding the reader does not know, or a body cut before any of the page."""
+    decompressors = _content_codings().get(coding)
+    if decompressors is None:
+        hint = " (pip install brotli to read it)" if coding == "br" else ""
+        raise InputError(where, f"HTTP Content-Encoding {coding!r} is not supported{hint}")
+    for new in decompressors:
+        out = bytearray()
+        try:
+            for piece in _inflate((body[i:i + FEED] for i in range(0, len(body), FEED)), coding, new):
+                out += piece
+                if len(out) > max_bytes:
+                    raise InputError(where, f"decompressed HTTP body is over the --max-bytes limit of {max_bytes:,}")
+        except _CutStream as err:
+            if not out:
+                raise InputError(where, f"{err}: the HTTP body ends before any of the page") from None
+            return bytes(out), f"{err} in the HTTP body: kept the {len(out):,} bytes before the cut"
+        except _DamagedStream as err:
+            if out:
+                return bytes(out), f"{err} in the HTTP body: kept the {len(out):,} bytes before the damage"
+            continue  # not in this coding
+        return bytes(out), None
+    return body, f"HTTP Content-Encoding {coding!r}, but the body is not {coding}: read as it is"
+
+
+_NOT_PAGES = ("dns:", "whois:")  # lookups a crawler records (Heritrix) as responses without HTTP headers
+_HTTP_HEADERS = StatusAndHeadersParser([], verify=False)  # any status line: "HTTP/1.1 200 OK", "HTTP/2 200"
+
+
+def _warc_response(record: Any, where: str, doc_id: str, max_bytes: int) -> Document | InputError | None:
+    """The page of one WARC response record, or the error that stops it; None when it is no HTML page."""
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    if url and url.lower().startswith(_NOT_PAGES):
+        return None
+    http = None
+    if (record.content_type or "application/http").lower().startswith("application/http"):
+        try:
+            http = _HTTP_HEADERS.parse(record.raw_stream)
+        except EOFError:
+            return InputError(where, "WARC response record without HTTP headers or content")
+    content_type = (http.get_header("Content-Type") or "") if http else ""
+    if content_type and "html" not in content_type.lower():
+        return None
+    if http and not (http.get_statuscode() or "200").startswith("2"):
+        return None
+    try:
+        data, note = _http_body(record, http, where, max_bytes)
+    except InputError as err:
+        return err
+    metadata = {"url": url, "warc_date": record.rec_headers.get_header("WARC-Date")}
+    doc = Document(id=doc_id, source=where, raw=data, format="html", metadata={k: v for k, v in metadata.items() if v})
+    if note:
+        doc.warnings.append(note)
+    cut = record.rec_headers.get_header("WARC-Truncated")
+    if cut:  # the crawler stopped fetching (a length or time limit): what it got may still be the article
+        doc.warnings.append(f"WARC-Truncated: {cut}: the crawler cut this record short; the page may be incomplete")
+    return doc
+
+
 class _DamagedStream(Exception):
     """A compressed file ends inside a gzip member or zstd frame, or holds bytes that do not decompress."""
+
+
+class _CutStream(_DamagedStream):
+    """A compressed file ends inside a gzip member or zstd frame."""
 
 
 CHUNK = 1 << 16  # bytes read from disk at a time
@@ -378,34 +499,37 @@ _DECOMPRESSORS: dict[str, tuple[str, Callable[[], Any]]] = {
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
-    """The content of `path` in pieces, decompressed by its extension (.gz, .zst).
+    """The content of `path` in pieces, decompressed by its extension (.gz, .zst); see `_inflate`."""
+    codec = _DECOMPRESSORS.get(path.suffix.lower())
+    with open(path, "rb") as file:
+        if codec is None:
+            yield from iter(lambda: file.read(CHUNK), b"")
+        else:
+            yield from _inflate(iter(lambda: file.read(FEED), b""), *codec)
+
+
+def _inflate(pieces: Iterator[bytes], name: str, new: Callable[[], Any]) -> Iterator[bytes]:
+    """The decompressed content of compressed `pieces`, `FEED` bytes or fewer each, from decompressors `new` makes.
 
     Concatenated gzip members and zstd frames are read one after the other. Damage raises
     `_DamagedStream` once the content before it is out, so its lines are kept: a buffered
     `gzip.open` raised with that content unread, and a zstd stream reader ends a cut frame as
     if nothing were missing.
     """
-    codec = _DECOMPRESSORS.get(path.suffix.lower())
-    with open(path, "rb") as file:
-        pieces = iter(lambda: file.read(CHUNK if codec is None else FEED), b"")
-        if codec is None:
-            yield from pieces
-            return
-        name, new = codec
-        decompressor, inside = new(), False
-        for data in pieces:
-            while data:
-                try:
-                    out = decompressor.decompress(data)
-                except (zlib.error, zstandard.ZstdError) as err:
-                    raise _DamagedStream(f"corrupt {name} stream ({err})") from None
-                yield out
-                inside = not decompressor.eof
-                data = b"" if inside else decompressor.unused_data
-                if not inside:
-                    decompressor = new()
-        if inside:
-            raise _DamagedStream(f"truncated {name} stream")
+    decompressor, inside = new(), False
+    for data in pieces:
+        while data:
+            try:
+                out = decompressor.decompress(data)
+            except (zlib.error, zstandard.ZstdError) as err:
+                raise _DamagedStream(f"corrupt {name} stream ({err})") from None
+            yield out
+            inside = not decompressor.eof
+            data = b"" if inside else decompressor.unused_data
+            if not inside:
+                decompressor = new()
+    if inside:
+        raise _CutStream(f"truncated {name} stream")
 
 
 def _lines(chunks: Iterator[bytes], limit: int) -> Iterator[bytes | int]:
@@ -500,10 +624,12 @@ def record_title(record: dict[str, Any]) -> str | None:
 
 def no_text(record: dict[str, Any], text_field: str, option: str) -> str:
     """Why `record_text` found no text in `record`: a text field of another type (a number, a list of paragraphs)
-    is named as such, where "no field" would send the user looking for a misspelt name."""
+    is named as such, and so is a blank page, where "no field" would send the user looking for a misspelt name."""
     given = record.get(text_field)
     if given is not None:
         return f"field {text_field!r} is {type(given).__name__}, not a string"
+    if isinstance(record.get(HTML_FIELD), str):
+        return f"field {HTML_FIELD!r} is blank (no page to extract) and there is no field {text_field!r} (see {option})"
     return f"no string field {text_field!r} (see {option}) or {HTML_FIELD!r}"
 
 

@@ -6,6 +6,7 @@ the library alike: a value out of range would otherwise run and silently remove 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -91,8 +92,11 @@ class Settings:
     def validate(self) -> None:
         """Raise `SettingsError` (a `ValueError`) on the first value a run cannot use."""
         for name, least in _AT_LEAST.items():
-            if getattr(self, name) < least:
-                raise SettingsError(f"must be at least {least}, not {getattr(self, name)!r}", name)
+            value = getattr(self, name)
+            if not math.isfinite(value):  # NaN passes any comparison; an infinite timer fails every page
+                raise SettingsError(f"must be a finite number, not {value!r}", name)
+            if value < least:
+                raise SettingsError(f"must be at least {least}, not {value!r}", name)
         for name in _SHARES:
             value = getattr(self, name)
             if value is not None and not 0.0 < value <= 1.0:
@@ -132,6 +136,9 @@ class Settings:
         if self.ray_address and self.engine != "ray":
             raise SettingsError(f"a Ray cluster address is only used with engine 'ray' (here: {self.engine!r})",
                                 "ray_address", "engine")
+        if self.dedup_index is not None and self.dedup_index.exists() and not self.dedup_index.is_dir():
+            raise SettingsError(f"{self.dedup_index} is a file, not an index folder (one is made where none is)",
+                                "dedup_index")
         if self.dedup_index is not None and not self.dedup:
             raise SettingsError("an index is read and added to by duplicate detection, which is off", "dedup_index",
                                 "dedup")

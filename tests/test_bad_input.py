@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tracemalloc
@@ -20,7 +21,7 @@ from test_extraction import warc_bytes
 from cleaner import read
 from cleaner.checkpoint import WORKDIR
 from cleaner.cli import main
-from cleaner.encoding import decode_bytes, legacy_encoding
+from cleaner.encoding import Decode, decode_bytes, legacy_encoding
 from cleaner.pipeline import clean
 from cleaner.settings import Settings
 
@@ -389,6 +390,23 @@ def test_exit_status(tmp_path: Path, capsys) -> None:
     assert stop.value.code == 2
 
 
+def test_a_killed_worker_names_the_inputs_in_flight_with_exit_status_3(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A worker the out-of-memory killer ended stopped the run with BrokenProcessPool's traceback, naming nothing."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "huge.txt").write_text(GOOD)
+    decode = Decode.process
+
+    def killed_on_huge(stage: Decode, doc) -> None:
+        if doc.source.endswith("huge.txt"):
+            os.kill(os.getpid(), signal.SIGKILL)  # in a forked worker, as the kernel does
+        decode(stage, doc)
+
+    monkeypatch.setattr(Decode, "process", killed_on_huge)
+    assert main(["clean", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-q", "-j", "2"]) == 3
+    err = " ".join(capsys.readouterr().err.split())
+    assert "a worker process was killed" in err and "huge.txt" in err and "--resume" in err
+
+
 def test_unreadable_folder_is_an_error_and_the_run_goes_on(tmp_path: Path, run_clean, monkeypatch) -> None:
     """Root reads any folder: listing `locked` fails here as `chmod 000` makes it fail for a user."""
     root = tmp_path / "in"
@@ -581,6 +599,16 @@ def test_jsonl_text_field_of_another_type_is_named_as_such(tmp_path: Path, run_c
         (f"{data}:3", "no string field 'text' (see --text-field) or 'html'"),
         (f"{data}:5", "field 'text' is int, not a string")]  # the text field is taken as given, not the page
     assert list(run.clean) == ["typed.jsonl:4"]
+
+
+def test_jsonl_blank_html_field_is_named_as_such(tmp_path: Path, run_clean) -> None:
+    """`{"html": "   "}` was "no string field 'text' or 'html'", though the record has a string field 'html'."""
+    data = tmp_path / "pages.jsonl"
+    data.write_bytes(b'{"html": "   "}\n{"html": "", "url": "https://a.example/1"}\n' + _records(1))
+    run = run_clean(data, **LIGHT)
+    blank = "field 'html' is blank (no page to extract) and there is no field 'text' (see --text-field)"
+    assert [(e["source"], e["error"]) for e in run.errors] == [(f"{data}:1", blank), (f"{data}:2", blank)]
+    assert list(run.clean) == ["pages.jsonl:3"]
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])

@@ -114,6 +114,7 @@ def test_output_from_the_config_file(tmp_path: Path, monkeypatch) -> None:
     ("boilerplate-min-docs = 1\n", 1, "boilerplate-min-docs: must be at least 2, not 1"),
     ("workers = 0\n", 1, "workers: must be at least 1, not 0"),
     ("html_timeout = -1\n", 1, "html_timeout: must be at least 0, not -1.0"),
+    ("html_timeout = nan\n", 1, "html_timeout: must be a finite number, not nan"),
     ("address = \"ray://head:10001\"\n", 1, "address: a Ray cluster address is only used with engine 'ray'"),
     # bands x rows too large: the key the file set is blamed, not the default it meets
     ("quiet = true\nrows = 4\n", 2, "rows: LSH bands x rows (64 x 4) must not exceed the MinHash permutations (128)"),
@@ -296,6 +297,9 @@ def test_lang_is_case_insensitive_and_unknown_codes_are_refused(tmp_path: Path, 
     (["-j", "-3"], "argument -j/--workers: must be at least 1, not -3"),
     (["--shard-files", "0"], "argument --shard-files: must be at least 1, not 0"),
     (["--html-timeout", "-1"], "argument --html-timeout: must be at least 0, not -1.0"),
+    (["--html-timeout", "nan"], "argument --html-timeout: must be a finite number, not nan"),  # they ran
+    (["--html-timeout", "inf"], "argument --html-timeout: must be a finite number, not inf"),
+    (["--html-timeout=-inf"], "argument --html-timeout: must be a finite number, not -inf"),
     (["--boilerplate-min-docs", "1"], "argument --boilerplate-min-docs: must be at least 2, not 1"),
     (["--boilerplate-min-docs", "0"], "argument --boilerplate-min-docs: must be at least 2, not 0"),
     (["--address", "foo"], "argument --address: a Ray cluster address is only used with engine 'ray' (here: 'local')"),
@@ -311,6 +315,16 @@ def test_bad_option_values_exit_2_naming_the_option(tmp_path: Path, capsys, argv
     assert stop.value.code == 2
     assert message in " ".join(capsys.readouterr().err.split())
     assert not (tmp_path / "out").exists()
+
+
+def test_an_index_that_is_a_file_stops_the_run_before_it_starts(tmp_path: Path, capsys) -> None:
+    """The whole run went by, then stopped on "cannot write the output: [Errno 17] File exists"."""
+    index = tmp_path / "index.npz"
+    index.write_bytes(b"")
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(SEEDS), "-o", str(tmp_path / "out"), "--index", str(index)])
+    assert stop.value.code == 2 and not (tmp_path / "out").exists()
+    assert f"argument --index: {index} is a file, not an index folder" in " ".join(capsys.readouterr().err.split())
 
 
 def test_option_values_at_their_limits_are_accepted(tmp_path: Path, monkeypatch, capsys) -> None:

@@ -7,12 +7,16 @@ import io
 import random
 import sys
 import time
+import types
+import zlib
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import orjson
 import pytest
+import trafilatura.metadata
+import zstandard
 from conftest import FIXTURES, ROOT, SEEDS
 from test_seeds import BODY
 from warcio.statusandheaders import StatusAndHeaders
@@ -56,6 +60,20 @@ def warc_bytes(pages: list[tuple[str, str]], compress: bool = False, status: str
     return buffer.getvalue()
 
 
+def warc_record(http: bytes, headers: dict[str, str] | None = None, kind: str = "response") -> bytes:
+    """One WARC record written by hand, with `headers` (such as `WARC-Target-URI`) as given: warcio's writer
+    would add what a test needs to leave out."""
+    fields = {"WARC-Type": kind, "WARC-Record-ID": "<urn:uuid:6d1e5c8a-0000-4000-8000-000000000001>",
+              "WARC-Date": "2024-03-01T10:00:00Z", "Content-Type": "application/http; msgtype=response",
+              **(headers or {}), "Content-Length": str(len(http))}
+    head = "WARC/1.0\r\n" + "".join(f"{name}: {value}\r\n" for name, value in fields.items()) + "\r\n"
+    return head.encode() + http + b"\r\n\r\n"
+
+
+def http_response(body: bytes, status: bytes = b"HTTP/1.1 200 OK", headers: bytes = b"") -> bytes:
+    return status + b"\r\nContent-Type: text/html; charset=utf-8\r\n" + headers + b"\r\n" + body
+
+
 def test_html_gz_and_jsonl_html_field(tmp_path: Path, run_clean) -> None:
     (tmp_path / "page.html.gz").write_bytes(gzip.compress(article_html().encode()))
     (tmp_path / "pages.jsonl").write_text(orjson.dumps({"html": article_html("Ferry fares cut"),
@@ -67,6 +85,32 @@ def test_html_gz_and_jsonl_html_field(tmp_path: Path, run_clean) -> None:
     assert "Copyright" not in page["text"] and "Celebrity" not in page["text"] and "Sport" not in page["text"]
     record = run.clean["pages.jsonl:1"]
     assert record["title"] == "Ferry fares cut" and record["metadata"]["url"] == "https://news.example.org/ferry"
+
+
+def test_a_frameset_page_says_so_or_gives_its_noframes_text(tmp_path: Path, run_clean) -> None:
+    """A frameset page came out as its <title> alone, or with the markup of its <noframes> as text."""
+    frames = '<frameset cols="20%,80%"><frame src="menu.html"><frame src="story.html">'
+    (tmp_path / "frames.html").write_text(f"<html><head><title>Harbour Times</title></head>{frames}</frameset></html>")
+    noframes = "<noframes><body>" + "".join(f"<p>{p}</p>" for p in BODY_PARAGRAPHS) + "</body></noframes>"
+    (tmp_path / "noframes.html").write_text(f"<html><head><title>Harbour Times</title></head>{frames}{noframes}"
+                                            "</frameset></html>")
+    run = run_clean(tmp_path, dedup=False)
+    assert run.removed["frames.html"]["reason"] == "no-article"
+    assert [(e["source"].rsplit("/", 1)[-1], e["error"]) for e in run.errors] == [(
+        "frames.html", "a frameset page without <noframes> text: its text is in its frames (menu.html, story.html), "
+                       "pages of their own")]
+    page = run.clean["noframes.html"]
+    assert page["text"] == "\n\n".join(BODY_PARAGRAPHS) and page["metadata"]["frames"] == ["menu.html", "story.html"]
+
+
+def test_xhtml_and_shtml_files_are_pages(tmp_path: Path, run_clean) -> None:
+    """They were skipped as files of an unknown type."""
+    (tmp_path / "a.xhtml").write_text(article_html())
+    (tmp_path / "b.SHTML").write_text(article_html("Ferry fares cut"))
+    (tmp_path / "c.shtml.gz").write_bytes(gzip.compress(article_html("Tram line opens").encode()))
+    run = run_clean(tmp_path, dedup=False)
+    assert sorted(run.clean) == ["a.xhtml", "b.SHTML", "c.shtml.gz"] and run.stats["skipped_files"] == 0
+    assert run.clean["b.SHTML"]["title"] == "Ferry fares cut" and "<p>" not in run.clean["a.xhtml"]["text"]
 
 
 def test_a_blank_text_field_beside_a_page_gives_the_page(tmp_path: Path, run_clean) -> None:
@@ -105,6 +149,42 @@ def test_warc_response_records_with_url_and_date(tmp_path: Path, run_clean) -> N
     assert BODY_PARAGRAPHS[0] in first["text"]
 
 
+@pytest.mark.parametrize("status", [b"HTTP/1.1 200 OK", b"HTTP/2 200"])
+def test_a_warc_response_without_target_uri_is_read(tmp_path: Path, run_clean, status: bytes) -> None:
+    """warcio failed on a response record without `WARC-Target-URI` ('NoneType' has no attribute 'startswith'),
+    which ended the whole file as corrupt."""
+    page = http_response(article_html().encode(), status)
+    after = http_response(article_html("Ferry fares cut").encode(), status)
+    (tmp_path / "crawl.warc").write_bytes(warc_record(page) + warc_record(after, {"WARC-Target-URI": "https://b.example/2"}))
+    run = run_clean(tmp_path, dedup=False)
+    assert not run.errors and sorted(run.clean) == ["crawl.warc:1", "crawl.warc:2"]
+    assert "url" not in run.clean["crawl.warc:1"]["metadata"]
+    assert BODY_PARAGRAPHS[0] in run.clean["crawl.warc:1"]["text"]
+    assert run.clean["crawl.warc:2"]["metadata"]["url"] == "https://b.example/2"
+
+
+def test_warc_dns_and_whois_records_are_no_pages(tmp_path: Path, run_clean) -> None:
+    """Heritrix records DNS and WHOIS lookups as response records with no HTTP headers: they were read as pages."""
+    dns = warc_record(b"20240301100000\nexample.com.\t300\tIN\tA\t192.0.2.1\n",
+                      {"WARC-Target-URI": "dns:example.com", "Content-Type": "text/dns"})
+    whois = warc_record(b"Domain Name: EXAMPLE.COM\nRegistrar: Example Registrar, Inc.\n",
+                        {"WARC-Target-URI": "whois://whois.iana.org/example.com", "Content-Type": "text/plain"})
+    page = warc_record(http_response(article_html().encode()), {"WARC-Target-URI": "https://a.example/1"})
+    (tmp_path / "crawl.warc").write_bytes(dns + whois + page)
+    run = run_clean(tmp_path, dedup=False)
+    assert list(run.clean) == ["crawl.warc:3"] and list(run.removed) == ["crawl.warc:3"] and not run.errors
+
+
+def test_a_warc_record_the_crawler_truncated_is_kept_with_a_warning(tmp_path: Path, run_clean) -> None:
+    page = http_response(article_html().encode())
+    (tmp_path / "crawl.warc").write_bytes(warc_record(page, {"WARC-Target-URI": "https://a.example/1",
+                                                             "WARC-Truncated": "length"}))
+    run = run_clean(tmp_path, dedup=False)
+    assert BODY_PARAGRAPHS[0] in run.clean["crawl.warc:1"]["text"]
+    assert [(e["source"].rsplit("/", 1)[-1], e["severity"]) for e in run.errors] == [("crawl.warc:1", "warning")]
+    assert "WARC-Truncated: length" in run.errors[0]["error"]
+
+
 def test_warc_responses_other_than_2xx_are_no_articles(tmp_path: Path, run_clean) -> None:
     missing = warc_bytes([("https://a.example/gone", article_html("Page not found"))], status="404 Not Found")
     moved = warc_bytes([("https://a.example/old", article_html("Moved"))], status="301 Moved Permanently")
@@ -131,6 +211,90 @@ def test_corrupt_warc_record_is_an_error_and_the_run_goes_on(tmp_path: Path, run
     assert "crawl.warc:1" in run.clean and "other.html" in run.clean
     error = next(e for e in run.errors if "crawl.warc" in e["source"])
     assert error["severity"] == "error" and "WARC" in error["error"]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_warc_file_cut_inside_its_last_record_says_which(tmp_path: Path, run_clean, compress: bool) -> None:
+    """warcio ends a record cut by the end of the file as if it were whole: half a page passed as an article."""
+    data = warc_bytes([("https://a.example/1", article_html()), ("https://b.example/2", article_html("B"))], compress)
+    name = "crawl.warc.gz" if compress else "crawl.warc"
+    (tmp_path / name).write_bytes(data[:-300])
+    run = run_clean(tmp_path, dedup=False)
+    assert list(run.clean) == [f"{name}:1"]
+    [error] = run.errors
+    assert error["source"] == f"{tmp_path / name}:2" and error["severity"] == "error"
+    assert error["error"].startswith("truncated WARC record: the file ends ")
+
+
+def _encoded_page(coding: str, body: bytes, chunked: bool = False) -> bytes:
+    """A WARC response of `body` under `Content-Encoding: coding` (in one HTTP chunk when `chunked`)."""
+    headers = f"Content-Encoding: {coding}\r\n".encode()
+    if chunked:
+        headers += b"Transfer-Encoding: chunked\r\n"
+        body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    return warc_record(http_response(body, headers=headers), {"WARC-Target-URI": f"https://a.example/{coding}"})
+
+
+def test_warc_bodies_in_each_http_content_coding_are_decoded(tmp_path: Path, run_clean, monkeypatch) -> None:
+    """zstd was passed on compressed, as if it were the page; a body not in the coding its header names (stored
+    decoded by the crawler) is read as it is, with a warning."""
+    page = article_html().encode()
+    raw_deflate = zlib.compressobj(wbits=-15)
+    bodies = [("zstd", zstandard.ZstdCompressor().compress(page), False), ("gzip", gzip.compress(page), True),
+              ("deflate", zlib.compress(page), False),
+              ("deflate", raw_deflate.compress(page) + raw_deflate.flush(), False), ("gzip", page, False)]
+    (tmp_path / "crawl.warc").write_bytes(b"".join(_encoded_page(*body) for body in bodies))
+    monkeypatch.setitem(sys.modules, "brotli", None)  # not installed
+    run = run_clean(tmp_path, dedup=False)
+    assert all(BODY_PARAGRAPHS[0] in run.clean[f"crawl.warc:{n}"]["text"] for n in range(1, 6))
+    assert [(e["source"].rsplit(":", 1)[-1], e["error"]) for e in run.errors] == [
+        ("5", "HTTP Content-Encoding 'gzip', but the body is not gzip: read as it is")]
+
+
+def test_a_warc_body_in_a_content_coding_not_read_is_an_error_naming_it(tmp_path: Path, run_clean,
+                                                                        monkeypatch) -> None:
+    page = article_html().encode()
+    (tmp_path / "crawl.warc").write_bytes(_encoded_page("br", page) + _encoded_page("compress", page)
+                                          + _encoded_page("gzip", gzip.compress(page)))
+    monkeypatch.setitem(sys.modules, "brotli", None)
+    run = run_clean(tmp_path, dedup=False)
+    assert list(run.clean) == ["crawl.warc:3"]
+    assert [(e["source"].rsplit(":", 1)[-1], e["error"]) for e in run.errors] == [
+        ("1", "HTTP Content-Encoding 'br' is not supported (pip install brotli to read it)"),
+        ("2", "HTTP Content-Encoding 'compress' is not supported")]
+
+
+def test_a_warc_body_cut_inside_its_gzip_stream_says_so(tmp_path: Path, run_clean) -> None:
+    """A gzip body cut short, with no WARC-Truncated header to say so, passed as the whole page."""
+    packed = gzip.compress(article_html(extra="<p>" + "More of the story, sentence after sentence. " * 200 + "</p>")
+                           .encode())
+    (tmp_path / "crawl.warc").write_bytes(_encoded_page("gzip", packed[:len(packed) // 2])
+                                          + _encoded_page("gzip", packed[:12]))
+    run = run_clean(tmp_path, dedup=False)
+    assert BODY_PARAGRAPHS[0] in run.clean["crawl.warc:1"]["text"]
+    errors = sorted(run.errors, key=lambda e: e["source"])
+    assert [(e["source"].rsplit(":", 1)[-1], e["severity"], e["error"].split(":")[0]) for e in errors] == [
+        ("1", "warning", "truncated gzip stream in the HTTP body"), ("2", "error", "truncated gzip stream")]
+    assert "the HTTP body ends before any of the page" in errors[1]["error"]
+
+
+def test_a_brotli_body_is_decoded_when_brotli_is_installed(tmp_path: Path, run_clean, monkeypatch) -> None:
+    """Through brotli's interface (`process`, `is_finished`), here a stand-in over zlib: brotli is no dependency."""
+
+    class Decompressor:
+        def __init__(self) -> None:
+            self._inner = zlib.decompressobj()
+
+        def process(self, data: bytes) -> bytes:
+            return self._inner.decompress(data)
+
+        def is_finished(self) -> bool:
+            return self._inner.eof
+
+    monkeypatch.setitem(sys.modules, "brotli", types.SimpleNamespace(Decompressor=Decompressor))
+    (tmp_path / "crawl.warc").write_bytes(_encoded_page("br", zlib.compress(article_html().encode())))
+    run = run_clean(tmp_path, dedup=False)
+    assert BODY_PARAGRAPHS[0] in run.clean["crawl.warc:1"]["text"] and not run.errors
 
 
 def test_truncated_html_gz_is_an_error(tmp_path: Path, run_clean) -> None:
@@ -174,6 +338,32 @@ def test_huge_and_deeply_nested_pages(tmp_path: Path, run_clean) -> None:
     assert "nested.html" in run.clean or run.removed["nested.html"]["reason"] == "no-article"
 
 
+def test_markup_nested_past_max_depth_is_cut_before_parsing(tmp_path: Path, run_clean) -> None:
+    """Parsers take time in proportion to the depth at every tag: a page nested 100,000 deep, with words at every
+    level, took 750 s. Tags past `MAX_DEPTH` go before parsing, their words stay."""
+    levels = extract.MAX_DEPTH * 5
+    page = ("<html><body>" + "<div><b>level</b> words" * levels + "<p>" + " ".join(BODY_PARAGRAPHS) + "</p>"
+            + "</div>" * levels + "</body></html>")
+    cut, count = extract.cut_nesting(page)
+    # each level past the limit: <div>, <b>, </b> and </div>; and the <b></b> inside the last div kept
+    assert count == 4 * (levels - extract.MAX_DEPTH) + 2
+    assert cut.count("level") == levels and cut.count("<div>") == extract.MAX_DEPTH
+    (tmp_path / "nested.html").write_text(page)
+    run = run_clean(tmp_path, dedup=False)
+    assert "nested.html" in run.clean or run.removed["nested.html"]["reason"] == "no-article"
+    assert [e["error"] for e in run.errors] == [
+        f"markup nested deeper than 1,024 levels: {count:,} tags past that depth cut before parsing (their text kept)"]
+
+
+def test_nesting_is_counted_on_tags_that_nest() -> None:
+    """Void and self-closing tags, end tags a parser infers (p, li, td), comments and scripts do not nest."""
+    many = extract.MAX_DEPTH + 10
+    page = ("<html><body><div><svg>" + '<path d="M0 0"/>' * many + "</svg>" + "<p>para<br>" * many
+            + "<ul>" + "<li>item" * many + "</ul>" + "<!-- <div> -->" * many
+            + "<script>" + "var s = '<div>';" * many + "</script><img src=a.png>" * many + "</div></body></html>")
+    assert extract.cut_nesting(page) == (page, 0)
+
+
 def test_extraction_timeout_falls_back_to_visible_text(monkeypatch) -> None:
     def slow(*_args, **_kwargs):
         time.sleep(5)
@@ -184,6 +374,52 @@ def test_extraction_timeout_falls_back_to_visible_text(monkeypatch) -> None:
     assert time.perf_counter() - start < 2
     assert extractor == "selectolax" and "longer than" in metadata["extraction_note"]
     assert BODY_PARAGRAPHS[1] in text and "Sport" not in text
+
+
+def test_extraction_timeout_fires_through_trafilatura_catching_exception(monkeypatch) -> None:
+    """trafilatura wraps its JSON-LD step in `except Exception`: a timeout raised there was logged and swallowed."""
+    def slow(tree, metadata):
+        time.sleep(5)
+        return metadata
+
+    monkeypatch.setattr(trafilatura.metadata, "extract_meta_json", slow)
+    start = time.perf_counter()
+    _text, metadata, extractor = extract.extract(article_html(), timeout=0.2)
+    assert time.perf_counter() - start < 2
+    assert extractor == "selectolax" and "longer than" in metadata["extraction_note"]
+
+
+_MENU = "<ul>" + "".join(f'<li><a href="/{w}">{w}</a></li>' for w in
+                         ["World", "Business", "Sport", "Culture", "Travel", "Weather", "Video", "Opinion"]) + "</ul>"
+_UNSEEN = '<script type="application/ld+json">{"@type": "NewsArticle"}</script><style>.lead{color:red}</style>'
+
+
+@pytest.mark.parametrize("how", ["nothing found", "timeout in the pre-pass"])
+def test_the_fallback_text_has_no_script_or_css(monkeypatch, how: str) -> None:
+    """The pre-pass keeps JSON-LD for trafilatura, and one cut short by the time limit keeps every script and style:
+    either reached the fallback text."""
+    if how == "nothing found":
+        monkeypatch.setattr(extract.trafilatura, "bare_extraction", lambda *_args, **_kwargs: None)
+    else:
+        prune = extract.prune
+        monkeypatch.setattr(extract, "prune", lambda tree: (time.sleep(5), prune(tree)))
+    text, _metadata, extractor = extract.extract(article_html(extra=_UNSEEN + "<script>var x = 1;</script>"),
+                                                 timeout=0.2)
+    assert extractor == "selectolax" and BODY_PARAGRAPHS[2] in text
+    assert not any(code in text for code in ("NewsArticle", "color:red", "var x"))
+
+
+def test_the_fallback_text_is_cleaned_as_a_flattened_page(tmp_path: Path, run_clean, monkeypatch) -> None:
+    """It went on as extracted HTML, which the line classifier and the rules for flattened text leave alone: a
+    page's menus stayed in the output."""
+    prune = extract.prune
+    monkeypatch.setattr(extract, "prune", lambda tree: (time.sleep(5), prune(tree)))
+    (tmp_path / "page.html").write_text(article_html(extra=_UNSEEN).replace("<nav>", "<nav>" + _MENU))
+    run = run_clean(tmp_path, dedup=False, html_timeout=0.2)
+    text = run.clean["page.html"]["text"]
+    assert all(p in text for p in BODY_PARAGRAPHS) and not {"Culture", "Travel", "Opinion"} & set(text.split())
+    assert run.clean["page.html"]["metadata"]["extractor"] == "selectolax"
+    assert {span["rule"] for span in run.removed["page.html"]["spans"]} >= {"line-classifier"}
 
 
 def test_a_short_precise_extraction_gives_way_to_a_far_longer_default_one(monkeypatch) -> None:

@@ -223,6 +223,19 @@ def test_index_removes_duplicates_of_earlier_runs(tmp_path: Path) -> None:
         Deduplicate(Settings(dedup_index=index, num_perm=64, dedup_bands=16, dedup_rows=4))
 
 
+def test_a_flagged_run_repeated_into_its_index_counts_each_document_once(tmp_path: Path) -> None:
+    """A document and its own indexed copy are one document: `cluster_size` counted it twice (2 for a document
+    alone, 4 for a pair), and a flagged duplicate was added to the index again on every run."""
+    index = tmp_path / "index"
+    texts = {"a": ARTICLE, "a-boilerplate": ARTICLE + " " + BOILERPLATE, "b": OTHER}
+    for _ in range(3):
+        again = _run(texts, dedup_index=index, dedup_action="flag")
+        assert {key: doc.cluster_size for key, doc in again.items()} == {"a": 2, "a-boilerplate": 2, "b": 1}
+        assert json.loads((index / "meta.json").read_text())["count"] == 3
+    assert all(doc.already_indexed and doc.dropped is None for doc in again.values())
+    assert again["a-boilerplate"].cluster_id == "a-boilerplate" and again["a"].cluster_id == "a-boilerplate"
+
+
 def test_an_index_add_stopped_midway_leaves_the_index_as_it_was(tmp_path: Path, monkeypatch) -> None:
     """Each add writes a new generation of files and names it in meta.json in one step: a run killed while
     writing (here, just before that step) leaves the index that was, and the next add removes what it left."""

@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a line in at least N (>= 2) documents of one site or folder is boilerplate (default: 5)")
     run.add_argument("--html-timeout", type=float, default=30.0, metavar="S",
                      help="seconds of main-content extraction per HTML page before falling back to its "
-                          "visible text (default: 30; 0: no limit)")
+                          "visible text (default: 30; 0: no limit; at most 86400)")
     run.add_argument("--no-language", action="store_true", help="skip language identification")
     run.add_argument("--lang", action="append", default=[], metavar="CODE",
                      help="keep only documents in this language: a code langdetect produces (ISO 639-1 such as "
@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--shingle-size", type=int, default=Settings.shingle_size, metavar="N",
                      help="words per shingle (default: %(default)s)")
     run.add_argument("--num-perm", type=int, default=Settings.num_perm, metavar="K",
-                     help="MinHash permutations per document, 4 bytes each in memory (default: %(default)s)")
+                     help="MinHash permutations per document, 4 bytes each in memory, 1 to 4096 (default: %(default)s)")
     run.add_argument("--bands", type=int, default=Settings.dedup_bands, metavar="B", dest="dedup_bands",
                      help="LSH bands (default: %(default)s); two documents of Jaccard similarity J become "
                           "candidates with probability 1-(1-J^R)^B, so a near-duplicate is missed with "

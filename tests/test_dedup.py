@@ -271,7 +271,7 @@ def test_an_index_written_before_generations_is_read_and_added_to(tmp_path: Path
         "band_keys.1.npy", "band_order.1.npy"] and not (index / "signatures.npy").exists()
 
 
-def test_cli_documents_the_band_formula_and_checks_parameters(tmp_path: Path) -> None:
+def test_cli_documents_the_band_formula_and_checks_parameters(tmp_path: Path, capsys) -> None:
     help_text = subprocess.run([sys.executable, "-m", "cleaner", "clean", "--help"], capture_output=True,
                                text=True).stdout
     for option in ("--shingle-size", "--num-perm", "--bands", "--rows", "--index", "--dedup-containment",
@@ -282,6 +282,12 @@ def test_cli_documents_the_band_formula_and_checks_parameters(tmp_path: Path) ->
                            str(tmp_path / "out"), "--bands", "50", "--rows", "3", "-q"], capture_output=True,
                           text=True)
     assert done.returncode == 2 and "--num-perm" in done.stderr
+    # a huge value is refused before the run, not met as a MemoryError traceback when the signer is built
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(tmp_path / "a.txt"), "-o", str(tmp_path / "huge"), "--num-perm", str(10**9)])
+    assert stop.value.code == 2
+    assert "argument --num-perm: must be at most 4096, not 1000000000" in capsys.readouterr().err
+    assert not (tmp_path / "huge").exists()
 
 
 @pytest.mark.skipif(not OUTPUTS.is_dir(), reason="../shared/data/extraction/scrapinghub/outputs is absent")

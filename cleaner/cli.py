@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -148,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print each document of FILE with every removed line marked and labelled with "
                     "the id of the rule that removed it, under a header with its warnings (a charset guessed, bytes "
                     "replaced) and the mojibake repaired. Given the output folder of a run (or its "
-                    "clean.jsonl or removed.jsonl), print what that run removed, from its removed.jsonl.")
+                    "clean.jsonl or removed.jsonl), print what that run removed, from its removed.jsonl, with the "
+                    "warnings of its errors.jsonl and the repairs its records name.")
     explain.add_argument("file", type=Path, metavar="FILE")
     explain.add_argument("--rule", metavar="ID", help="show only what this rule removed")
     _add_input_options(explain)
@@ -282,26 +284,69 @@ def _explain_run(console: Console, folder: Path, only: str | None) -> int:
     if not (folder / "removed.jsonl").is_file():
         console.print(f"[red]{escape(str(folder))} has no removed.jsonl: the run did not finish[/red]", soft_wrap=True)
         return 2
+    notes = _RunNotes(folder) if only is None else None
     shown = 0
-    with open(folder / "removed.jsonl", "rb") as audit:
-        for line in audit:
-            entry = orjson.loads(line)
-            spans = sorted((span for span in entry["spans"] if only is None or span["rule"] == only),
-                           key=lambda span: span["line"])
-            if only is not None and not spans:
-                continue
-            shown += 1
-            outcome = f"DROPPED: {entry['reason']}" if entry["reason"] else "kept"
-            if entry["reason"] == "duplicate":
-                outcome += f" of {entry['duplicate_of']} (similarity {entry['similarity']:.2f})"
-            console.print(Text(f"== {entry['id']}  {outcome}", style="bold"))
-            for span in spans:
-                moved = f" (to {span['field']})" if span["action"] == "metadata" else ""
-                out = Text(f"[-{span['rule']}-] line {span['line']}{moved}: ", style="bold red")
-                console.print(out.append(span["text"]))
+    for entry in _records(folder / "removed.jsonl"):
+        spans = sorted((span for span in entry["spans"] if only is None or span["rule"] == only),
+                       key=lambda span: span["line"])
+        if only is not None and not spans:
+            continue
+        shown += 1
+        outcome = f"DROPPED: {entry['reason']}" if entry["reason"] else "kept"
+        if entry["reason"] == "duplicate":
+            outcome += f" of {entry['duplicate_of']} (similarity {entry['similarity']:.2f})"
+        console.print(Text(f"== {entry['id']}  {outcome}", style="bold"))
+        if notes is not None:
+            notes.show(console, entry["id"], entry["source"], entry.get("encoding_steps", []))
+        for span in spans:
+            moved = f" (to {span['field']})" if span["action"] == "metadata" else ""
+            out = Text(f"[-{span['rule']}-] line {span['line']}{moved}: ", style="bold red")
+            console.print(out.append(span["text"]))
+    if notes is not None:
+        notes.show_rest(console)
     if only is not None and not shown:
         console.print(f"no line of {escape(str(folder / 'removed.jsonl'))} was removed by {only!r}")
     return 0
+
+
+def _records(path: Path) -> Iterator[dict]:
+    """The records of a JSONL output file, none when it is not there."""
+    if path.is_file():
+        with open(path, "rb") as lines:
+            yield from map(orjson.loads, lines)
+
+
+class _RunNotes:
+    """What reading and decoding did to a finished run's documents, for `explain OUTDIR` to show as `explain FILE`
+    does: the warnings of errors.jsonl (by source) and the repairs of clean.jsonl's `encoding_steps` (by id)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.problems = list(_records(folder / "errors.jsonl"))
+        self.warnings: dict[str, list[str]] = {}
+        for problem in self.problems:
+            if problem["severity"] == "warning":
+                self.warnings.setdefault(problem["source"], []).append(problem["error"])
+        self.kept = {record["id"]: (record["source"], record["metadata"].get("encoding_steps", []))
+                     for record in _records(folder / "clean.jsonl")
+                     if record["source"] in self.warnings or record["metadata"].get("encoding_steps")}
+        self.shown: set[str] = set()
+
+    def show(self, console: Console, doc_id: str, source: str, steps: list[str]) -> None:
+        """The notes of one document (`steps`: a dropped document's, which clean.jsonl does not hold)."""
+        source, kept_steps = self.kept.pop(doc_id, (source, []))
+        self.shown.add(source)
+        _print_encoding(console, self.warnings.get(source, []), steps or kept_steps)
+
+    def show_rest(self, console: Console) -> None:
+        """Kept documents that lost no line but were decoded with a warning or repaired; then the inputs that
+        could not be read, and any other warning, as `explain FILE` ends."""
+        for doc_id, (source, steps) in list(self.kept.items()):
+            console.print(Text(f"== {doc_id}  kept", style="bold"))
+            self.show(console, doc_id, source, steps)
+        for problem in self.problems:
+            if problem["source"] not in self.shown:
+                style = "yellow" if problem["severity"] == "warning" else "red"
+                console.print(Text(f"{problem['source']}: {problem['severity']}: {problem['error']}", style=style))
 
 
 def _explain_document(console: Console, doc: Document, only: str | None) -> None:
@@ -324,12 +369,17 @@ def _explain_document(console: Console, doc: Document, only: str | None) -> None
 
 
 def _explain_encoding(console: Console, doc: Document) -> None:
-    """What reading and decoding did to `doc`, which `clean` records in errors.jsonl and `encoding_steps`: text
-    decoded as a guessed charset, bytes replaced or mojibake repaired reads as if it had been written so."""
-    for warning in doc.warnings:
+    """What reading and decoding did to `doc`, which `clean` records in errors.jsonl and `encoding_steps`."""
+    _print_encoding(console, doc.warnings, doc.metadata.get("encoding_steps", []))
+
+
+def _print_encoding(console: Console, warnings: list[str], steps: list[str]) -> None:
+    """Text decoded as a guessed charset, bytes replaced or mojibake repaired reads as if it had been written so:
+    say so above it."""
+    for warning in warnings:
         console.print(Text(f"[warning] {warning}", style="yellow"))
-    if doc.metadata.get("encoding_steps"):
-        console.print(Text(f"[encoding] repaired: {', '.join(doc.metadata['encoding_steps'])}", style="yellow"))
+    if steps:
+        console.print(Text(f"[encoding] repaired: {', '.join(steps)}", style="yellow"))
 
 
 def effective_settings(args: argparse.Namespace, argv: list[str]) -> Resolved:

@@ -167,6 +167,25 @@ def test_explain_reads_a_finished_run_from_its_audit(tmp_path: Path, capsys) -> 
     assert "has no removed.jsonl" in capsys.readouterr().out
 
 
+def test_explain_shows_what_decoding_did_in_a_finished_run(tmp_path: Path, capsys) -> None:
+    """`explain FILE` shows a guessed charset, replaced bytes and repaired mojibake; `explain OUTDIR` showed none."""
+    clean([FIXTURES / "bad"], tmp_path / "out", Settings())
+    clean([FIXTURES / "bad"], tmp_path / "german", Settings(lang=["de"]))  # every document dropped
+    capsys.readouterr()
+    assert main(["explain", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[out.index("== cp1252.txt  kept") + 1] == "[warning] not valid UTF-8 at byte 7; decoded as cp1252"
+    repaired = "[encoding] repaired: encode sloppy-windows-1252, decode utf-8"
+    assert out[out.index("== mojibake.txt  kept") + 1] == repaired
+    assert out[out.index("== empty.txt  DROPPED: empty") + 1] == "[warning] empty document"
+    assert f"{FIXTURES / 'bad' / 'binary.txt'}: error: binary file (NUL bytes) with a text extension" in out
+    assert main(["explain", str(tmp_path / "german")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[out.index("== mojibake.txt  DROPPED: language") + 1] == repaired
+    assert main(["explain", str(tmp_path / "out"), "--rule", "byline"]) == 0
+    assert "[warning]" not in capsys.readouterr().out  # only what the rule removed
+
+
 def test_explain_takes_the_rule_ids_of_stages(capsys) -> None:
     """removed.jsonl names the line classifier, corpus boilerplate and MT paragraphs by rule ids no pack defines."""
     assert main(["explain", str(FIXTURES / "formats" / "page.md"), "--rule", "line-classifier"]) == 0

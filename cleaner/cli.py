@@ -20,7 +20,7 @@ from .authoring import add_rules_parser, run_rules
 from .config import PRESETS, RUN_OPTIONS, ConfigError, Resolved, field_for, format_config, given_options, resolve
 from .document import Document
 from .pipeline import STAGE_SWITCHES, Pipeline, build_stages, clean, load_run_rules
-from .read import is_output_folder, read_documents
+from .read import input_files, is_output_folder, read_documents
 from .rules import Rule, RuleError
 from .settings import DEDUP_ACTIONS, ENGINES, MT_ACTIONS, Settings, SettingsError
 
@@ -202,13 +202,7 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
         except OSError as err:  # input errors are recorded per file, so this is OUTDIR: a file, no permission, full
             console.print(f"[red]cleaner: cannot write the output: {escape(str(err))}[/red]", soft_wrap=True)
             return 2
-    if stats["skipped_files"]:
-        _warn(console, f"skipped {stats['skipped_files']:,} file(s) of a type it does not read",
-              stats["skipped_files"], stats["skipped_examples"])
-    if stats["earlier_outputs"]:
-        _warn(console, f"left out {len(stats['earlier_outputs']):,} output folder(s) of earlier runs found in the "
-                       "input (name such a folder as INPUT to clean it again)", len(stats["earlier_outputs"]),
-              stats["earlier_outputs"])
+    _warn_left_out(console, stats["skipped_examples"], stats["earlier_outputs"], stats["skipped_files"])
     if settings.resume:
         _warn_resume(console, stats, args.output)
     if stats["already_indexed"]:
@@ -227,6 +221,16 @@ def _warn(console: Console, message: str, count: int, examples: list[str]) -> No
     otherwise give an empty run in silence, and a repeated run into one --index drop everything unexplained."""
     more = ", ..." if count > len(examples) else ""
     console.print(f"[yellow]cleaner: {message}: {escape(', '.join(examples))}{more}[/yellow]", soft_wrap=True)
+
+
+def _warn_left_out(console: Console, skipped: list[str], outputs: list[str], skipped_count: int) -> None:
+    """The files of other types (`skipped`: the first of `skipped_count`) and the output folders of earlier runs
+    that the walk of the inputs left out."""
+    if skipped_count:
+        _warn(console, f"skipped {skipped_count:,} file(s) of a type it does not read", skipped_count, skipped)
+    if outputs:
+        _warn(console, f"left out {len(outputs):,} output folder(s) of earlier runs found in the input (name such a "
+                       "folder as INPUT to clean it again)", len(outputs), outputs)
 
 
 def _warn_resume(console: Console, stats: dict, outdir: Path) -> None:
@@ -269,12 +273,13 @@ def run_explain(args: argparse.Namespace, console: Console, settings: Settings) 
         return 2
     failures = []
     pipeline = Pipeline(build_stages(settings, rules))
-    items = read_documents([args.file], settings.text_field, settings.max_bytes)
-    for doc in pipeline.run(items, failures.append):
+    found = input_files([args.file])
+    for doc in pipeline.run(read_documents(found, settings.text_field, settings.max_bytes), failures.append):
         _explain_document(console, doc, args.rule)
     for failure in failures:  # a warning (an empty file) fails nothing, as in `clean`'s exit status
         style = "yellow" if failure["severity"] == "warning" else "red"
         console.print(Text(f"{failure['source']}: {failure['severity']}: {failure['error']}", style=style))
+    _warn_left_out(console, found.skipped, found.outputs, len(found.skipped))
     return 1 if rule_errors or any(failure["severity"] != "warning" for failure in failures) else 0
 
 

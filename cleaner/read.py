@@ -229,9 +229,8 @@ def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Itera
         yield InputError(source, f"cannot read file: {type(err).__name__}: {err}")
 
 
-def read_documents(roots: list[Path], text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
-    """Documents from every input file, in id order, after the folders that could not be read."""
-    found = input_files(roots)
+def read_documents(found: InputFiles, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
+    """Documents from every file `input_files` found, in id order, after the folders that could not be read."""
     yield from found.unreadable
     for path, doc_id in found.files:
         yield from read_file(path, doc_id, text_field, max_bytes)

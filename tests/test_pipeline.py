@@ -186,6 +186,20 @@ def test_explain_shows_what_decoding_did_in_a_finished_run(tmp_path: Path, capsy
     assert "[warning]" not in capsys.readouterr().out  # only what the rule removed
 
 
+def test_explain_of_a_folder_names_the_files_it_left_out(tmp_path: Path, capsys) -> None:
+    """`clean` warns about the files of other types and earlier outputs a walk leaves out; `explain` said nothing."""
+    shutil.copy(FIXTURES / "formats" / "water-a.txt", tmp_path)
+    for name in ("report.pdf", "notes.docx", "slides.pptx", "data.csv"):
+        (tmp_path / name).write_text("x")
+    clean([tmp_path / "water-a.txt"], tmp_path / "earlier", Settings(mt=False))
+    capsys.readouterr()
+    assert main(["explain", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    names = ", ".join(str(tmp_path / name) for name in ("data.csv", "notes.docx", "report.pdf", "slides.pptx"))
+    assert f"cleaner: skipped 4 file(s) of a type it does not read: {names}\n" in out  # each named, not the first 3
+    assert "cleaner: left out 1 output folder(s) of earlier runs found in the input" in out
+
+
 def test_explain_takes_the_rule_ids_of_stages(capsys) -> None:
     """removed.jsonl names the line classifier, corpus boilerplate and MT paragraphs by rule ids no pack defines."""
     assert main(["explain", str(FIXTURES / "formats" / "page.md"), "--rule", "line-classifier"]) == 0

@@ -20,6 +20,7 @@ from .authoring import add_rules_parser, run_rules
 from .config import PRESETS, RUN_OPTIONS, ConfigError, Resolved, field_for, format_config, given_options, resolve
 from .document import Document
 from .pipeline import STAGE_SWITCHES, Pipeline, build_stages, clean, load_run_rules
+from .plural import counted
 from .read import input_files, is_output_folder, read_documents
 from .rules import Rule, RuleError
 from .settings import DEDUP_ACTIONS, ENGINES, MT_ACTIONS, Settings, SettingsError
@@ -206,9 +207,11 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
     if settings.resume:
         _warn_resume(console, stats, args.output)
     if stats["already_indexed"]:
-        _warn(console, f"{stats['already_indexed']:,} document(s) were already in the index (same id and text), "
-                       "so they count as duplicates of themselves", stats["already_indexed"],
-              stats["already_indexed_examples"])
+        found = stats["already_indexed"]
+        were = "was" if found == 1 else "were"
+        themselves = "it counts as a duplicate of itself" if found == 1 else "they count as duplicates of themselves"
+        _warn(console, f"{counted(found, 'document')} {were} already in the index (same id and text), so {themselves}",
+              found, stats["already_indexed_examples"])
     if not args.quiet:
         _summary(console, stats, args.output)
     if stats["documents_in"] == 0 and (stats["errors"] or stats["skipped_files"]):
@@ -227,18 +230,20 @@ def _warn_left_out(console: Console, skipped: list[str], outputs: list[str], ski
     """The files of other types (`skipped`: the first of `skipped_count`) and the output folders of earlier runs
     that the walk of the inputs left out."""
     if skipped_count:
-        _warn(console, f"skipped {skipped_count:,} file(s) of a type it does not read", skipped_count, skipped)
+        _warn(console, f"skipped {counted(skipped_count, 'file')} of a type it does not read", skipped_count, skipped)
     if outputs:
-        _warn(console, f"left out {len(outputs):,} output folder(s) of earlier runs found in the input (name such a "
-                       "folder as INPUT to clean it again)", len(outputs), outputs)
+        folders = counted(len(outputs), "output folder of an earlier run", "output folders of earlier runs")
+        _warn(console, f"left out {folders} found in the input (name such a folder as INPUT to clean it again)",
+              len(outputs), outputs)
 
 
 def _warn_resume(console: Console, stats: dict, outdir: Path) -> None:
     """Say when --resume could not use what it found: the run was as long as a new one, which it would not expect."""
     if stats["unused_checkpoints"]:
-        message = (f"{stats['unused_checkpoints']:,} checkpoint(s) in {outdir} were made with other settings or rules, "
-                   f"or input files changed since: their shards were processed again ({stats['resumed_shards']:,} "
-                   "reused)")
+        unused = stats["unused_checkpoints"]
+        were, their = ("was", "its shard was") if unused == 1 else ("were", "their shards were")
+        message = (f"{counted(unused, 'checkpoint')} in {outdir} {were} made with other settings or rules, or input "
+                   f"files changed since: {their} processed again ({stats['resumed_shards']:,} reused)")
     elif not stats["resumed_shards"]:
         message = f"nothing to resume in {outdir} (no checkpoint of an interrupted run): every shard was processed"
     else:
@@ -254,7 +259,7 @@ def _summary(console: Console, stats: dict, outdir: Path) -> None:
         table.add_row(f"dropped: {reason}", f"{count:,}")
     top = sorted(stats["rules"].items(), key=lambda kv: -kv[1]["chars"])[:5]
     for rule, counts in top:
-        table.add_row(f"rule {rule}", f"{counts['lines']:,} lines, {counts['chars']:,} chars")
+        table.add_row(f"rule {rule}", f"{counted(counts['lines'], 'line')}, {counted(counts['chars'], 'char')}")
     table.add_row("errors / warnings", f"{stats['errors']} / {stats['warnings']} (errors.jsonl)")
     table.add_row("seconds", f"{stats['total_seconds']:.2f}")
     console.print(table)

@@ -27,6 +27,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from .document import Document, InputError
 from .encoding import decode_bytes
 from .markup import MARKDOWN_SUFFIXES
+from .plural import counted
 
 TEXT_SUFFIXES = (".txt", *MARKDOWN_SUFFIXES)  # Markdown: what many scrapers save pages as (see markup.py)
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
@@ -569,7 +570,7 @@ def _python_json(line: bytes, refused: orjson.JSONDecodeError) -> tuple[Any, str
         record = mend(json.loads(line, parse_int=_json_int))
     except (ValueError, RecursionError, OverflowError):  # also nesting past orjson's limit, a number past a float
         raise refused from None
-    return record, f"{found} lone surrogate escape(s) replaced with U+FFFD" if found else None
+    return record, f"{counted(found, 'lone surrogate escape')} replaced with U+FFFD" if found else None
 
 
 def _json_int(digits: str) -> int | float:

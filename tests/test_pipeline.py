@@ -14,6 +14,7 @@ from conftest import FIXTURES, SEEDS, read_jsonl
 
 from cleaner.cli import main
 from cleaner.pipeline import clean
+from cleaner.plural import counted, noun
 from cleaner.settings import Settings
 
 
@@ -196,8 +197,8 @@ def test_explain_of_a_folder_names_the_files_it_left_out(tmp_path: Path, capsys)
     assert main(["explain", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     names = ", ".join(str(tmp_path / name) for name in ("data.csv", "notes.docx", "report.pdf", "slides.pptx"))
-    assert f"cleaner: skipped 4 file(s) of a type it does not read: {names}\n" in out  # each named, not the first 3
-    assert "cleaner: left out 1 output folder(s) of earlier runs found in the input" in out
+    assert f"cleaner: skipped 4 files of a type it does not read: {names}\n" in out  # each named, not the first 3
+    assert "cleaner: left out 1 output folder of an earlier run found in the input" in out
 
 
 def test_explain_takes_the_rule_ids_of_stages(capsys) -> None:
@@ -242,3 +243,12 @@ def test_ndjson_is_read_as_jsonl(tmp_path: Path, run_clean) -> None:
     assert run.clean["a.ndjson:1"]["metadata"] == {"k": 1}
     alone = run_clean(tmp_path / "a.ndjson", dedup=False)
     assert list(alone.clean) == ["a.ndjson:1"] and alone.clean["a.ndjson:1"]["text"].startswith("The river")
+
+
+def test_counts_in_messages_agree_with_their_nouns(tmp_path: Path, capsys) -> None:
+    """Messages said "1 lines", "1 file(s)", "1 invalid byte sequence(s)"."""
+    assert (counted(1, "file"), counted(1024, "file"), noun(0, "folder of a run", "folders of runs")) == (
+        "1 file", "1,024 files", "folders of runs")
+    assert main(["clean", str(FIXTURES / "formats" / "water-a.txt"), "-o", str(tmp_path / "out"), "--no-mt"]) == 0
+    summary = capsys.readouterr().err
+    assert "1 line, 35 chars" in summary and "4 lines, 96 chars" in summary

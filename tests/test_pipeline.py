@@ -19,9 +19,11 @@ from cleaner.settings import Settings
 
 
 def test_output_is_byte_identical_whatever_the_input_order(tmp_path: Path) -> None:
+    """errors.jsonl too, errors and warnings, with one worker or two."""
     a, b = tmp_path / "a", tmp_path / "b"
-    clean([FIXTURES / "formats", FIXTURES / "rules"], a, Settings())
-    clean([FIXTURES / "rules", FIXTURES / "formats"], b, Settings())
+    clean([FIXTURES / "formats", FIXTURES / "bad", FIXTURES / "rules"], a, Settings())
+    clean([FIXTURES / "rules", FIXTURES / "bad", FIXTURES / "formats"], b, Settings(workers=2, shard_files=2))
+    assert {error["severity"] for error in read_jsonl(a / "errors.jsonl")} == {"error", "warning"}
     for name in ("clean.jsonl", "removed.jsonl", "errors.jsonl"):
         assert (a / name).read_bytes() == (b / name).read_bytes()
     assert not list(a.glob(".*.partial"))

@@ -30,6 +30,9 @@ EXIT_HELP = """exit status:
   1  some inputs failed (see OUTDIR/errors.jsonl); the others' output is complete
   2  usage error, or nothing could be processed"""
 
+# An empty folder, or a misspelt one that holds only other folders, gave an empty run in silence.
+NOTHING_TO_READ = "nothing to read: no .txt, .md, .html, .jsonl or .warc file (or compressed one) in the input"
+
 OUTPUTS = """output files (in OUTDIR):
   clean.jsonl    one record per kept document
   removed.jsonl  every removed span with its rule id, every dropped document with its reason
@@ -204,6 +207,8 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
             console.print(f"[red]cleaner: cannot write the output: {escape(str(err))}[/red]", soft_wrap=True)
             return 2
     _warn_left_out(console, stats["skipped_examples"], stats["earlier_outputs"], stats["skipped_files"])
+    if not (stats["documents_in"] or stats["errors"] or stats["warnings"] or stats["skipped_files"]):
+        console.print(f"[yellow]cleaner: {NOTHING_TO_READ}[/yellow]", soft_wrap=True)
     if settings.resume:
         _warn_resume(console, stats, args.output)
     if stats["already_indexed"]:
@@ -285,6 +290,8 @@ def run_explain(args: argparse.Namespace, console: Console, settings: Settings) 
         style = "yellow" if failure["severity"] == "warning" else "red"
         console.print(Text(f"{failure['source']}: {failure['severity']}: {failure['error']}", style=style))
     _warn_left_out(console, found.skipped, found.outputs, len(found.skipped))
+    if not (found.files or found.unreadable or found.skipped):
+        console.print(Text(f"cleaner: {NOTHING_TO_READ}", style="yellow"))
     return 1 if rule_errors or any(failure["severity"] != "warning" for failure in failures) else 0
 
 

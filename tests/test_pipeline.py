@@ -254,3 +254,16 @@ def test_counts_in_messages_agree_with_their_nouns(tmp_path: Path, capsys) -> No
     assert main(["clean", str(FIXTURES / "formats" / "water-a.txt"), "-o", str(tmp_path / "out"), "--no-mt"]) == 0
     summary = capsys.readouterr().err
     assert "1 line, 35 chars" in summary and "4 lines, 96 chars" in summary
+
+
+def test_an_input_with_nothing_to_read_is_said(tmp_path: Path, capsys) -> None:
+    """An empty folder (or one of other folders only) gave an empty run, and explain printed nothing, in silence."""
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    said = "cleaner: nothing to read: no .txt, .md, .html, .jsonl or .warc file (or compressed one) in the input"
+    assert main(["clean", str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert said in capsys.readouterr().err
+    assert main(["explain", str(tmp_path / "empty")]) == 0
+    assert capsys.readouterr().out == said + "\n"
+    (tmp_path / "empty" / "sub" / "a.txt").write_text("")  # an empty file is read, and its warning says so
+    assert main(["clean", str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert "nothing to read" not in capsys.readouterr().err

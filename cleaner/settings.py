@@ -108,6 +108,9 @@ class Settings:
                 raise SettingsError(f"must be one of {', '.join(choices)}, not {getattr(self, name)!r}", name)
         self._validate_lang()
         self._validate_rule_paths()
+        if self.dedup_index is not None and self.dedup_index.exists() and not self.dedup_index.is_dir():
+            # found only when the index is saved, after the whole run and its outputs
+            raise SettingsError(f"{self.dedup_index} is a file, not an index folder", "dedup_index")
         self._validate_combinations()
 
     def _validate_lang(self) -> None:

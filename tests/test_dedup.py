@@ -288,6 +288,11 @@ def test_cli_documents_the_band_formula_and_checks_parameters(tmp_path: Path, ca
     assert stop.value.code == 2
     assert "argument --num-perm: must be at most 4096, not 1000000000" in capsys.readouterr().err
     assert not (tmp_path / "huge").exists()
+    (tmp_path / "index").write_text("")  # a file: the whole run went by before saving the index failed
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(tmp_path / "a.txt"), "-o", str(tmp_path / "filed"), "--index", str(tmp_path / "index")])
+    assert stop.value.code == 2 and not (tmp_path / "filed").exists()
+    assert f"argument --index: {tmp_path / 'index'} is a file, not an index folder" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not OUTPUTS.is_dir(), reason="../shared/data/extraction/scrapinghub/outputs is absent")

@@ -159,11 +159,12 @@ def _walk(root: Path, written: set[tuple[int, int]], walked: InputFiles) -> Iter
 
 def _file_identity(path: Path) -> tuple[int, int] | str:
     """What tells files apart whatever the links that lead to them; a file that cannot be reached is told by
-    its path (reading it reports why)."""
+    its path with its folder's links resolved, so it is reported once however many inputs lead to it (reading it
+    reports why)."""
     try:
         return _identity(path)
     except OSError:
-        return str(path)
+        return os.path.join(os.path.realpath(path.parent), path.name)
 
 
 def _identity(path: Path) -> tuple[int, int]:

@@ -520,11 +520,13 @@ def test_a_file_under_two_inputs_is_read_once(tmp_path: Path) -> None:
     (root / "sub").mkdir(parents=True)
     (root / "top.txt").write_text(GOOD)
     (root / "sub" / "a.txt").write_text(GOOD.replace("May", "June"))
+    (root / "sub" / "gone.txt").symlink_to("nowhere.txt")  # unreadable: its error was reported once per path to it
     (tmp_path / "link").symlink_to(root / "sub")  # the same folder by another path
     inside = [root / "sub", root / "top.txt", tmp_path / "link"]
     for order, outdir in ((inside, "forward"), (inside[::-1], "backward")):
         stats = clean([*order, root], tmp_path / outdir, Settings(**LIGHT))
         assert stats["documents_in"] == 2
+        assert [e["source"] for e in read_jsonl(tmp_path / outdir / "errors.jsonl")] == [str(root / "sub" / "gone.txt")]
         # the id and source it has under the input holding the others, as if given alone
         assert [(r["id"], r["source"]) for r in read_jsonl(tmp_path / outdir / "clean.jsonl")] == [
             ("sub/a.txt", str(root / "sub" / "a.txt")), ("top.txt", str(root / "top.txt"))]

@@ -24,6 +24,7 @@ from .plural import counted
 from .read import input_files, is_output_folder, read_documents
 from .rules import Rule, RuleError
 from .settings import DEDUP_ACTIONS, ENGINES, MT_ACTIONS, Settings, SettingsError
+from .write import Writer
 
 EXIT_HELP = """exit status:
   0  every input file was processed
@@ -32,6 +33,9 @@ EXIT_HELP = """exit status:
 
 # An empty folder, or a misspelt one that holds only other folders, gave an empty run in silence.
 NOTHING_TO_READ = "nothing to read: no .txt, .md, .html, .jsonl or .warc file (or compressed one) in the input"
+
+# The files of a run's output folder: `explain` given one explains the run, not the file as an input.
+RUN_FILES = (*Writer.NAMES, "stats.json", "report.html")
 
 OUTPUTS = """output files (in OUTDIR):
   clean.jsonl    one record per kept document
@@ -152,9 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", help="show what the cleaner removes from a file, and which rule removed it",
         description="Print each document of FILE with every removed line marked and labelled with "
                     "the id of the rule that removed it, under a header with its warnings (a charset guessed, bytes "
-                    "replaced) and the mojibake repaired. Given the output folder of a run (or its "
-                    "clean.jsonl or removed.jsonl), print what that run removed, from its removed.jsonl, with the "
-                    "warnings of its errors.jsonl and the repairs its records name.")
+                    "replaced) and the mojibake repaired. Given the output folder of a run (or any of its "
+                    "files: clean.jsonl, removed.jsonl, errors.jsonl, stats.json, report.html), print what that "
+                    "run removed, from its removed.jsonl, with the warnings of its errors.jsonl and the repairs its "
+                    "records name.")
     explain.add_argument("file", type=Path, metavar="FILE")
     explain.add_argument("--rule", metavar="ID", help="show only what this rule removed")
     _add_input_options(explain)
@@ -272,7 +277,7 @@ def _summary(console: Console, stats: dict, outdir: Path) -> None:
 
 def run_explain(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     folder = args.file if args.file.is_dir() else args.file.parent
-    if is_output_folder(folder) and (folder == args.file or args.file.name in ("clean.jsonl", "removed.jsonl")):
+    if is_output_folder(folder) and (folder == args.file or args.file.name in RUN_FILES):
         return _explain_run(console, folder, args.rule)
     settings.dedup = False
     rules, rule_errors = _rules_or_exit(settings)

@@ -156,7 +156,7 @@ def test_explain_reads_a_finished_run_from_its_audit(tmp_path: Path, capsys) -> 
     """Cleaning a run's clean text again would show what a second run removes; its audit says what it removed."""
     clean([FIXTURES / "formats"], tmp_path / "out", Settings())
     capsys.readouterr()
-    for target in ("out", "out/clean.jsonl", "out/removed.jsonl"):
+    for target in ("out", "out/clean.jsonl", "out/removed.jsonl", "out/stats.json", "out/report.html"):
         assert main(["explain", str(tmp_path / target)]) == 0
         out = capsys.readouterr().out
         assert "== page.md  kept" in out and "[-line-classifier-] line 2: Sport" in out

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .backtrack import BUDGET, find_slow
+from .plural import counted
 from .rules import Rule, RuleError, check_examples, default_pack_files, load_rules
 
 
@@ -116,8 +117,8 @@ def cmd_test(args: argparse.Namespace, console: Console) -> int:
                 console.print(f"note: {escape(rule.path)}:{rule.line}: {rule.id!r} is also the id of a shipped rule: "
                               "use this pack with --no-default-rules, or rename the rule", soft_wrap=True)
     examples = sum(len(v) for rule in rules for v in rule.examples.values())
-    verdict = "[green]ok[/green]" if not failures else f"[red]{len(failures)} failure(s)[/red]"
-    console.print(f"{len(rules)} rules, {examples} examples: {verdict}")
+    verdict = "[green]ok[/green]" if not failures else f"[red]{counted(len(failures), 'failure')}[/red]"
+    console.print(f"{counted(len(rules), 'rule')}, {counted(examples, 'example')}: {verdict}")
     return 1 if failures else 0
 
 
@@ -131,8 +132,8 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
     for problem in problems:
         console.print(f"[red]ERROR[/red] {escape(problem)}", soft_wrap=True)
     packs = len({rule.path for rule in rules})
-    verdict = "[green]ok[/green]" if not problems else f"[red]{len(problems)} problem(s)[/red]"
-    console.print(f"{len(rules)} rules in {packs} packs checked: {verdict}")
+    verdict = "[green]ok[/green]" if not problems else f"[red]{counted(len(problems), 'problem')}[/red]"
+    console.print(f"{counted(len(rules), 'rule')} in {counted(packs, 'pack')} checked: {verdict}")
     return 1 if problems else 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -20,15 +21,23 @@ from .config import PRESETS, RUN_OPTIONS, ConfigError, Resolved, field_for, form
 from .document import Document
 from .parallel import WorkerDied
 from .pipeline import STAGE_SWITCHES, Pipeline, build_stages, clean, load_run_rules
-from .read import is_output_folder, read_documents
+from .plural import counted
+from .read import input_files, is_output_folder, read_documents
 from .rules import Rule, RuleError
 from .settings import DEDUP_ACTIONS, ENGINES, MT_ACTIONS, Settings, SettingsError
+from .write import Writer
 
 EXIT_HELP = """exit status:
   0  every input file was processed
   1  some inputs failed (see OUTDIR/errors.jsonl); the others' output is complete
   2  usage error, or nothing could be processed
   3  a worker process was killed (out of memory?): the message names the inputs it may have been cleaning"""
+
+# An empty folder, or a misspelt one that holds only other folders, gave an empty run in silence.
+NOTHING_TO_READ = "nothing to read: no .txt, .md, .html, .jsonl or .warc file (or compressed one) in the input"
+
+# The files of a run's output folder: `explain` given one explains the run, not the file as an input.
+RUN_FILES = (*Writer.NAMES, "stats.json", "report.html")
 
 OUTPUTS = """output files (in OUTDIR):
   clean.jsonl    one record per kept document
@@ -93,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a line in at least N (>= 2) documents of one site or folder is boilerplate (default: 5)")
     run.add_argument("--html-timeout", type=float, default=30.0, metavar="S",
                      help="seconds of main-content extraction per HTML page before falling back to its "
-                          "visible text (default: 30; 0: no limit)")
+                          "visible text (default: 30; 0: no limit; at most 86400)")
     run.add_argument("--no-language", action="store_true", help="skip language identification")
     run.add_argument("--lang", action="append", default=[], metavar="CODE",
                      help="keep only documents in this language: a code langdetect produces (ISO 639-1 such as "
@@ -119,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--shingle-size", type=int, default=Settings.shingle_size, metavar="N",
                      help="words per shingle (default: %(default)s)")
     run.add_argument("--num-perm", type=int, default=Settings.num_perm, metavar="K",
-                     help="MinHash permutations per document, 4 bytes each in memory (default: %(default)s)")
+                     help="MinHash permutations per document, 4 bytes each in memory, 1 to 4096 (default: %(default)s)")
     run.add_argument("--bands", type=int, default=Settings.dedup_bands, metavar="B", dest="dedup_bands",
                      help="LSH bands (default: %(default)s); two documents of Jaccard similarity J become "
                           "candidates with probability 1-(1-J^R)^B, so a near-duplicate is missed with "
@@ -149,8 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", help="show what the cleaner removes from a file, and which rule removed it",
         description="Print each document of FILE with every removed line marked and labelled with "
                     "the id of the rule that removed it, under a header with its warnings (a charset guessed, bytes "
-                    "replaced) and the mojibake repaired. Given the output folder of a run (or its "
-                    "clean.jsonl or removed.jsonl), print what that run removed, from its removed.jsonl.")
+                    "replaced) and the mojibake repaired. Given the output folder of a run (or any of its "
+                    "files: clean.jsonl, removed.jsonl, errors.jsonl, stats.json, report.html), print what that "
+                    "run removed, from its removed.jsonl, with the warnings of its errors.jsonl and the repairs its "
+                    "records name.")
     explain.add_argument("file", type=Path, metavar="FILE")
     explain.add_argument("--rule", metavar="ID", help="show only what this rule removed")
     _add_input_options(explain)
@@ -205,19 +216,17 @@ def run_clean(args: argparse.Namespace, console: Console, settings: Settings) ->
         except WorkerDied as err:
             console.print(f"[red]cleaner: {escape(str(err))}[/red]", soft_wrap=True)
             return 3
-    if stats["skipped_files"]:
-        _warn(console, f"skipped {stats['skipped_files']:,} file(s) of a type it does not read",
-              stats["skipped_files"], stats["skipped_examples"])
-    if stats["earlier_outputs"]:
-        _warn(console, f"left out {len(stats['earlier_outputs']):,} output folder(s) of earlier runs found in the "
-                       "input (name such a folder as INPUT to clean it again)", len(stats["earlier_outputs"]),
-              stats["earlier_outputs"])
+    _warn_left_out(console, stats["skipped_examples"], stats["earlier_outputs"], stats["skipped_files"])
+    if not (stats["documents_in"] or stats["errors"] or stats["warnings"] or stats["skipped_files"]):
+        console.print(f"[yellow]cleaner: {NOTHING_TO_READ}[/yellow]", soft_wrap=True)
     if settings.resume:
         _warn_resume(console, stats, args.output)
     if stats["already_indexed"]:
-        _warn(console, f"{stats['already_indexed']:,} document(s) were already in the index (same id and text), "
-                       "so they count as duplicates of themselves", stats["already_indexed"],
-              stats["already_indexed_examples"])
+        found = stats["already_indexed"]
+        were = "was" if found == 1 else "were"
+        themselves = "it counts as a duplicate of itself" if found == 1 else "they count as duplicates of themselves"
+        _warn(console, f"{counted(found, 'document')} {were} already in the index (same id and text), so {themselves}",
+              found, stats["already_indexed_examples"])
     if not args.quiet:
         _summary(console, stats, args.output)
     if stats["documents_in"] == 0 and (stats["errors"] or stats["skipped_files"]):
@@ -232,12 +241,24 @@ def _warn(console: Console, message: str, count: int, examples: list[str]) -> No
     console.print(f"[yellow]cleaner: {message}: {escape(', '.join(examples))}{more}[/yellow]", soft_wrap=True)
 
 
+def _warn_left_out(console: Console, skipped: list[str], outputs: list[str], skipped_count: int) -> None:
+    """The files of other types (`skipped`: the first of `skipped_count`) and the output folders of earlier runs
+    that the walk of the inputs left out."""
+    if skipped_count:
+        _warn(console, f"skipped {counted(skipped_count, 'file')} of a type it does not read", skipped_count, skipped)
+    if outputs:
+        folders = counted(len(outputs), "output folder of an earlier run", "output folders of earlier runs")
+        _warn(console, f"left out {folders} found in the input (name such a folder as INPUT to clean it again)",
+              len(outputs), outputs)
+
+
 def _warn_resume(console: Console, stats: dict, outdir: Path) -> None:
     """Say when --resume could not use what it found: the run was as long as a new one, which it would not expect."""
     if stats["unused_checkpoints"]:
-        message = (f"{stats['unused_checkpoints']:,} checkpoint(s) in {outdir} were made with other settings or rules, "
-                   f"or input files changed since: their shards were processed again ({stats['resumed_shards']:,} "
-                   "reused)")
+        unused = stats["unused_checkpoints"]
+        were, their = ("was", "its shard was") if unused == 1 else ("were", "their shards were")
+        message = (f"{counted(unused, 'checkpoint')} in {outdir} {were} made with other settings or rules, or input "
+                   f"files changed since: {their} processed again ({stats['resumed_shards']:,} reused)")
     elif not stats["resumed_shards"]:
         message = f"nothing to resume in {outdir} (no checkpoint of an interrupted run): every shard was processed"
     else:
@@ -253,7 +274,7 @@ def _summary(console: Console, stats: dict, outdir: Path) -> None:
         table.add_row(f"dropped: {reason}", f"{count:,}")
     top = sorted(stats["rules"].items(), key=lambda kv: -kv[1]["chars"])[:5]
     for rule, counts in top:
-        table.add_row(f"rule {rule}", f"{counts['lines']:,} lines, {counts['chars']:,} chars")
+        table.add_row(f"rule {rule}", f"{counted(counts['lines'], 'line')}, {counted(counts['chars'], 'char')}")
     table.add_row("errors / warnings", f"{stats['errors']} / {stats['warnings']} (errors.jsonl)")
     table.add_row("seconds", f"{stats['total_seconds']:.2f}")
     console.print(table)
@@ -261,7 +282,7 @@ def _summary(console: Console, stats: dict, outdir: Path) -> None:
 
 def run_explain(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     folder = args.file if args.file.is_dir() else args.file.parent
-    if is_output_folder(folder) and (folder == args.file or args.file.name in ("clean.jsonl", "removed.jsonl")):
+    if is_output_folder(folder) and (folder == args.file or args.file.name in RUN_FILES):
         return _explain_run(console, folder, args.rule)
     settings.dedup = False
     rules, rule_errors = _rules_or_exit(settings)
@@ -272,12 +293,15 @@ def run_explain(args: argparse.Namespace, console: Console, settings: Settings) 
         return 2
     failures = []
     pipeline = Pipeline(build_stages(settings, rules))
-    items = read_documents([args.file], settings.text_field, settings.max_bytes)
-    for doc in pipeline.run(items, failures.append):
+    found = input_files([args.file])
+    for doc in pipeline.run(read_documents(found, settings.text_field, settings.max_bytes), failures.append):
         _explain_document(console, doc, args.rule)
     for failure in failures:  # a warning (an empty file) fails nothing, as in `clean`'s exit status
         style = "yellow" if failure["severity"] == "warning" else "red"
         console.print(Text(f"{failure['source']}: {failure['severity']}: {failure['error']}", style=style))
+    _warn_left_out(console, found.skipped, found.outputs, len(found.skipped))
+    if not (found.files or found.unreadable or found.skipped):
+        console.print(Text(f"cleaner: {NOTHING_TO_READ}", style="yellow"))
     return 1 if rule_errors or any(failure["severity"] != "warning" for failure in failures) else 0
 
 
@@ -287,26 +311,69 @@ def _explain_run(console: Console, folder: Path, only: str | None) -> int:
     if not (folder / "removed.jsonl").is_file():
         console.print(f"[red]{escape(str(folder))} has no removed.jsonl: the run did not finish[/red]", soft_wrap=True)
         return 2
+    notes = _RunNotes(folder) if only is None else None
     shown = 0
-    with open(folder / "removed.jsonl", "rb") as audit:
-        for line in audit:
-            entry = orjson.loads(line)
-            spans = sorted((span for span in entry["spans"] if only is None or span["rule"] == only),
-                           key=lambda span: span["line"])
-            if only is not None and not spans:
-                continue
-            shown += 1
-            outcome = f"DROPPED: {entry['reason']}" if entry["reason"] else "kept"
-            if entry["reason"] == "duplicate":
-                outcome += f" of {entry['duplicate_of']} (similarity {entry['similarity']:.2f})"
-            console.print(Text(f"== {entry['id']}  {outcome}", style="bold"))
-            for span in spans:
-                moved = f" (to {span['field']})" if span["action"] == "metadata" else ""
-                out = Text(f"[-{span['rule']}-] line {span['line']}{moved}: ", style="bold red")
-                console.print(out.append(span["text"]))
+    for entry in _records(folder / "removed.jsonl"):
+        spans = sorted((span for span in entry["spans"] if only is None or span["rule"] == only),
+                       key=lambda span: span["line"])
+        if only is not None and not spans:
+            continue
+        shown += 1
+        outcome = f"DROPPED: {entry['reason']}" if entry["reason"] else "kept"
+        if entry["reason"] == "duplicate":
+            outcome += f" of {entry['duplicate_of']} (similarity {entry['similarity']:.2f})"
+        console.print(Text(f"== {entry['id']}  {outcome}", style="bold"))
+        if notes is not None:
+            notes.show(console, entry["id"], entry["source"], entry.get("encoding_steps", []))
+        for span in spans:
+            moved = f" (to {span['field']})" if span["action"] == "metadata" else ""
+            out = Text(f"[-{span['rule']}-] line {span['line']}{moved}: ", style="bold red")
+            console.print(out.append(span["text"]))
+    if notes is not None:
+        notes.show_rest(console)
     if only is not None and not shown:
         console.print(f"no line of {escape(str(folder / 'removed.jsonl'))} was removed by {only!r}")
     return 0
+
+
+def _records(path: Path) -> Iterator[dict]:
+    """The records of a JSONL output file, none when it is not there."""
+    if path.is_file():
+        with open(path, "rb") as lines:
+            yield from map(orjson.loads, lines)
+
+
+class _RunNotes:
+    """What reading and decoding did to a finished run's documents, for `explain OUTDIR` to show as `explain FILE`
+    does: the warnings of errors.jsonl (by source) and the repairs of clean.jsonl's `encoding_steps` (by id)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.problems = list(_records(folder / "errors.jsonl"))
+        self.warnings: dict[str, list[str]] = {}
+        for problem in self.problems:
+            if problem["severity"] == "warning":
+                self.warnings.setdefault(problem["source"], []).append(problem["error"])
+        self.kept = {record["id"]: (record["source"], record["metadata"].get("encoding_steps", []))
+                     for record in _records(folder / "clean.jsonl")
+                     if record["source"] in self.warnings or record["metadata"].get("encoding_steps")}
+        self.shown: set[str] = set()
+
+    def show(self, console: Console, doc_id: str, source: str, steps: list[str]) -> None:
+        """The notes of one document (`steps`: a dropped document's, which clean.jsonl does not hold)."""
+        source, kept_steps = self.kept.pop(doc_id, (source, []))
+        self.shown.add(source)
+        _print_encoding(console, self.warnings.get(source, []), steps or kept_steps)
+
+    def show_rest(self, console: Console) -> None:
+        """Kept documents that lost no line but were decoded with a warning or repaired; then the inputs that
+        could not be read, and any other warning, as `explain FILE` ends."""
+        for doc_id, (source, steps) in list(self.kept.items()):
+            console.print(Text(f"== {doc_id}  kept", style="bold"))
+            self.show(console, doc_id, source, steps)
+        for problem in self.problems:
+            if problem["source"] not in self.shown:
+                style = "yellow" if problem["severity"] == "warning" else "red"
+                console.print(Text(f"{problem['source']}: {problem['severity']}: {problem['error']}", style=style))
 
 
 def _explain_document(console: Console, doc: Document, only: str | None) -> None:
@@ -329,12 +396,17 @@ def _explain_document(console: Console, doc: Document, only: str | None) -> None
 
 
 def _explain_encoding(console: Console, doc: Document) -> None:
-    """What reading and decoding did to `doc`, which `clean` records in errors.jsonl and `encoding_steps`: text
-    decoded as a guessed charset, bytes replaced or mojibake repaired reads as if it had been written so."""
-    for warning in doc.warnings:
+    """What reading and decoding did to `doc`, which `clean` records in errors.jsonl and `encoding_steps`."""
+    _print_encoding(console, doc.warnings, doc.metadata.get("encoding_steps", []))
+
+
+def _print_encoding(console: Console, warnings: list[str], steps: list[str]) -> None:
+    """Text decoded as a guessed charset, bytes replaced or mojibake repaired reads as if it had been written so:
+    say so above it."""
+    for warning in warnings:
         console.print(Text(f"[warning] {warning}", style="yellow"))
-    if doc.metadata.get("encoding_steps"):
-        console.print(Text(f"[encoding] repaired: {', '.join(doc.metadata['encoding_steps'])}", style="yellow"))
+    if steps:
+        console.print(Text(f"[encoding] repaired: {', '.join(steps)}", style="yellow"))
 
 
 def effective_settings(args: argparse.Namespace, argv: list[str]) -> Resolved:

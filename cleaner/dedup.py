@@ -374,7 +374,8 @@ class Clusters:
     """The outcome for every entry of a run."""
 
     representative: np.ndarray  # entry index of the kept member; -1 - k for indexed document k
-    size: np.ndarray  # members in the cluster (indexed documents included)
+    size: np.ndarray  # documents in the cluster (indexed ones included, a document and its indexed copy once)
+    indexed: np.ndarray  # whether the entry's own id and text are in the index already (a run repeated)
 
 
 class SignForDedup(DocumentStage):
@@ -478,18 +479,15 @@ class Deduplicate(Stage):
         if rep < 0:
             assert self.index is not None
             rep_id = self.index.id(-1 - rep)
-            rep_sig, rep_size, rep_length = self.index.rows(np.array([-1 - rep]))
+            rep_sig, rep_size, _ = self.index.rows(np.array([-1 - rep]))
         else:
             rep_id = entries.ids[rep]
-            rep_sig, rep_size, rep_length = entries.signatures.take(np.array([rep])), self._sizes[[rep]], None
+            rep_sig, rep_size = entries.signatures.take(np.array([rep])), self._sizes[[rep]]
         jaccard, containment = similarities(entries.signatures.take(np.array([entry])), rep_sig,
                                             self._sizes[[entry]], rep_size)
         doc.cluster_id, doc.cluster_size, doc.duplicate_of = rep_id, size, rep_id
         doc.similarity = round(float(max(jaccard[0], containment[0])), 4)
-        # The same document read again into its index (a run repeated): the index holds no text, so "the
-        # same" is the same id, signature, shingle-set size and length.
-        doc.already_indexed = (rep_length is not None and rep_id == doc.id and jaccard[0] == 1.0
-                               and rep_size[0] == self._sizes[entry] and rep_length[0] == len(doc.text))
+        doc.already_indexed = bool(clusters.indexed[entry])
         if self.action == "drop":
             doc.drop("duplicate")
 
@@ -575,24 +573,50 @@ class Deduplicate(Stage):
 
     def _representatives(self, entries: Entries, labels: np.ndarray, lengths: np.ndarray,
                          old_nodes: np.ndarray) -> Clusters:
-        """The kept member of each cluster: an indexed document if any, else the longest, ties by id."""
+        """The kept member of each cluster: an indexed document if any, else the longest, ties by id.
+
+        A document of this run whose own copy is indexed (a run repeated into its index) is one document, not
+        two: the copy does not count in the cluster's size.
+        """
         count = len(entries)
         sizes = np.bincount(labels, minlength=len(labels))
         representative = np.arange(count, dtype=np.int64)
+        indexed = np.zeros(count, dtype=bool)
         grouped = np.flatnonzero(sizes[labels] > 1)
         members: dict[int, list[int]] = {}
         for node in grouped.tolist():
             members.setdefault(int(labels[node]), []).append(node)
-        for group in members.values():
+        for label, group in members.items():
             old = [int(old_nodes[node - count]) for node in group if node >= count]
             if old:
                 assert self.index is not None
+                old_ids = [self.index.id(k) for k in old]
                 old_lengths = self.index.rows(np.asarray(old))[2]
-                best = min(range(len(old)), key=lambda k: (-int(old_lengths[k]), self.index.id(old[k])))
+                best = min(range(len(old)), key=lambda k: (-int(old_lengths[k]), old_ids[k]))
                 rep = -1 - old[best]
+                copies = self._indexed_copies(entries, [node for node in group if node < count],
+                                              dict(zip(old_ids, old, strict=True)), lengths)
+                indexed[copies] = True
+                sizes[label] -= len(copies)
             else:
                 rep = min(group, key=lambda n: (-int(lengths[n]), entries.ids[n]))
             for node in group:
                 if node < count:
                     representative[node] = rep
-        return Clusters(representative, sizes[labels[:count]])
+        return Clusters(representative, sizes[labels[:count]], indexed)
+
+    def _indexed_copies(self, entries: Entries, nodes: list[int], old: dict[str, int],
+                        lengths: np.ndarray) -> list[int]:
+        """The entries among `nodes` whose indexed document of the same id (`old`: id -> index row) is the same
+        document: the index holds no text, so "the same" is the same signature, shingle-set size and length."""
+        assert self.index is not None
+        copies = []
+        for node in nodes:
+            row = old.get(entries.ids[node])
+            if row is None:
+                continue
+            signature, size, length = self.index.rows(np.array([row]))
+            if (np.array_equal(signature[0], entries.signatures.take(np.array([node]))[0])
+                    and size[0] == self._sizes[node] and length[0] == lengths[node]):
+                copies.append(node)
+        return copies

@@ -16,6 +16,7 @@ import ftfy
 
 from .document import Document, InputError
 from .language import plausibility
+from .plural import counted
 from .stage import DocumentStage
 
 BOMS = (
@@ -53,8 +54,9 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str | None]:
                 return data.decode(encoding), None
             except UnicodeDecodeError as err:
                 if encoding != "utf-8-sig":
-                    return (data.decode(encoding, errors="replace"),
-                            f"not valid {encoding} at byte {err.start}; invalid byte sequence(s) replaced with U+FFFD")
+                    text = data.decode(encoding, errors="replace")
+                    bad = counted(text.count("\ufffd"), "invalid byte sequence")
+                    return text, f"not valid {encoding} at byte {err.start}; {bad} replaced with U+FFFD"
             skipped = len(bom)
             data = data[skipped:]
             break
@@ -70,7 +72,7 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str | None]:
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
     if bad <= max(1, len(text) // 1000) and any(ord(ch) > 127 and ch != "\ufffd" for ch in text):
-        return text, f"{where}; {bad} invalid byte sequence(s) replaced with U+FFFD"
+        return text, f"{where}; {counted(bad, 'invalid byte sequence')} replaced with U+FFFD"
     encoding = legacy_encoding(data)
     return data.decode(encoding), f"{where}; decoded as {encoding}"
 

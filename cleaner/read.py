@@ -29,6 +29,7 @@ from warcio.statusandheaders import StatusAndHeadersParser
 from .document import Document, InputError
 from .encoding import decode_bytes
 from .markup import MARKDOWN_SUFFIXES
+from .plural import counted
 
 TEXT_SUFFIXES = (".txt", *MARKDOWN_SUFFIXES)  # Markdown: what many scrapers save pages as (see markup.py)
 HTML_SUFFIXES = tuple(f"{name}{packed}" for name in (".html", ".htm", ".xhtml", ".shtml") for packed in ("", ".gz"))
@@ -160,11 +161,12 @@ def _walk(root: Path, written: set[tuple[int, int]], walked: InputFiles) -> Iter
 
 def _file_identity(path: Path) -> tuple[int, int] | str:
     """What tells files apart whatever the links that lead to them; a file that cannot be reached is told by
-    its path (reading it reports why)."""
+    its path with its folder's links resolved, so it is reported once however many inputs lead to it (reading it
+    reports why)."""
     try:
         return _identity(path)
     except OSError:
-        return str(path)
+        return os.path.join(os.path.realpath(path.parent), path.name)
 
 
 def _identity(path: Path) -> tuple[int, int]:
@@ -231,9 +233,8 @@ def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Itera
         yield InputError(source, f"cannot read file: {type(err).__name__}: {err}")
 
 
-def read_documents(roots: list[Path], text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
-    """Documents from every input file, in id order, after the folders that could not be read."""
-    found = input_files(roots)
+def read_documents(found: InputFiles, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
+    """Documents from every file `input_files` found, in id order, after the folders that could not be read."""
     yield from found.unreadable
     for path, doc_id in found.files:
         yield from read_file(path, doc_id, text_field, max_bytes)
@@ -696,7 +697,7 @@ def _python_json(line: bytes, refused: orjson.JSONDecodeError) -> tuple[Any, str
         record = mend(json.loads(line, parse_int=_json_int))
     except (ValueError, RecursionError, OverflowError):  # also nesting past orjson's limit, a number past a float
         raise refused from None
-    return record, f"{found} lone surrogate escape(s) replaced with U+FFFD" if found else None
+    return record, f"{counted(found, 'lone surrogate escape')} replaced with U+FFFD" if found else None
 
 
 def _json_int(digits: str) -> int | float:

@@ -19,6 +19,7 @@ import xxhash
 
 from .document import Document
 from .mt import load_model
+from .plural import counted
 from .rules import Rule, RuleError
 from .settings import Settings
 
@@ -129,7 +130,7 @@ class RunReport:
         said = f"the threshold {threshold:g}"
         return ('<section id="mt"><h2>Machine-translation scores</h2>'
                 f'{histogram_svg(self.mt_bins, threshold, "chart-mt")}'
-                f'<p class="note">{self.mt_flagged:,} documents at or above {said} ({action}).</p></section>')
+                f'<p class="note">{counted(self.mt_flagged, "document")} at or above {said} ({action}).</p></section>')
 
     def _dedup_section(self) -> str:
         if not self.settings.dedup:
@@ -193,7 +194,7 @@ class RunReport:
                          f'title="{escape(tip)}"><a class="rule" href="#rule-{escape(rule_id)}">{escape(label)}</a>'
                          f'<del>{escape(text)}</del></p>')
         if entry["more"]:
-            lines.append(f'<p class="note">… {entry["more"]:,} more lines</p>')
+            lines.append(f'<p class="note">… {counted(entry["more"], "more line")}</p>')
         title = escape(entry["title"] or "(no title)")
         return (f'<article class="doc"><h3>{escape(entry["id"])}</h3>'
                 f'<div class="facts">{escape(" · ".join(f for f in facts if f))} — {title}</div>'

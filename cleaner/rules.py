@@ -54,6 +54,8 @@ try:
 except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as _regex_parser
 
+from .plural import noun
+
 KINDS = ("line", "phrases", "block", "repeat", "first_line")
 FORMATS = ("text", "html")
 OPTIONS = {
@@ -264,8 +266,8 @@ def _check_examples_shape(examples: dict[str, Any], path: str, line: int, rule_i
     """A misspelt list (`no-match`) would test nothing, and a string instead of a list each of its letters."""
     unknown = sorted(set(examples) - {"match", "no_match"})
     if unknown:
-        raise RuleError(path, line, f"rule {rule_id!r}: examples: unknown list(s) {', '.join(map(str, unknown))} "
-                                    "(match, no_match)")
+        lists = f"{noun(len(unknown), 'list')} {', '.join(map(str, unknown))}"
+        raise RuleError(path, line, f"rule {rule_id!r}: examples: unknown {lists} (match, no_match)")
     for name, values in examples.items():
         if values is not None and (not isinstance(values, list) or not all(isinstance(v, str) for v in values)):
             raise RuleError(path, line, f"rule {rule_id!r}: examples: {name} must be a list of strings")
@@ -280,7 +282,7 @@ def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
         raise RuleError(path, line, "rule without an 'id'")
     unknown = sorted(set(spec) - OPTIONS)
     if unknown:
-        raise RuleError(path, line, f"rule {rule_id!r}: unknown option(s) {', '.join(unknown)}")
+        raise RuleError(path, line, f"rule {rule_id!r}: unknown {noun(len(unknown), 'option')} {', '.join(unknown)}")
     for required in ("description", "kind", "examples"):
         if required not in spec:
             raise RuleError(path, line, f"rule {rule_id!r}: missing {required!r}")

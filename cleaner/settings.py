@@ -22,6 +22,9 @@ _AT_LEAST = {"max_bytes": 1, "language_sample": 1, "shingle_size": 1, "num_perm"
              "dedup_rows": 1, "workers": 1, "shard_files": 1,
              "boilerplate_min_docs": 2,  # a line in one document does not recur
              "html_timeout": 0}  # 0: no limit
+# The greatest value of some: a larger one would fail the run, or every document, in the middle, not at the start.
+_AT_MOST = {"num_perm": 4096,  # the signer's work buffer takes 16 KiB per permutation (10**9: 15 TiB, MemoryError)
+            "html_timeout": 86400}  # the timer cannot be set past time_t (inf: every HTML page failed)
 _SHARES = ("mt_threshold", "dedup_threshold", "dedup_containment")  # in (0, 1]; mt_threshold None: the model's
 _CHOICES = {"mt_action": MT_ACTIONS, "dedup_action": DEDUP_ACTIONS, "engine": ENGINES}
 
@@ -97,6 +100,9 @@ class Settings:
                 raise SettingsError(f"must be a finite number, not {value!r}", name)
             if value < least:
                 raise SettingsError(f"must be at least {least}, not {value!r}", name)
+        for name, most in _AT_MOST.items():
+            if getattr(self, name) > most:
+                raise SettingsError(f"must be at most {most}, not {getattr(self, name)!r}", name)
         for name in _SHARES:
             value = getattr(self, name)
             if value is not None and not 0.0 < value <= 1.0:

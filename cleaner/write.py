@@ -53,6 +53,8 @@ def removed_record(doc: Document) -> dict[str, Any] | None:
         record.update(duplicate_of=doc.duplicate_of, cluster_id=doc.cluster_id, similarity=doc.similarity)
     if doc.dropped is not None:
         record.update(title=doc.title, text=doc.text, mt_score=doc.mt_score, language=doc.language)
+        if doc.metadata.get("encoding_steps"):  # the mojibake repaired, which no clean.jsonl record keeps for it
+            record["encoding_steps"] = doc.metadata["encoding_steps"]
     record["spans"] = [span.record() for span in doc.removed]
     return record
 

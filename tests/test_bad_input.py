@@ -332,7 +332,7 @@ def test_output_folder_inside_the_input_is_not_read_back(tmp_path: Path, run_cle
     assert list(run.clean) == ["a.txt"] and run.stats["earlier_outputs"] == [str(root / "out")]
     assert "clean.jsonl:1" in run_clean(root / "out", **LIGHT).clean  # named as INPUT, it is cleaned again
     assert main(["clean", str(root), "-o", str(tmp_path / "again"), "-q", "--no-dedup"]) == 0
-    assert f"left out 1 output folder(s) of earlier runs found in the input (name such a folder as INPUT to clean it " \
+    assert f"left out 1 output folder of an earlier run found in the input (name such a folder as INPUT to clean it " \
            f"again): {root / 'out'}" in capsys.readouterr().err
     shutil.rmtree(root / "out")
     index = {**LIGHT, "dedup": True, "dedup_index": root / "index"}
@@ -355,12 +355,12 @@ def test_files_of_other_types_are_counted_and_named(tmp_path: Path, capsys) -> N
         (other / name).write_text(GOOD)
     assert main(["clean", str(other), "-o", str(tmp_path / "o1"), "-q"]) == 2  # nothing could be processed
     err = capsys.readouterr().err
-    assert "skipped 5 file(s)" in err and f"{other / 'a.json'}, {other / 'b.txt.gz'}" in err
+    assert "skipped 5 files" in err and f"{other / 'a.json'}, {other / 'b.txt.gz'}" in err
     stats = json.loads((tmp_path / "o1" / "stats.json").read_text())
     assert stats["skipped_files"] == 5 and stats["documents_in"] == 0
     (other / "f.txt").write_text(GOOD)
     assert main(["clean", str(other), "-o", str(tmp_path / "o2"), "-q"]) == 0
-    assert "skipped 5 file(s)" in capsys.readouterr().err
+    assert "skipped 5 files" in capsys.readouterr().err
 
 
 def test_rule_file_with_invalid_regex_is_reported_and_run_goes_on(tmp_path: Path, run_clean) -> None:
@@ -519,7 +519,8 @@ def test_a_run_repeated_into_its_index_says_its_documents_were_there(tmp_path: P
     (tmp_path / "in" / "c.txt").write_text(GOOD.replace("pier", "bridge").replace("May", "March"))
     (tmp_path / "in" / "b.txt").write_text(GOOD.replace("harbour master", "mayor").replace("May", "June") + "Updated.")
     assert main([*command, "-o", str(tmp_path / "o2"), "-q"]) == 0
-    assert "cleaner: 1 document(s) were already in the index (same id and text)" in capsys.readouterr().err
+    said = "cleaner: 1 document was already in the index (same id and text), so it counts as a duplicate of itself"
+    assert said in capsys.readouterr().err
     stats = json.loads((tmp_path / "o2" / "stats.json").read_text())
     assert stats["already_indexed"] == 1 and stats["already_indexed_examples"] == ["a.txt"]
     removed = {r["id"]: r for r in read_jsonl(tmp_path / "o2" / "removed.jsonl")}
@@ -528,7 +529,7 @@ def test_a_run_repeated_into_its_index_says_its_documents_were_there(tmp_path: P
     assert [r["id"] for r in read_jsonl(tmp_path / "o2" / "clean.jsonl")] == ["c.txt"]
     assert json.loads((tmp_path / "index" / "meta.json").read_text())["count"] == 3
     flagged = main([*command, "--dedup-action", "flag", "-o", str(tmp_path / "o3"), "-q"])
-    assert flagged == 0 and "2 document(s) were already in the index" in capsys.readouterr().err
+    assert flagged == 0 and "2 documents were already in the index" in capsys.readouterr().err
     assert json.loads((tmp_path / "index" / "meta.json").read_text())["count"] == 4  # b.txt's new text, kept
 
 
@@ -537,11 +538,13 @@ def test_a_file_under_two_inputs_is_read_once(tmp_path: Path) -> None:
     (root / "sub").mkdir(parents=True)
     (root / "top.txt").write_text(GOOD)
     (root / "sub" / "a.txt").write_text(GOOD.replace("May", "June"))
+    (root / "sub" / "gone.txt").symlink_to("nowhere.txt")  # unreadable: its error was reported once per path to it
     (tmp_path / "link").symlink_to(root / "sub")  # the same folder by another path
     inside = [root / "sub", root / "top.txt", tmp_path / "link"]
     for order, outdir in ((inside, "forward"), (inside[::-1], "backward")):
         stats = clean([*order, root], tmp_path / outdir, Settings(**LIGHT))
         assert stats["documents_in"] == 2
+        assert [e["source"] for e in read_jsonl(tmp_path / outdir / "errors.jsonl")] == [str(root / "sub" / "gone.txt")]
         # the id and source it has under the input holding the others, as if given alone
         assert [(r["id"], r["source"]) for r in read_jsonl(tmp_path / outdir / "clean.jsonl")] == [
             ("sub/a.txt", str(root / "sub" / "a.txt")), ("top.txt", str(root / "top.txt"))]
@@ -583,7 +586,7 @@ def test_jsonl_lone_surrogate_escape_keeps_the_record(tmp_path: Path, run_clean)
     assert first["text"] == "The pier \ufffd will open in May, ahead of schedule."
     assert first["metadata"]["title"] == "Pier \ufffd"
     assert run.errors == [{"source": f"{data}:1", "severity": "warning",
-                           "error": "2 lone surrogate escape(s) replaced with U+FFFD"}]
+                           "error": "2 lone surrogate escapes replaced with U+FFFD"}]
     assert "\U0001f600" in run.clean["surrogates.jsonl:2"]["text"]
 
 

@@ -223,6 +223,19 @@ def test_index_removes_duplicates_of_earlier_runs(tmp_path: Path) -> None:
         Deduplicate(Settings(dedup_index=index, num_perm=64, dedup_bands=16, dedup_rows=4))
 
 
+def test_a_flagged_run_repeated_into_its_index_counts_each_document_once(tmp_path: Path) -> None:
+    """A document and its own indexed copy are one document: `cluster_size` counted it twice (2 for a document
+    alone, 4 for a pair), and a flagged duplicate was added to the index again on every run."""
+    index = tmp_path / "index"
+    texts = {"a": ARTICLE, "a-boilerplate": ARTICLE + " " + BOILERPLATE, "b": OTHER}
+    for _ in range(3):
+        again = _run(texts, dedup_index=index, dedup_action="flag")
+        assert {key: doc.cluster_size for key, doc in again.items()} == {"a": 2, "a-boilerplate": 2, "b": 1}
+        assert json.loads((index / "meta.json").read_text())["count"] == 3
+    assert all(doc.already_indexed and doc.dropped is None for doc in again.values())
+    assert again["a-boilerplate"].cluster_id == "a-boilerplate" and again["a"].cluster_id == "a-boilerplate"
+
+
 def test_an_index_add_stopped_midway_leaves_the_index_as_it_was(tmp_path: Path, monkeypatch) -> None:
     """Each add writes a new generation of files and names it in meta.json in one step: a run killed while
     writing (here, just before that step) leaves the index that was, and the next add removes what it left."""
@@ -258,7 +271,7 @@ def test_an_index_written_before_generations_is_read_and_added_to(tmp_path: Path
         "band_keys.1.npy", "band_order.1.npy"] and not (index / "signatures.npy").exists()
 
 
-def test_cli_documents_the_band_formula_and_checks_parameters(tmp_path: Path) -> None:
+def test_cli_documents_the_band_formula_and_checks_parameters(tmp_path: Path, capsys) -> None:
     help_text = subprocess.run([sys.executable, "-m", "cleaner", "clean", "--help"], capture_output=True,
                                text=True).stdout
     for option in ("--shingle-size", "--num-perm", "--bands", "--rows", "--index", "--dedup-containment",
@@ -269,6 +282,17 @@ def test_cli_documents_the_band_formula_and_checks_parameters(tmp_path: Path) ->
                            str(tmp_path / "out"), "--bands", "50", "--rows", "3", "-q"], capture_output=True,
                           text=True)
     assert done.returncode == 2 and "--num-perm" in done.stderr
+    # a huge value is refused before the run, not met as a MemoryError traceback when the signer is built
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(tmp_path / "a.txt"), "-o", str(tmp_path / "huge"), "--num-perm", str(10**9)])
+    assert stop.value.code == 2
+    assert "argument --num-perm: must be at most 4096, not 1000000000" in capsys.readouterr().err
+    assert not (tmp_path / "huge").exists()
+    (tmp_path / "index").write_text("")  # a file: the whole run went by before saving the index failed
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(tmp_path / "a.txt"), "-o", str(tmp_path / "filed"), "--index", str(tmp_path / "index")])
+    assert stop.value.code == 2 and not (tmp_path / "filed").exists()
+    assert f"argument --index: {tmp_path / 'index'} is a file, not an index folder" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not OUTPUTS.is_dir(), reason="../shared/data/extraction/scrapinghub/outputs is absent")

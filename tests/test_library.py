@@ -64,6 +64,9 @@ def test_pipeline_cleans_records_with_dedup_and_errors() -> None:
     ({"workers": 0}, "workers: must be at least 1, not 0"),
     ({"boilerplate_min_docs": 1}, "boilerplate_min_docs: must be at least 2, not 1"),
     ({"html_timeout": -1}, "html_timeout: must be at least 0, not -1"),
+    ({"html_timeout": float("nan")}, "html_timeout: must be a finite number, not nan"),
+    ({"html_timeout": float("inf")}, "html_timeout: must be a finite number, not inf"),
+    ({"num_perm": 10**9}, "num_perm: must be at most 4096, not 1000000000"),
     ({"ray_address": "ray://head:10001"}, "ray_address: a Ray cluster address is only used with engine 'ray'"),
     ({"dedup_bands": 100}, r"dedup_bands: LSH bands x rows \(100 x 2\) must not exceed"),
 ])

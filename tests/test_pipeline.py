@@ -14,13 +14,16 @@ from conftest import FIXTURES, SEEDS, read_jsonl
 
 from cleaner.cli import main
 from cleaner.pipeline import clean
+from cleaner.plural import counted, noun
 from cleaner.settings import Settings
 
 
 def test_output_is_byte_identical_whatever_the_input_order(tmp_path: Path) -> None:
+    """errors.jsonl too, errors and warnings, with one worker or two."""
     a, b = tmp_path / "a", tmp_path / "b"
-    clean([FIXTURES / "formats", FIXTURES / "rules"], a, Settings())
-    clean([FIXTURES / "rules", FIXTURES / "formats"], b, Settings())
+    clean([FIXTURES / "formats", FIXTURES / "bad", FIXTURES / "rules"], a, Settings())
+    clean([FIXTURES / "rules", FIXTURES / "bad", FIXTURES / "formats"], b, Settings(workers=2, shard_files=2))
+    assert {error["severity"] for error in read_jsonl(a / "errors.jsonl")} == {"error", "warning"}
     for name in ("clean.jsonl", "removed.jsonl", "errors.jsonl"):
         assert (a / name).read_bytes() == (b / name).read_bytes()
     assert not list(a.glob(".*.partial"))
@@ -153,7 +156,7 @@ def test_explain_reads_a_finished_run_from_its_audit(tmp_path: Path, capsys) -> 
     """Cleaning a run's clean text again would show what a second run removes; its audit says what it removed."""
     clean([FIXTURES / "formats"], tmp_path / "out", Settings())
     capsys.readouterr()
-    for target in ("out", "out/clean.jsonl", "out/removed.jsonl"):
+    for target in ("out", "out/clean.jsonl", "out/removed.jsonl", "out/stats.json", "out/report.html"):
         assert main(["explain", str(tmp_path / target)]) == 0
         out = capsys.readouterr().out
         assert "== page.md  kept" in out and "[-line-classifier-] line 2: Sport" in out
@@ -165,6 +168,39 @@ def test_explain_reads_a_finished_run_from_its_audit(tmp_path: Path, capsys) -> 
     (tmp_path / "out" / "removed.jsonl").unlink()  # a run stopped before its outputs were complete
     assert main(["explain", str(tmp_path / "out")]) == 2
     assert "has no removed.jsonl" in capsys.readouterr().out
+
+
+def test_explain_shows_what_decoding_did_in_a_finished_run(tmp_path: Path, capsys) -> None:
+    """`explain FILE` shows a guessed charset, replaced bytes and repaired mojibake; `explain OUTDIR` showed none."""
+    clean([FIXTURES / "bad"], tmp_path / "out", Settings())
+    clean([FIXTURES / "bad"], tmp_path / "german", Settings(lang=["de"]))  # every document dropped
+    capsys.readouterr()
+    assert main(["explain", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[out.index("== cp1252.txt  kept") + 1] == "[warning] not valid UTF-8 at byte 7; decoded as cp1252"
+    repaired = "[encoding] repaired: encode sloppy-windows-1252, decode utf-8"
+    assert out[out.index("== mojibake.txt  kept") + 1] == repaired
+    assert out[out.index("== empty.txt  DROPPED: empty") + 1] == "[warning] empty document"
+    assert f"{FIXTURES / 'bad' / 'binary.txt'}: error: binary file (NUL bytes) with a text extension" in out
+    assert main(["explain", str(tmp_path / "german")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[out.index("== mojibake.txt  DROPPED: language") + 1] == repaired
+    assert main(["explain", str(tmp_path / "out"), "--rule", "byline"]) == 0
+    assert "[warning]" not in capsys.readouterr().out  # only what the rule removed
+
+
+def test_explain_of_a_folder_names_the_files_it_left_out(tmp_path: Path, capsys) -> None:
+    """`clean` warns about the files of other types and earlier outputs a walk leaves out; `explain` said nothing."""
+    shutil.copy(FIXTURES / "formats" / "water-a.txt", tmp_path)
+    for name in ("report.pdf", "notes.docx", "slides.pptx", "data.csv"):
+        (tmp_path / name).write_text("x")
+    clean([tmp_path / "water-a.txt"], tmp_path / "earlier", Settings(mt=False))
+    capsys.readouterr()
+    assert main(["explain", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    names = ", ".join(str(tmp_path / name) for name in ("data.csv", "notes.docx", "report.pdf", "slides.pptx"))
+    assert f"cleaner: skipped 4 files of a type it does not read: {names}\n" in out  # each named, not the first 3
+    assert "cleaner: left out 1 output folder of an earlier run found in the input" in out
 
 
 def test_explain_takes_the_rule_ids_of_stages(capsys) -> None:
@@ -209,3 +245,25 @@ def test_ndjson_is_read_as_jsonl(tmp_path: Path, run_clean) -> None:
     assert run.clean["a.ndjson:1"]["metadata"] == {"k": 1}
     alone = run_clean(tmp_path / "a.ndjson", dedup=False)
     assert list(alone.clean) == ["a.ndjson:1"] and alone.clean["a.ndjson:1"]["text"].startswith("The river")
+
+
+def test_counts_in_messages_agree_with_their_nouns(tmp_path: Path, capsys) -> None:
+    """Messages said "1 lines", "1 file(s)", "1 invalid byte sequence(s)"."""
+    assert (counted(1, "file"), counted(1024, "file"), noun(0, "folder of a run", "folders of runs")) == (
+        "1 file", "1,024 files", "folders of runs")
+    assert main(["clean", str(FIXTURES / "formats" / "water-a.txt"), "-o", str(tmp_path / "out"), "--no-mt"]) == 0
+    summary = capsys.readouterr().err
+    assert "1 line, 35 chars" in summary and "4 lines, 96 chars" in summary
+
+
+def test_an_input_with_nothing_to_read_is_said(tmp_path: Path, capsys) -> None:
+    """An empty folder (or one of other folders only) gave an empty run, and explain printed nothing, in silence."""
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    said = "cleaner: nothing to read: no .txt, .md, .html, .jsonl or .warc file (or compressed one) in the input"
+    assert main(["clean", str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert said in capsys.readouterr().err
+    assert main(["explain", str(tmp_path / "empty")]) == 0
+    assert capsys.readouterr().out == said + "\n"
+    (tmp_path / "empty" / "sub" / "a.txt").write_text("")  # an empty file is read, and its warning says so
+    assert main(["clean", str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert "nothing to read" not in capsys.readouterr().err

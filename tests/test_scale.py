@@ -134,7 +134,7 @@ def test_resume_says_when_it_cannot_use_the_checkpoints(tmp_path: Path, monkeypa
     assert main([*command, "--mt-action", "drop"]) == 0
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     assert (stats["resumed_shards"], stats["unused_checkpoints"]) == (0, 1)
-    assert "--resume: 1 checkpoint(s) in" in capsys.readouterr().err
+    assert "--resume: 1 checkpoint in" in capsys.readouterr().err
     assert main(command) == 0  # the run completed: nothing is left to resume
     assert "--resume: nothing to resume" in capsys.readouterr().err
 

@@ -39,6 +39,10 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
 _SPACES = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 # Control characters other than tab, newline and carriage return: many of them mean binary data.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Line breaks of other tools (Python's `str.splitlines` reads them so): Word's manual line break (vertical tab) in
+# its text exports, pdftotext's page break (form feed), the file, group and record separators. ftfy deletes all but
+# the form feed, which glued the sentences either side ("schools.Opposition"); the form feed stayed inside a line.
+_LINE_BREAKS = re.compile("[\x0b\x0c\x1c-\x1e]")
 
 
 def decode_bytes(data: bytes, source: str) -> tuple[str, str | None]:
@@ -196,6 +200,7 @@ class Decode(DocumentStage):
                 doc.metadata["encoding_note"] = note
         else:
             text = raw or ""
+        text = _LINE_BREAKS.sub("\n", text)
         if looks_binary(text):
             raise InputError(doc.source, "binary content (control characters) with a text extension")
         if doc.format != "html":  # HTML is repaired after extraction: ftfy on the whole markup is slow

@@ -50,7 +50,9 @@ _TAG = re.compile(r"</?(?:a|abbr|article|aside|b|blockquote|br|button|caption|ce
                   r"svg|table|tbody|td|th|thead|time|tr|u|ul|video)(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _CELL = r"[ \t]*:?-{3,}:?[ \t]*"  # a cell of a table's separator line, "| --- | :---: |"
 _FORMATTING = [  # (what, pattern, replacement), applied in this order in a Markdown text
-    ("rules", re.compile(rf"^[ \t]*(?:(?:[-*_=][ \t]*){{3,}}|(?:```|~~~).*|\|?{_CELL}(?:\|{_CELL})*\|?)$",
+    # The indent is taken whole ((?![ \t])): backtracking into it, to give a cell's own spaces a share, took a line
+    # of spaces' length squared (30,000: 10 s).
+    ("rules", re.compile(rf"^[ \t]*(?![ \t])(?:(?:[-*_=][ \t]*){{3,}}|(?:```|~~~).*|\|?{_CELL}(?:\|{_CELL})*\|?)$",
                          re.MULTILINE), ""),  # rules, setext underlines, code fences, table separators
     ("quotes", re.compile(r"^([ \t]*)(?:>[ \t]?)+", re.MULTILINE), r"\1"),
     ("bullets", re.compile(r"^([ \t]*)(?:[*+\-•][ \t]+)+", re.MULTILINE), r"\1"),  # "* * item": a list in a list

@@ -43,6 +43,10 @@ _FUNCTION_LOWER = "of|to|in|for|with|from|on|at|by|and|or|that|the|a|an|is|was"
 # in title case, not a doubled name.
 _IDIOM_LINKS = "(?:By|To|After|And|Or|For|Upon|On|Over|In|Of|At|From|Against|Versus|Vs)"
 
+# A name's letters after its first (a doubled name's first word, and the part repeated): bounded, since a run of
+# letters the regex may split anywhere took time in the square of its length (40,000 letters: 2 s).
+_NAME = 30
+
 # (kind, pattern, hint): the hint is a cheaper pattern that every match of the pattern contains. Most
 # paragraphs fail the hint's one fast scan (it starts with a literal or a character class, which the regex
 # engine skips to), so the full pattern, whose leading \b the engine must try at every position, runs on
@@ -50,17 +54,17 @@ _IDIOM_LINKS = "(?:By|To|After|And|Or|For|Upon|On|Over|In|Of|At|From|Against|Ver
 ARTIFACTS: list[tuple[str, re.Pattern[str], re.Pattern[str] | None]] = [
     ("doubled-word", re.compile(r"\b([A-Za-z]{2,})\s+\1\b", re.IGNORECASE), None),  # no hint found cheaper
     ("punctuation-run", re.compile(r"(?<!\.)[.!?]\s+[,;](?=\s)|\s[“”\"]\s*,\s|\s,\s"),
-     re.compile(r"[\s“”\"]\s*[,;]")),
+     re.compile(r"\s[,;]|[“”\"]\s*[,;]")),
     ("lowercase-sentence", re.compile(r"\b\w{3,}\.\s+(?:said|says|added|told|noted|stated)\b"),
      re.compile(r"\.\s+(?:said|says|added|told|noted|stated)\b")),
     ("modal-participle", re.compile(
         r"\b(?:will|would|can|could|shall|should|may|might|must)\s+(?!be\b|have\b)([a-z]+(?:ed|ing))\b"),
      re.compile(r"(?:will|would|can|could|shall|should|may|might|must)\s+[a-z]+(?:ed|ing)\b")),
-    ("doubled-name", re.compile(rf"\b([A-Z][a-z]{{3,}})[a-z]* (?!{_IDIOM_LINKS}\b)[A-Z][a-z]+ \1\b"),
-     re.compile(r"([A-Z][a-z]{3,})[a-z]* [A-Z][a-z]+ \1\b")),
+    ("doubled-name", re.compile(rf"\b([A-Z][a-z]{{3,{_NAME}}})[a-z]{{0,{_NAME}}} (?!{_IDIOM_LINKS}\b)[A-Z][a-z]+ \1\b"),
+     re.compile(rf"([A-Z][a-z]{{3,{_NAME}}})[a-z]{{0,{_NAME}}} [A-Z][a-z]+ \1\b")),
     ("capitalised-function-word", re.compile(rf"\b(?:{_FUNCTION_LOWER}) (?:{_FUNCTION_CAPS})(?= [a-z])"),
      re.compile(rf" (?:{_FUNCTION_CAPS}) [a-z]")),
-    ("dangling-word", re.compile(r"[a-z]{3,}\. ([A-Z][a-z]+)\.$"), re.compile(r"\. [A-Z][a-z]+\.$")),
+    ("dangling-word", re.compile(r"(?<![a-z])[a-z]{3,}\. ([A-Z][a-z]+)\.$"), re.compile(r"\. [A-Z][a-z]+\.$")),
 ]
 ARTIFACT_KINDS = [kind for kind, _, _ in ARTIFACTS]
 

@@ -699,3 +699,18 @@ def test_a_legacy_encoding_must_fit_the_whole_file_not_only_the_words_weighed():
     text, note = decode_bytes(data, "mixed.txt")
     assert note is not None and "decoded as" in note
     assert text.endswith("tail \x98".encode("latin-1").decode(note.rsplit(" ", 1)[1]))
+
+
+@pytest.mark.parametrize("separator", ["\v", "\f", "\x1e"])
+def test_vertical_tab_and_form_feed_are_line_breaks(tmp_path: Path, run_clean, separator: str) -> None:
+    """Word's text export ends a manual line with a vertical tab and pdftotext a page with a form feed: ftfy
+    deleted the vertical tab, gluing two sentences, and the form feed stayed in the clean text, so no rule saw the
+    line after it."""
+    data = tmp_path / "breaks.jsonl"
+    lines = ["The ferry runs twice a day.", "Share this article",
+             "The harbour master said the new pier would open in May, two months ahead of schedule."]
+    data.write_text(json.dumps({"text": separator.join(lines)}) + "\n")
+    run = run_clean(data, **{**LIGHT, "junk": True, "lines": False})
+    assert run.errors == []
+    text = run.clean["breaks.jsonl:1"]["text"]
+    assert text == f"{lines[0]}\n\n{lines[2]}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,17 @@ def test_artifacts_found_and_grammatical_doubles_allowed() -> None:
     assert kinds("Munich 1856: Four maps that change the city The oldest map") == set()
     assert kinds("the Goo Goo Dolls played Minute By Minute and Side By Side in Bora Bora") == set()
     assert kinds("The the troops left") == {"doubled-word"}
+
+
+@pytest.mark.parametrize("run", [" " * 50_000, "A" + "a" * 50_000, "Then " + "a" * 50_000])
+def test_artifacts_take_time_in_proportion_to_a_long_run(run: str) -> None:
+    """A run of spaces (padding a scraper kept), or of letters, took time in the square of its length in the
+    punctuation-run, doubled-name and dangling-word patterns: 40,000 spaces in an English text held the MT stage for
+    10 s. The artifacts either side are still found."""
+    start = time.perf_counter()
+    found = kinds(f"{run} The visit of Eastern Europe East was brief. , then it ended with fine words. Today.")
+    assert time.perf_counter() - start < 1.0
+    assert {"doubled-name", "punctuation-run", "dangling-word"} <= found
 
 
 def test_sentences_end_at_punctuation_before_a_capital() -> None:

@@ -343,18 +343,35 @@ def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator
                     # warcio reads on without one, to the end of the file: where the next record starts is lost
                     yield _corrupt_warc(source, number, "no valid Content-Length header")
                     return
-                if record.rec_type != "response":
-                    continue
-                number += 1
-                item = _warc_response(record, f"{source}:{number}", f"{doc_id}:{number}", max_bytes)
+                item = None
+                if record.rec_type == "response":
+                    number += 1
+                    item = _warc_response(record, f"{source}:{number}", f"{doc_id}:{number}", max_bytes)
+                item = item or _cut_record(record, source, number)
                 if item is not None:
                     yield item
         except (ArchiveLoadFailed, OSError, EOFError, ValueError, AttributeError) as err:
             # warcio raises AttributeError on some garbage headers: a damaged record all the same
             yield _corrupt_warc(source, number, " ".join(str(err).split()) or type(err).__name__)
         else:
+            left = os.fstat(stream.fileno()).st_size - records.offset
+            if left > 0:  # a gzip member cut before any of its record decompresses: warcio ends the file there
+                yield InputError(source, f"truncated WARC file: its last {left:,} bytes after response record "
+                                         f"{number} hold no whole record", severity="warning")
             if not number:  # as an empty JSONL file is reported: a crawl that fetched nothing is not lost unnoticed
                 yield InputError(source, "empty file: no WARC response records", severity="warning")
+
+
+def _cut_record(record: Any, source: str, number: int) -> InputError | None:
+    """A warning when the file ends inside a record that is read as no page (a request, metadata, an image): a page's
+    record says so itself (`_http_body`), and this one, the file's last, was passed over in silence."""
+    missing = _missing(record.raw_stream)
+    if not missing:
+        return None
+    where, kind = (f"{source}:{number}", "response record (read as no page)") if record.rec_type == "response" else (
+        source, f"{record.rec_type} record after response record {number}")
+    return InputError(where, f"truncated WARC {kind}: the file ends {missing:,} bytes short of its Content-Length; "
+                             "the records before it are read", severity="warning")
 
 
 def _corrupt_warc(source: str, number: int, message: str) -> InputError:

@@ -226,6 +226,36 @@ def test_a_warc_file_cut_inside_its_last_record_says_which(tmp_path: Path, run_c
     assert error["error"].startswith("truncated WARC record: the file ends ")
 
 
+def _record(kind: str, url: str, payload: bytes, compress: bool, content_type: str = "") -> bytes:
+    """One WARC record of `kind` (a response with HTTP headers of `content_type`), as warcio writes it."""
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=compress)
+    http = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1") if content_type else None
+    writer.write_record(writer.create_warc_record(url, kind, payload=io.BytesIO(payload), http_headers=http))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("kind", "content_type", "end", "name", "message"), [
+    ("metadata", "", -100, "crawl.warc", "truncated WARC metadata record after response record 1: the file ends 96"),
+    ("response", "image/png", -100, "crawl.warc:2", "truncated WARC response record (read as no page): the file ends"),
+    ("metadata", "", 10, "crawl.warc.gz", "truncated WARC file: its last 10 bytes after response record 1 hold no")])
+def test_a_warc_file_cut_inside_a_last_record_that_is_no_page_says_so(tmp_path: Path, run_clean, kind: str,
+                                                                       content_type: str, end: int, name: str,
+                                                                       message: str) -> None:
+    """Only a cut page was reported: a file cut inside a last request, metadata or image record passed as whole,
+    and so did a .warc.gz cut before any of its last record decompresses."""
+    compress = ".gz" in name
+    page = warc_bytes([("https://a.example/1", article_html())], compress)
+    last = _record(kind, "https://a.example/2", b"outlinks: https://a.example/3\n" * 40, compress, content_type)
+    file = name.split(":")[0]
+    (tmp_path / file).write_bytes(page + last[:end])
+    run = run_clean(tmp_path, dedup=False)
+    assert list(run.clean) == [f"{file}:1"]
+    [warning] = run.errors
+    assert warning["source"] == str(tmp_path / name) and warning["severity"] == "warning"
+    assert warning["error"].startswith(message)
+
+
 def _encoded_page(coding: str, body: bytes, chunked: bool = False) -> bytes:
     """A WARC response of `body` under `Content-Encoding: coding` (in one HTTP chunk when `chunked`)."""
     headers = f"Content-Encoding: {coding}\r\n".encode()

@@ -219,7 +219,20 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
                 metadata[name] = value
         return result.text, metadata, "trafilatura"
     metadata.setdefault("extraction_note", "trafilatura found no main text")
+    title = page_title(tree)
+    if title:  # else the title rule took the fallback text's first line, a menu's first word
+        metadata["title"] = title
     return visible_text(tree), metadata, "selectolax"
+
+
+def page_title(tree: LexborHTMLParser) -> str | None:
+    """The title a page gives itself: its `og:title`, which trafilatura prefers too (no "| Site name"), else
+    its `<title>`."""
+    og = tree.css_first("meta[property='og:title']")
+    title = (og.attributes.get("content") or "").strip() if og is not None else ""
+    if not title and (node := tree.css_first("title")) is not None:
+        title = node.text(strip=True)
+    return " ".join(title.split()) or None
 
 
 def _frameset(tree: LexborHTMLParser, url: str | None, timeout: float) -> tuple[str, dict[str, Any], str]:
@@ -228,9 +241,9 @@ def _frameset(tree: LexborHTMLParser, url: str | None, timeout: float) -> tuple[
     inner = "\n".join(node.text() for node in tree.css("noframes"))
     text, metadata, extractor = extract(inner, url, timeout) if inner.strip() else ("", {}, "selectolax")
     metadata["frames"] = [src for node in tree.css("frame") if (src := node.attributes.get("src"))]
-    title = tree.css_first("title")
-    if title is not None and title.text(strip=True):
-        metadata.setdefault("title", title.text(strip=True))
+    title = page_title(tree)
+    if title:
+        metadata.setdefault("title", title)
     return text, metadata, extractor
 
 

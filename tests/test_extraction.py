@@ -452,6 +452,24 @@ def test_the_fallback_text_is_cleaned_as_a_flattened_page(tmp_path: Path, run_cl
     assert {span["rule"] for span in run.removed["page.html"]["spans"]} >= {"line-classifier"}
 
 
+@pytest.mark.parametrize("how", ["nothing found", "timeout in the pre-pass"])
+def test_the_fallback_takes_the_pages_title(tmp_path: Path, run_clean, monkeypatch, how: str) -> None:
+    """The title rule took the fallback text's first line instead: a timed-out page was titled "Business"."""
+    if how == "nothing found":
+        monkeypatch.setattr(extract.trafilatura, "bare_extraction", lambda *_args, **_kwargs: None)
+    else:
+        prune = extract.prune
+        monkeypatch.setattr(extract, "prune", lambda tree: (time.sleep(5), prune(tree)))
+    page = article_html().replace("<nav>", "<nav>" + _MENU)
+    (tmp_path / "page.html").write_text(page)
+    og = '<meta property="og:title" content="Harbour bridge: work starts">'
+    (tmp_path / "og.html").write_text(page.replace("<title>", f"{og}<title>Harbour Times | ").replace("<h1>", "<h2>"))
+    run = run_clean(tmp_path, dedup=False, html_timeout=0.2)
+    assert run.clean["page.html"]["metadata"]["extractor"] == "selectolax"
+    assert run.clean["page.html"]["title"] == "Harbour bridge to be rebuilt"
+    assert run.clean["og.html"]["title"] == "Harbour bridge: work starts"
+
+
 def test_a_short_precise_extraction_gives_way_to_a_far_longer_default_one(monkeypatch) -> None:
     real = extract.trafilatura.bare_extraction
     notice = "This copy is for your personal, non-commercial use only."

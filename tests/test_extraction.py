@@ -375,14 +375,15 @@ def test_markup_nested_past_max_depth_is_cut_before_parsing(tmp_path: Path, run_
     page = ("<html><body>" + "<div><b>level</b> words" * levels + "<p>" + " ".join(BODY_PARAGRAPHS) + "</p>"
             + "</div>" * levels + "</body></html>")
     cut, count = extract.cut_nesting(page)
-    # each level past the limit: <div>, <b>, </b> and </div>; and the <b></b> inside the last div kept
-    assert count == 4 * (levels - extract.MAX_DEPTH) + 2
-    assert cut.count("level") == levels and cut.count("<div>") == extract.MAX_DEPTH
+    # the <div> and </div> of the levels between the outer MAX_DEPTH / 2 and the inner ones; every <b> kept
+    assert count == 2 * (levels - extract.MAX_DEPTH + 1) and cut.count("<div>") == extract.MAX_DEPTH - 1
+    assert cut.count("<b>level</b>") == levels and extract.cut_nesting(cut) == (cut, 0)
     (tmp_path / "nested.html").write_text(page)
     run = run_clean(tmp_path, dedup=False)
     assert "nested.html" in run.clean or run.removed["nested.html"]["reason"] == "no-article"
     assert [e["error"] for e in run.errors] == [
-        f"markup nested deeper than 1,024 levels: {count:,} tags past that depth cut before parsing (their text kept)"]
+        f"markup nested deeper than {extract.MAX_DEPTH} levels: {count:,} tags of the wrappers between its outer and "
+        "inner levels cut (their text kept)"]
 
 
 def test_nesting_is_counted_on_tags_that_nest() -> None:
@@ -391,6 +392,28 @@ def test_nesting_is_counted_on_tags_that_nest() -> None:
     page = ("<html><body><div><svg>" + '<path d="M0 0"/>' * many + "</svg>" + "<p>para<br>" * many
             + "<ul>" + "<li>item" * many + "</ul>" + "<!-- <div> -->" * many
             + "<script>" + "var s = '<div>';" * many + "</script><img src=a.png>" * many + "</div></body></html>")
+    assert extract.cut_nesting(page) == (page, 0)
+
+
+def test_an_article_nested_past_what_trafilaturas_parser_holds_is_found() -> None:
+    """libxml2 stops at 256 levels and drops the rest of the page: trafilatura kept the intro above an article nested
+    300 deep, and missing the article did not bring the fallback in. What a parser nests deeper than the markup
+    shows (the <tbody> it adds to a table) is cut from the pruned page; a block's cut tags stay line breaks."""
+    intro = "".join(f"<p>Intro {n}: the weather in the town was mild for the time of year.</p>" for n in range(5))
+    article = "".join(f"<p>{p}</p>" for p in BODY_PARAGRAPHS)
+    for nested in ("<div>" * 300 + article + "</div>" * 300, "<table><tr><td>x" * 100 + article):
+        text, metadata, extractor = extract.extract(f"<html><body>{intro}{nested}</body></html>")
+        assert extractor == "trafilatura" and metadata["nesting_cut"] > 0
+        assert all(p in text for p in BODY_PARAGRAPHS) and "storm.Engineers" not in text
+
+
+@pytest.mark.parametrize("unclosed", ["<font face=Verdana size=2>", "<div class=post>", "<p><font color=red>"])
+def test_unclosed_tags_of_an_old_forum_page_cut_nothing(unclosed: str) -> None:
+    """They were counted as open to the end of the page: past 1,024 of them, every tag after (the page's tables,
+    lists, headings) was cut. A parser closes them with the cell, block or list item holding them."""
+    posts = "".join(f"<tr><td>{unclosed}Post {n}: I had this problem with my router.</td></tr>" for n in range(2000))
+    items = "".join(f"<li>{unclosed}Reply {n}</li>" for n in range(2000))
+    page = f"<html><body><div id=forum><table>{posts}</table><ul>{items}</ul><h2>Related</h2></div></body></html>"
     assert extract.cut_nesting(page) == (page, 0)
 
 

@@ -27,6 +27,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .document import Document
 from .encoding import note_fixes, repair
+from .plural import counted
 from .stage import DocumentStage
 
 # Never article text. Forms are handled separately: some sites (ASP.NET) wrap the whole page in
@@ -286,7 +287,7 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
                 fuller = _trafilatura(pruned, url, precise=False)
                 if fuller is not None and found < SHORT_SHARE * len(fuller.text or ""):
                     result = fuller
-                    metadata["extraction_note"] = (f"trafilatura's precise mode kept {found} characters; "
+                    metadata["extraction_note"] = (f"trafilatura's precise mode kept {counted(found, 'character')}; "
                                                    "its default mode was used")
     except ExtractionTimeout as err:
         result, metadata["extraction_note"] = None, str(err)

@@ -493,19 +493,20 @@ def test_the_fallback_takes_the_pages_title(tmp_path: Path, run_clean, monkeypat
     assert run.clean["og.html"]["title"] == "Harbour bridge: work starts"
 
 
-def test_a_short_precise_extraction_gives_way_to_a_far_longer_default_one(monkeypatch) -> None:
+@pytest.mark.parametrize(("notice", "kept"), [("For your personal, non-commercial use only.", "43 characters"),
+                                              ("©", "1 character")])  # was "1 characters"
+def test_a_short_precise_extraction_gives_way_to_a_far_longer_default_one(monkeypatch, notice: str, kept: str) -> None:
     real = extract.trafilatura.bare_extraction
-    notice = "This copy is for your personal, non-commercial use only."
 
     def precise_keeps_a_notice(html, **kwargs):
         if kwargs["favor_precision"]:
-            return real(f"<html><body><article><p>{notice}</p></article></body></html>", **kwargs)
+            return types.SimpleNamespace(text=notice)
         return real(html, **kwargs)
 
     monkeypatch.setattr(extract.trafilatura, "bare_extraction", precise_keeps_a_notice)
     text, metadata, extractor = extract.extract(article_html())
     assert extractor == "trafilatura" and BODY_PARAGRAPHS[1] in text and notice not in text
-    assert "precise mode kept" in metadata["extraction_note"]
+    assert metadata["extraction_note"] == f"trafilatura's precise mode kept {kept}; its default mode was used"
 
 
 def test_prune_keeps_a_page_wrapped_in_a_form() -> None:

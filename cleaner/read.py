@@ -27,7 +27,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParser
 
 from .document import Document, InputError
-from .encoding import decode_bytes
+from .encoding import decode_bytes, looks_binary
 from .markup import MARKDOWN_SUFFIXES
 from .plural import counted
 
@@ -224,6 +224,8 @@ def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Itera
         else:
             data = _read_gzip(path, source, max_bytes) if name.endswith(".gz") else _read_bytes(path, source, max_bytes)
             fmt = "html" if name.endswith(HTML_SUFFIXES) else "text"
+            if not name.endswith(SUFFIXES):
+                _refuse_binary(data, path, source)
             yield Document(id=doc_id, source=source, raw=data, format=fmt)
     except InputError as err:
         yield err
@@ -231,6 +233,20 @@ def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Itera
         yield InputError(source, _describe_os_error(path, err))
     except Exception as err:  # reading runs in the main process: what no one foresaw fails this file, not the run
         yield InputError(source, f"cannot read file: {type(err).__name__}: {err}")
+
+
+def _refuse_binary(data: bytes, path: Path, source: str) -> None:
+    """A file of a type the reader does not know is read only when named as INPUT, and then as text (a log, a .csv, a
+    file without an extension); binary content (a PDF, an image) is refused as what it is, where the decoder's error
+    blamed a text extension the file does not have."""
+    try:
+        binary = looks_binary(decode_bytes(data, source)[0])
+    except InputError:  # NUL bytes, and no UTF-16 text
+        binary = True
+    if binary:
+        kind = f"a {safe_name(path.suffix)} file" if path.suffix else "a file without an extension"
+        raise InputError(source, f"binary content in {kind}, a type cleaner does not read (a file of another type "
+                                 "named as INPUT is read as text, when it is text)")
 
 
 def read_documents(found: InputFiles, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:

@@ -110,6 +110,8 @@ class Settings:
         for name, choices in _CHOICES.items():
             if getattr(self, name) not in choices:
                 raise SettingsError(f"must be one of {', '.join(choices)}, not {getattr(self, name)!r}", name)
+        if not self.text_field:  # every JSONL record would fail, one error each, for want of a field named ""
+            raise SettingsError("must name a field, not be empty", "text_field")
         self._validate_lang()
         self._validate_rule_paths()
         self._validate_combinations()

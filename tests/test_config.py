@@ -308,6 +308,7 @@ def test_lang_is_case_insensitive_and_unknown_codes_are_refused(tmp_path: Path, 
     (["--rules", "/nonexistent/site.yaml"], "argument --rules: no such file or folder: /nonexistent/site.yaml"),
     (["--index", "idx", "--no-dedup"],
      "argument --index: an index is read and added to by duplicate detection, which is off"),
+    (["--text-field", ""], "argument --text-field: must name a field, not be empty"),  # every JSONL record failed
 ])
 def test_bad_option_values_exit_2_naming_the_option(tmp_path: Path, capsys, argv, message) -> None:
     with pytest.raises(SystemExit) as stop:

@@ -328,6 +328,17 @@ def test_an_index_that_is_a_file_stops_the_run_before_it_starts(tmp_path: Path, 
     assert f"argument --index: {index} is a file, not an index folder" in " ".join(capsys.readouterr().err.split())
 
 
+@pytest.mark.parametrize(("index", "message"), [
+    ("out", "is the output folder: give the index a folder of its own"),  # its files sat among the outputs
+    ("out/.cleaner-work/index", "is inside the checkpoint folder"),  # removed by every run
+])
+def test_an_index_in_the_output_folder_or_its_checkpoints_is_refused(tmp_path: Path, capsys, index: str,
+                                                                     message: str) -> None:
+    assert main(["clean", str(SEEDS), "-o", str(tmp_path / "out"), "--index", str(tmp_path / index)]) == 2
+    assert message in " ".join(capsys.readouterr().err.split()) and not (tmp_path / "out").exists()
+    assert main(["clean", str(SEEDS), "-o", str(tmp_path / "out"), "--index", str(tmp_path / "out/index"), "-q"]) == 0
+
+
 def test_option_values_at_their_limits_are_accepted(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["clean", "--print-config", "--html-timeout", "0", "--boilerplate-min-docs", "2",

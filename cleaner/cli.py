@@ -25,7 +25,7 @@ from .pipeline import STAGE_SWITCHES, Pipeline, build_stages, clean, load_run_ru
 from .plural import counted
 from .read import input_files, is_output_folder, read_documents
 from .rules import Rule, RuleError
-from .settings import DEDUP_ACTIONS, ENGINES, MT_ACTIONS, Settings, SettingsError
+from .settings import DEDUP_ACTIONS, ENGINES, MT_ACTIONS, Settings, SettingsError, usable_cpus
 from .write import Writer
 
 EXIT_HELP = """exit status:
@@ -198,6 +198,11 @@ def _rules_or_exit(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
 
 def run_clean(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     rules, rule_errors = _rules_or_exit(settings)  # reported before any document is read
+    cpus = usable_cpus()
+    if settings.workers > cpus and not settings.ray_address:
+        console.print(f"[yellow]cleaner: -j {settings.workers}: more workers than the {counted(cpus, 'CPU')} this run "
+                      "may use, so they take turns: no faster, and each takes memory and start-up time[/yellow]",
+                      soft_wrap=True)
     for err in rule_errors:
         console.print(f"[red]rule error: {escape(str(err))}[/red]", soft_wrap=True)
     progress = Progress(TextColumn("[bold]cleaning"), BarColumn(bar_width=None),

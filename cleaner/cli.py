@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import heapq
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,13 +19,13 @@ from rich.text import Text
 from . import __version__
 from .authoring import add_rules_parser, run_rules
 from .config import PRESETS, RUN_OPTIONS, ConfigError, Resolved, field_for, format_config, given_options, resolve
-from .document import Document
+from .document import Document, run_order
 from .parallel import WorkerDied
 from .pipeline import STAGE_SWITCHES, Pipeline, build_stages, clean, load_run_rules
 from .plural import counted
 from .read import input_files, is_output_folder, read_documents
 from .rules import Rule, RuleError
-from .settings import DEDUP_ACTIONS, ENGINES, MT_ACTIONS, Settings, SettingsError
+from .settings import DEDUP_ACTIONS, ENGINES, MT_ACTIONS, Settings, SettingsError, usable_cpus
 from .write import Writer
 
 EXIT_HELP = """exit status:
@@ -197,6 +198,11 @@ def _rules_or_exit(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
 
 def run_clean(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     rules, rule_errors = _rules_or_exit(settings)  # reported before any document is read
+    cpus = usable_cpus()
+    if settings.workers > cpus and not settings.ray_address:
+        console.print(f"[yellow]cleaner: -j {settings.workers}: more workers than the {counted(cpus, 'CPU')} this run "
+                      "may use, so they take turns: no faster, and each takes memory and start-up time[/yellow]",
+                      soft_wrap=True)
     for err in rule_errors:
         console.print(f"[red]rule error: {escape(str(err))}[/red]", soft_wrap=True)
     progress = Progress(TextColumn("[bold]cleaning"), BarColumn(bar_width=None),
@@ -313,7 +319,10 @@ def _explain_run(console: Console, folder: Path, only: str | None) -> int:
         return 2
     notes = _RunNotes(folder) if only is None else None
     shown = 0
-    for entry in _records(folder / "removed.jsonl"):
+    for entry in _with_kept(_records(folder / "removed.jsonl"), notes):
+        if notes is not None and "spans" not in entry:  # a kept document with notes only
+            notes.show_kept(console, entry["id"])
+            continue
         spans = sorted((span for span in entry["spans"] if only is None or span["rule"] == only),
                        key=lambda span: span["line"])
         if only is not None and not spans:
@@ -330,10 +339,17 @@ def _explain_run(console: Console, folder: Path, only: str | None) -> int:
             out = Text(f"[-{span['rule']}-] line {span['line']}{moved}: ", style="bold red")
             console.print(out.append(span["text"]))
     if notes is not None:
-        notes.show_rest(console)
+        notes.show_problems(console)
     if only is not None and not shown:
         console.print(f"no line of {escape(str(folder / 'removed.jsonl'))} was removed by {only!r}")
     return 0
+
+
+def _with_kept(removed: Iterator[dict], notes: _RunNotes | None) -> Iterator[dict]:
+    """The entries of removed.jsonl and, in the run's order among them, `{"id": ...}` for each kept document with
+    notes (`_RunNotes.kept`), which came after all the others: after the entry of the same id, when it has one."""
+    kept = [{"id": doc_id} for doc_id in (notes.kept if notes is not None else ())]
+    return heapq.merge(removed, kept, key=lambda entry: (*run_order(entry["id"]), "spans" not in entry))
 
 
 def _records(path: Path) -> Iterator[dict]:
@@ -364,12 +380,15 @@ class _RunNotes:
         self.shown.add(source)
         _print_encoding(console, self.warnings.get(source, []), steps or kept_steps)
 
-    def show_rest(self, console: Console) -> None:
-        """Kept documents that lost no line but were decoded with a warning or repaired; then the inputs that
-        could not be read, and any other warning, as `explain FILE` ends."""
-        for doc_id, (source, steps) in list(self.kept.items()):
+    def show_kept(self, console: Console, doc_id: str) -> None:
+        """A kept document that lost no line but was decoded with a warning or repaired (not one that lost lines,
+        whose notes `show` gave with them)."""
+        if doc_id in self.kept:
             console.print(Text(f"== {doc_id}  kept", style="bold"))
-            self.show(console, doc_id, source, steps)
+            self.show(console, doc_id, *self.kept[doc_id])
+
+    def show_problems(self, console: Console) -> None:
+        """The inputs that could not be read, and any warning no document showed, as `explain FILE` ends."""
         for problem in self.problems:
             if problem["source"] not in self.shown:
                 style = "yellow" if problem["severity"] == "warning" else "red"

@@ -30,6 +30,13 @@ def file_part(name: str) -> str:
     return path if path and number.isdigit() else name
 
 
+def run_order(doc_id: str) -> tuple[str, int]:
+    """Where a document comes in a run's output: its file's id (files come in id order), then its JSONL line or WARC
+    record number."""
+    path = file_part(doc_id)
+    return path, int(doc_id[len(path) + 1:] or 0)
+
+
 @dataclass
 class Span:
     """One piece of text a stage took out of a document, and why."""

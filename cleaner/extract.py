@@ -27,6 +27,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .document import Document
 from .encoding import note_fixes, repair
+from .plural import counted
 from .stage import DocumentStage
 
 # Never article text. Forms are handled separately: some sites (ASP.NET) wrap the whole page in
@@ -41,19 +42,32 @@ _HIDDEN = ("[hidden]", "[aria-hidden=true]", "[style*='display:none']", "[style*
 _BLOCKS = ("ul", "ol", "dl", "table", "div", "section")
 _METADATA = ("author", "date", "sitename", "url", "hostname", "description")
 
-# Parsers (lexbor's tree builder, lxml, and the pre-pass's walks) take time in proportion to the depth at every
-# tag: a page nested 100,000 levels deep took 750 s. Tags deeper than MAX_DEPTH are cut from the markup before it is
-# parsed (their text stays); Chromium's parser stops nesting at 512, and the deepest of the 181 benchmark pages,
-# counted as `cut_nesting` counts, is at 410.
-MAX_DEPTH = 1024
+# Markup nested deeper than MAX_DEPTH levels inside <body> is cut down to that depth (see `cut_nesting`), before it is
+# parsed and again from the pruned page: trafilatura's parser (libxml2) stops at 256 levels and drops the rest of the
+# page (an article at the bottom of a page nested deeper was lost), and parsers (lexbor's tree builder, lxml, the
+# pre-pass's walks) take time in proportion to the depth at every tag (a page nested 100,000 deep took 750 s).
+# The deepest of the 181 benchmark pages is 51 levels deep once pruned.
+MAX_DEPTH = 250
 # A comment, a script or style (whose insides are no tags), or a tag with its name; unrolled, not lazy, so a page is
 # scanned in under half a millisecond.
 _TAGS = re.compile(r"<!--[^-]*(?:-(?!->)[^-]*)*(?:-->)?|<script\b[^<]*(?:<(?!/script)[^<]*)*"
                    r"|<style\b[^<]*(?:<(?!/style)[^<]*)*|<(/?)([a-zA-Z][\w:-]*)([^>]*)>", re.IGNORECASE)
-# Elements that do not nest: void ones, and those whose end tag may be left out (a parser closes them itself).
+# Elements that add no depth: void ones, and <html>, <head> and <body>, of which a parser keeps one each.
 _NOT_NESTING = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-                          "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option",
-                          "optgroup", "rb", "rt", "rp", "colgroup", "caption", "html", "head", "body"})
+                          "track", "wbr", "html", "head", "body"})
+# Elements whose end tag may be left out: a start tag of one closes the nearest open element of these names (and what
+# is open inside it), as a parser does, unless a container (`_FENCES`; a table for a table's parts) is open inside it.
+_CLOSES = {"p": ("p",), "li": ("li",), "dt": ("dt", "dd"), "dd": ("dt", "dd"), "td": ("td", "th"), "th": ("td", "th"),
+           "tr": ("tr",), "thead": ("thead", "tbody", "tfoot"), "tbody": ("thead", "tbody", "tfoot"),
+           "tfoot": ("thead", "tbody", "tfoot"), "option": ("option",), "optgroup": ("optgroup", "option"),
+           "rb": ("rb", "rt", "rp"), "rt": ("rb", "rt", "rp"), "rp": ("rb", "rt", "rp")}
+_TABLE_PARTS = frozenset({"caption", "colgroup", "thead", "tbody", "tfoot", "tr", "td", "th"})
+# Elements inside a line of text: a cut tag of another becomes white space, so words do not run together (not a <br>:
+# trafilatura takes time in the square of the line breaks in one element).
+_INLINE = frozenset({"a", "abbr", "b", "big", "cite", "code", "em", "font", "i", "label", "mark", "nobr", "q", "s",
+                     "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u"})
+# An end tag does not close an element open outside these (`</div>` in a table cell, `</li>` in a nested list).
+_FENCES = ("table", "td", "th", "caption", "ul", "ol", "dl", "select", "button", "object", "template")
 FORM_SHARE = 0.5  # a form holding more than this share of the page's text is kept
 # trafilatura runs with `favor_precision`, which on some pages keeps a small box (a reprint notice) instead of
 # the article. When that text is shorter than SHORT_TEXT characters, the page is extracted again in
@@ -96,33 +110,96 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def cut_nesting(html: str) -> tuple[str, int]:
-    """`html` without the tags nested deeper than `MAX_DEPTH` (their text stays), and how many were cut."""
+    """`html` without the tags of elements nested deeper than `MAX_DEPTH` / 2 levels that hold more than that many
+    levels inside them (their text stays), and how many were cut: a page's outer levels (its layout) and its inner ones
+    (the article's paragraphs, lists and tables) keep their tags, and the wrappers between them go. A tag is at most
+    `MAX_DEPTH` levels deep after."""
     if html.count("<") <= MAX_DEPTH or not _too_deep(html):
         return html, 0
-    depth, kept, start = 0, [], 0  # the markup kept so far, in pieces, and where the next piece starts
-    for match in _TAGS.finditer(html):
-        step = _step(*match.groups())
-        depth += max(step, 0)
-        if step and depth > MAX_DEPTH:
-            kept.append(html[start:match.start()])
-            start = match.end()
-        depth = max(depth + min(step, 0), 0)
+    nesting = _Nesting()
+    tags = [match for match in _TAGS.finditer(html) if match.group(2)]
+    for number, match in enumerate(tags):
+        close, name, rest = match.groups()
+        if not rest.endswith("/") and (name := name.lower()) not in _NOT_NESTING:  # "/>": SVG's self-closing tags
+            (nesting.end if close else nesting.start)(name, number)
+    nesting.close(0)
+    kept, start = [], 0  # the markup kept so far, in pieces, and where the next piece starts
+    for number in sorted(nesting.cut):
+        match = tags[number]  # a block's edge stays a space, so words of two paragraphs do not run together
+        kept.append(html[start:match.start()] + ("" if match.group(2).lower() in _INLINE else "\n"))
+        start = match.end()
     return "".join([*kept, html[start:]]), len(kept)
 
 
 def _too_deep(html: str) -> bool:
-    """Whether a tag of `html` is nested deeper than `MAX_DEPTH`: the depth is a walk of the tags' steps that never
-    goes below 0 (a stray end tag closes nothing), the sum of the steps less its lowest point so far. In numpy: a
-    Python loop over the tags of every page took a millisecond of the 20 the page takes."""
+    """Whether `html` may nest deeper than `MAX_DEPTH`: whether, with no end tag left out (a page's unclosed <p>,
+    <li> or <font> count as open to the end), a tag of it would be: the depth is a walk of the tags' steps that never
+    goes below 0 (a stray end tag closes nothing), the sum of the steps less its lowest point so far. In numpy: most
+    pages are far from the limit, and `_Nesting` in a Python loop over the tags took a millisecond of the 20 a page
+    takes."""
     walk = np.cumsum([_step(*tag) for tag in _TAGS.findall(html)])
     return bool(len(walk)) and (walk - np.minimum.accumulate(np.minimum(walk, 0))).max() > MAX_DEPTH
 
 
 def _step(close: str, name: str, rest: str) -> int:
     """How a match of `_TAGS` changes the depth: 1 for a start tag, -1 for an end tag, 0 for what does not nest."""
-    if not name or rest.endswith("/") or name.lower() in _NOT_NESTING:  # "/>": SVG's self-closing tags
+    if not name or rest.endswith("/") or name.lower() in _NOT_NESTING:
         return 0
     return -1 if close else 1
+
+
+class _Nesting:
+    """The open elements as a parser keeps them, closely enough to tell how deep it nests each: an end tag closes what
+    is open inside its element, and a start tag of an element whose end tag may be left out closes the one before
+    (`_CLOSES`); so a page's unclosed tags (an old forum's thousands of <font>) close with the cell or block holding
+    them, and do not count as open to the end of the page. `cut` gets the tags that `cut_nesting` cuts."""
+
+    def __init__(self) -> None:
+        self.stack: list[list[Any]] = []  # each open element: its name, its start tag's number, and its height
+        self.where: dict[str, list[int]] = {}  # the places in the stack of each name's open elements
+        self.blocks: list[int] = []  # the places in the stack of the open elements that are not `_INLINE`
+        self.cut: set[int] = set()  # the numbers of the tags to cut
+
+    def start(self, name: str, number: int) -> None:
+        """Open element `name` at tag `number`."""
+        if name in _CLOSES:
+            self.close(self._nearest(_CLOSES[name], name))
+        self.where.setdefault(name, []).append(len(self.stack))
+        if name not in _INLINE:
+            self.blocks.append(len(self.stack))
+        self.stack.append([name, number, 0])
+
+    def end(self, name: str, number: int) -> None:
+        """Close element `name` at tag `number`. A stray end tag closes nothing, as a parser ignores it, nor does an
+        inline element's with a block open inside it (`<span><div></span>`), which a parser ignores too or (`<font>`)
+        closes around the block, leaving it open."""
+        at = self._nearest((name,), name)
+        if at is not None and not (name in _INLINE and self.blocks and self.blocks[-1] > at):
+            self.close(at + 1)
+            self._pop(number)
+
+    def close(self, at: int | None) -> None:
+        """Close the element at `at` in the stack, and those open inside it, all without an end tag."""
+        while at is not None and len(self.stack) > at:
+            self._pop(None)
+
+    def _pop(self, end: int | None) -> None:
+        """Close the innermost open element, its end tag at tag `end`; cut its tags when it is deep and high."""
+        name, start, height = self.stack.pop()
+        self.where[name].pop()
+        if name not in _INLINE:
+            self.blocks.pop()
+        if self.stack:
+            self.stack[-1][2] = max(self.stack[-1][2], height + 1)
+        if len(self.stack) >= MAX_DEPTH // 2 and height >= MAX_DEPTH // 2:
+            self.cut.update((start,) if end is None else (start, end))
+
+    def _nearest(self, names: tuple[str, ...], tag: str) -> int | None:
+        """Where the innermost open element of `names` is, if no container of `tag` is open inside it."""
+        at = max((self.where[name][-1] for name in names if self.where.get(name)), default=None)
+        fences = () if tag == "table" else ("table",) if tag in _TABLE_PARTS else _FENCES
+        fence = max((self.where[name][-1] for name in fences if self.where.get(name)), default=-1)
+        return at if at is not None and at >= fence else None
 
 
 def _remove_all(nodes: list[LexborNode]) -> None:
@@ -201,14 +278,16 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
     try:
         with time_limit(timeout):  # the pre-pass too: on pathological nesting it is the slow part
             prune(tree)
-            pruned = tree.html or ""
+            pruned, deeper = cut_nesting(tree.html or "")  # what the parser nested deeper than the cut above saw
+            if deeper:
+                metadata["nesting_cut"] = cut + deeper
             result = _trafilatura(pruned, url, precise=True)
             found = len(result.text or "") if result is not None else 0
             if found < SHORT_TEXT:
                 fuller = _trafilatura(pruned, url, precise=False)
                 if fuller is not None and found < SHORT_SHARE * len(fuller.text or ""):
                     result = fuller
-                    metadata["extraction_note"] = (f"trafilatura's precise mode kept {found} characters; "
+                    metadata["extraction_note"] = (f"trafilatura's precise mode kept {counted(found, 'character')}; "
                                                    "its default mode was used")
     except ExtractionTimeout as err:
         result, metadata["extraction_note"] = None, str(err)
@@ -219,7 +298,20 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
                 metadata[name] = value
         return result.text, metadata, "trafilatura"
     metadata.setdefault("extraction_note", "trafilatura found no main text")
+    title = page_title(tree)
+    if title:  # else the title rule took the fallback text's first line, a menu's first word
+        metadata["title"] = title
     return visible_text(tree), metadata, "selectolax"
+
+
+def page_title(tree: LexborHTMLParser) -> str | None:
+    """The title a page gives itself: its `og:title`, which trafilatura prefers too (no "| Site name"), else
+    its `<title>`."""
+    og = tree.css_first("meta[property='og:title']")
+    title = (og.attributes.get("content") or "").strip() if og is not None else ""
+    if not title and (node := tree.css_first("title")) is not None:
+        title = node.text(strip=True)
+    return " ".join(title.split()) or None
 
 
 def _frameset(tree: LexborHTMLParser, url: str | None, timeout: float) -> tuple[str, dict[str, Any], str]:
@@ -228,9 +320,9 @@ def _frameset(tree: LexborHTMLParser, url: str | None, timeout: float) -> tuple[
     inner = "\n".join(node.text() for node in tree.css("noframes"))
     text, metadata, extractor = extract(inner, url, timeout) if inner.strip() else ("", {}, "selectolax")
     metadata["frames"] = [src for node in tree.css("frame") if (src := node.attributes.get("src"))]
-    title = tree.css_first("title")
-    if title is not None and title.text(strip=True):
-        metadata.setdefault("title", title.text(strip=True))
+    title = page_title(tree)
+    if title:
+        metadata.setdefault("title", title)
     return text, metadata, extractor
 
 
@@ -252,8 +344,8 @@ class ExtractHtml(DocumentStage):
         url = doc.metadata.get("url")  # a JSONL field: trafilatura fails on a number or a list
         text, found, extractor = extract(doc.text, url if isinstance(url, str) else None, self.timeout)
         if found.get("nesting_cut"):
-            doc.warnings.append(f"markup nested deeper than {MAX_DEPTH:,} levels: {found['nesting_cut']:,} tags past "
-                                "that depth cut before parsing (their text kept)")
+            doc.warnings.append(f"markup nested deeper than {MAX_DEPTH:,} levels: {found['nesting_cut']:,} tags of the "
+                                "wrappers between its outer and inner levels cut (their text kept)")
         doc.text, steps = repair(text)
         note_fixes(doc, steps)
         title = found.pop("title", None)

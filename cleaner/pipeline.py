@@ -21,7 +21,7 @@ import xxhash
 from . import __version__, boilerplate, lines, mt
 from .authoring import backtracking_errors
 from .boilerplate import FingerprintLines, RemoveBoilerplate
-from .checkpoint import CheckpointStore
+from .checkpoint import WORKDIR, CheckpointStore
 from .dedup import Deduplicate, SignForDedup
 from .document import Document
 from .encoding import Decode
@@ -245,6 +245,19 @@ def run_fingerprint(settings: Settings, rules: list[Rule]) -> str:
     return digest.hexdigest()
 
 
+def _check_index_folder(index: Path, outdir: Path) -> None:
+    """`ValueError` for a dedup index folder that is `outdir`, where its files sat among the run's outputs (and a
+    later run reading that folder named them as files it skipped), or inside the checkpoint folder, which every run
+    removes: the index is lost with it."""
+    index, outdir = index.resolve(), outdir.resolve()
+    if index == outdir:
+        raise ValueError(f"the dedup index {index} is the output folder: give the index a folder of its own, "
+                         "which later runs read and add to")
+    if index.is_relative_to(outdir / WORKDIR):
+        raise ValueError(f"the dedup index {index} is inside the checkpoint folder {outdir / WORKDIR}, "
+                         "which every run removes: give the index a folder of its own")
+
+
 def clean(inputs: list[Path], outdir: Path, settings: Settings,
           on_document: Callable[[Document], None] | None = None,
           loaded_rules: tuple[list[Rule], list[RuleError]] | None = None) -> dict[str, Any]:
@@ -258,6 +271,8 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
     """
     started = time.perf_counter()
     settings.validate()
+    if settings.dedup_index is not None:
+        _check_index_folder(settings.dedup_index, outdir)
     rules, rule_errors = loaded_rules if loaded_rules is not None else load_run_rules(settings)
     outputs = [folder for folder in (outdir, settings.dedup_index) if folder is not None]
     found = input_files(inputs, outputs)  # before anything is written: an input that is OUTDIR stops here

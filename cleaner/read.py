@@ -27,7 +27,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParser
 
 from .document import Document, InputError
-from .encoding import decode_bytes
+from .encoding import decode_bytes, looks_binary
 from .markup import MARKDOWN_SUFFIXES
 from .plural import counted
 
@@ -224,6 +224,8 @@ def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Itera
         else:
             data = _read_gzip(path, source, max_bytes) if name.endswith(".gz") else _read_bytes(path, source, max_bytes)
             fmt = "html" if name.endswith(HTML_SUFFIXES) else "text"
+            if not name.endswith(SUFFIXES):
+                _refuse_binary(data, path, source)
             yield Document(id=doc_id, source=source, raw=data, format=fmt)
     except InputError as err:
         yield err
@@ -231,6 +233,20 @@ def read_file(path: Path, doc_id: str, text_field: str, max_bytes: int) -> Itera
         yield InputError(source, _describe_os_error(path, err))
     except Exception as err:  # reading runs in the main process: what no one foresaw fails this file, not the run
         yield InputError(source, f"cannot read file: {type(err).__name__}: {err}")
+
+
+def _refuse_binary(data: bytes, path: Path, source: str) -> None:
+    """A file of a type the reader does not know is read only when named as INPUT, and then as text (a log, a .csv, a
+    file without an extension); binary content (a PDF, an image) is refused as what it is, where the decoder's error
+    blamed a text extension the file does not have."""
+    try:
+        binary = looks_binary(decode_bytes(data, source)[0])
+    except InputError:  # NUL bytes, and no UTF-16 text
+        binary = True
+    if binary:
+        kind = f"a {safe_name(path.suffix)} file" if path.suffix else "a file without an extension"
+        raise InputError(source, f"binary content in {kind}, a type cleaner does not read (a file of another type "
+                                 "named as INPUT is read as text, when it is text)")
 
 
 def read_documents(found: InputFiles, text_field: str, max_bytes: int) -> Iterator[Document | InputError]:
@@ -343,18 +359,35 @@ def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator
                     # warcio reads on without one, to the end of the file: where the next record starts is lost
                     yield _corrupt_warc(source, number, "no valid Content-Length header")
                     return
-                if record.rec_type != "response":
-                    continue
-                number += 1
-                item = _warc_response(record, f"{source}:{number}", f"{doc_id}:{number}", max_bytes)
+                item = None
+                if record.rec_type == "response":
+                    number += 1
+                    item = _warc_response(record, f"{source}:{number}", f"{doc_id}:{number}", max_bytes)
+                item = item or _cut_record(record, source, number)
                 if item is not None:
                     yield item
         except (ArchiveLoadFailed, OSError, EOFError, ValueError, AttributeError) as err:
             # warcio raises AttributeError on some garbage headers: a damaged record all the same
             yield _corrupt_warc(source, number, " ".join(str(err).split()) or type(err).__name__)
         else:
+            left = os.fstat(stream.fileno()).st_size - records.offset
+            if left > 0:  # a gzip member cut before any of its record decompresses: warcio ends the file there
+                yield InputError(source, f"truncated WARC file: its last {left:,} bytes after response record "
+                                         f"{number} hold no whole record", severity="warning")
             if not number:  # as an empty JSONL file is reported: a crawl that fetched nothing is not lost unnoticed
                 yield InputError(source, "empty file: no WARC response records", severity="warning")
+
+
+def _cut_record(record: Any, source: str, number: int) -> InputError | None:
+    """A warning when the file ends inside a record that is read as no page (a request, metadata, an image): a page's
+    record says so itself (`_http_body`), and this one, the file's last, was passed over in silence."""
+    missing = _missing(record.raw_stream)
+    if not missing:
+        return None
+    where, kind = (f"{source}:{number}", "response record (read as no page)") if record.rec_type == "response" else (
+        source, f"{record.rec_type} record after response record {number}")
+    return InputError(where, f"truncated WARC {kind}: the file ends {missing:,} bytes short of its Content-Length; "
+                             "the records before it are read", severity="warning")
 
 
 def _corrupt_warc(source: str, number: int, message: str) -> InputError:

@@ -7,11 +7,14 @@ the library alike: a value out of range would otherwise run and silently remove 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from langdetect.detector_factory import PROFILES_DIRECTORY
+
+from .plural import counted
 
 MT_ACTIONS = ("flag", "drop", "drop-paragraphs")
 DEDUP_ACTIONS = ("drop", "flag")
@@ -25,6 +28,7 @@ _AT_LEAST = {"max_bytes": 1, "language_sample": 1, "shingle_size": 1, "num_perm"
 # The greatest value of some: a larger one would fail the run, or every document, in the middle, not at the start.
 _AT_MOST = {"num_perm": 4096,  # the signer's work buffer takes 16 KiB per permutation (10**9: 15 TiB, MemoryError)
             "html_timeout": 86400}  # the timer cannot be set past time_t (inf: every HTML page failed)
+MAX_WORKERS = 1024  # worker processes on one machine: -j 300 took 15 s to start, on 2 CPUs
 _SHARES = ("mt_threshold", "dedup_threshold", "dedup_containment")  # in (0, 1]; mt_threshold None: the model's
 _CHOICES = {"mt_action": MT_ACTIONS, "dedup_action": DEDUP_ACTIONS, "engine": ENGINES}
 
@@ -33,6 +37,11 @@ _CHOICES = {"mt_action": MT_ACTIONS, "dedup_action": DEDUP_ACTIONS, "engine": EN
 def language_codes() -> tuple[str, ...]:
     """The codes `--lang` accepts: those langdetect can name (its profiles), and `unknown`."""
     return (*sorted(path.name for path in Path(PROFILES_DIRECTORY).iterdir()), UNKNOWN_LANGUAGE)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's or `taskset`'s share, not the machine's)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class SettingsError(ValueError):
@@ -110,6 +119,8 @@ class Settings:
         for name, choices in _CHOICES.items():
             if getattr(self, name) not in choices:
                 raise SettingsError(f"must be one of {', '.join(choices)}, not {getattr(self, name)!r}", name)
+        if not self.text_field:  # every JSONL record would fail, one error each, for want of a field named ""
+            raise SettingsError("must name a field, not be empty", "text_field")
         self._validate_lang()
         self._validate_rule_paths()
         self._validate_combinations()
@@ -139,6 +150,9 @@ class Settings:
         if self.dedup and self.dedup_bands * self.dedup_rows > self.num_perm:
             raise SettingsError(f"LSH bands x rows ({self.dedup_bands} x {self.dedup_rows}) must not exceed "
                                 f"the MinHash permutations ({self.num_perm})", "dedup_bands", "dedup_rows", "num_perm")
+        if self.workers > MAX_WORKERS and not self.ray_address:
+            raise SettingsError(f"must be at most {MAX_WORKERS} on one machine, not {self.workers} (this one has "
+                                f"{counted(usable_cpus(), 'CPU')})", "workers")
         if self.ray_address and self.engine != "ray":
             raise SettingsError(f"a Ray cluster address is only used with engine 'ray' (here: {self.engine!r})",
                                 "ray_address", "engine")

@@ -71,6 +71,20 @@ SHORT_LEGACY = [
 ]
 
 
+def test_a_file_of_another_type_named_as_input_is_read_as_text_or_refused_as_binary(tmp_path: Path,
+                                                                                   run_clean) -> None:
+    """A binary one was refused as "binary file (NUL bytes) with a text extension", an extension it does not have."""
+    (tmp_path / "notes.csv").write_text("The council voted on Tuesday to rebuild the harbour bridge.\n")
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\n\x00\x01\x02\x00 stream")
+    (tmp_path / "dump").write_bytes(bytes(range(1, 32)) * 4)
+    run = run_clean(*(tmp_path / name for name in ("notes.csv", "scan.pdf", "dump")), dedup=False)
+    assert list(run.clean) == ["notes.csv"]
+    refusal = "a type cleaner does not read (a file of another type named as INPUT is read as text, when it is text)"
+    assert sorted((error["source"].rsplit("/", 1)[-1], error["error"]) for error in run.errors) == [
+        ("dump", f"binary content in a file without an extension, {refusal}"),
+        ("scan.pdf", f"binary content in a .pdf file, {refusal}")]
+
+
 @pytest.mark.parametrize(("charset", "text"), SHORT_LEGACY)
 def test_a_short_legacy_text_is_decoded_right(charset: str, text: str) -> None:
     """charset-normalizer read such sentences as mac_roman, cp1252 for Polish and Turkish, or cp932 for KOI8-R."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, read_jsonl
 
+from cleaner import cli
 from cleaner.cli import build_parser, effective_settings, main, settings_from
 from cleaner.config import RUN_OPTIONS, ConfigError, field_for, load_config
 from cleaner.read import SUFFIXES
@@ -308,6 +309,8 @@ def test_lang_is_case_insensitive_and_unknown_codes_are_refused(tmp_path: Path, 
     (["--rules", "/nonexistent/site.yaml"], "argument --rules: no such file or folder: /nonexistent/site.yaml"),
     (["--index", "idx", "--no-dedup"],
      "argument --index: an index is read and added to by duplicate detection, which is off"),
+    (["--text-field", ""], "argument --text-field: must name a field, not be empty"),  # every JSONL record failed
+    (["-j", "1025"], "argument -j/--workers: must be at most 1024 on one machine, not 1025"),  # -j 300: 15 s to start
 ])
 def test_bad_option_values_exit_2_naming_the_option(tmp_path: Path, capsys, argv, message) -> None:
     with pytest.raises(SystemExit) as stop:
@@ -327,12 +330,34 @@ def test_an_index_that_is_a_file_stops_the_run_before_it_starts(tmp_path: Path, 
     assert f"argument --index: {index} is a file, not an index folder" in " ".join(capsys.readouterr().err.split())
 
 
+@pytest.mark.parametrize(("index", "message"), [
+    ("out", "is the output folder: give the index a folder of its own"),  # its files sat among the outputs
+    ("out/.cleaner-work/index", "is inside the checkpoint folder"),  # removed by every run
+])
+def test_an_index_in_the_output_folder_or_its_checkpoints_is_refused(tmp_path: Path, capsys, index: str,
+                                                                     message: str) -> None:
+    assert main(["clean", str(SEEDS), "-o", str(tmp_path / "out"), "--index", str(tmp_path / index)]) == 2
+    assert message in " ".join(capsys.readouterr().err.split()) and not (tmp_path / "out").exists()
+    assert main(["clean", str(SEEDS), "-o", str(tmp_path / "out"), "--index", str(tmp_path / "out/index"), "-q"]) == 0
+
+
 def test_option_values_at_their_limits_are_accepted(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["clean", "--print-config", "--html-timeout", "0", "--boilerplate-min-docs", "2",
-                 "--engine", "ray", "--address", "ray://head:10001"]) == 0
+                 "--engine", "ray", "--address", "ray://head:10001", "-j", "4000"]) == 0
     printed = _printed(capsys)
     assert (printed["html_timeout"], printed["boilerplate_min_docs"]) == (0.0, 2)  # 0: no time limit (README)
+    assert printed["workers"] == 4000  # Ray actors on a cluster, not processes on this machine
+
+
+def test_more_workers_than_cpus_are_warned_of(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(cli, "usable_cpus", lambda: 1)
+    for workers in ("1", "2"):
+        assert main(["clean", str(SEEDS), "-o", str(tmp_path / workers), "-j", workers, "-q", "--no-mt"]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "cleaner: -j 2: more workers than the 1 CPU this run may use, so they take turns" in err
+    assert err.count("more workers than") == 1
+    assert (tmp_path / "1" / "clean.jsonl").read_bytes() == (tmp_path / "2" / "clean.jsonl").read_bytes()
 
 
 def test_an_option_is_blamed_before_the_file_value_it_meets(tmp_path: Path, monkeypatch, capsys) -> None:

@@ -226,6 +226,36 @@ def test_a_warc_file_cut_inside_its_last_record_says_which(tmp_path: Path, run_c
     assert error["error"].startswith("truncated WARC record: the file ends ")
 
 
+def _record(kind: str, url: str, payload: bytes, compress: bool, content_type: str = "") -> bytes:
+    """One WARC record of `kind` (a response with HTTP headers of `content_type`), as warcio writes it."""
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=compress)
+    http = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1") if content_type else None
+    writer.write_record(writer.create_warc_record(url, kind, payload=io.BytesIO(payload), http_headers=http))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("kind", "content_type", "end", "name", "message"), [
+    ("metadata", "", -100, "crawl.warc", "truncated WARC metadata record after response record 1: the file ends 96"),
+    ("response", "image/png", -100, "crawl.warc:2", "truncated WARC response record (read as no page): the file ends"),
+    ("metadata", "", 10, "crawl.warc.gz", "truncated WARC file: its last 10 bytes after response record 1 hold no")])
+def test_a_warc_file_cut_inside_a_last_record_that_is_no_page_says_so(tmp_path: Path, run_clean, kind: str,
+                                                                       content_type: str, end: int, name: str,
+                                                                       message: str) -> None:
+    """Only a cut page was reported: a file cut inside a last request, metadata or image record passed as whole,
+    and so did a .warc.gz cut before any of its last record decompresses."""
+    compress = ".gz" in name
+    page = warc_bytes([("https://a.example/1", article_html())], compress)
+    last = _record(kind, "https://a.example/2", b"outlinks: https://a.example/3\n" * 40, compress, content_type)
+    file = name.split(":")[0]
+    (tmp_path / file).write_bytes(page + last[:end])
+    run = run_clean(tmp_path, dedup=False)
+    assert list(run.clean) == [f"{file}:1"]
+    [warning] = run.errors
+    assert warning["source"] == str(tmp_path / name) and warning["severity"] == "warning"
+    assert warning["error"].startswith(message)
+
+
 def _encoded_page(coding: str, body: bytes, chunked: bool = False) -> bytes:
     """A WARC response of `body` under `Content-Encoding: coding` (in one HTTP chunk when `chunked`)."""
     headers = f"Content-Encoding: {coding}\r\n".encode()
@@ -345,14 +375,15 @@ def test_markup_nested_past_max_depth_is_cut_before_parsing(tmp_path: Path, run_
     page = ("<html><body>" + "<div><b>level</b> words" * levels + "<p>" + " ".join(BODY_PARAGRAPHS) + "</p>"
             + "</div>" * levels + "</body></html>")
     cut, count = extract.cut_nesting(page)
-    # each level past the limit: <div>, <b>, </b> and </div>; and the <b></b> inside the last div kept
-    assert count == 4 * (levels - extract.MAX_DEPTH) + 2
-    assert cut.count("level") == levels and cut.count("<div>") == extract.MAX_DEPTH
+    # the <div> and </div> of the levels between the outer MAX_DEPTH / 2 and the inner ones; every <b> kept
+    assert count == 2 * (levels - extract.MAX_DEPTH + 1) and cut.count("<div>") == extract.MAX_DEPTH - 1
+    assert cut.count("<b>level</b>") == levels and extract.cut_nesting(cut) == (cut, 0)
     (tmp_path / "nested.html").write_text(page)
     run = run_clean(tmp_path, dedup=False)
     assert "nested.html" in run.clean or run.removed["nested.html"]["reason"] == "no-article"
     assert [e["error"] for e in run.errors] == [
-        f"markup nested deeper than 1,024 levels: {count:,} tags past that depth cut before parsing (their text kept)"]
+        f"markup nested deeper than {extract.MAX_DEPTH} levels: {count:,} tags of the wrappers between its outer and "
+        "inner levels cut (their text kept)"]
 
 
 def test_nesting_is_counted_on_tags_that_nest() -> None:
@@ -361,6 +392,28 @@ def test_nesting_is_counted_on_tags_that_nest() -> None:
     page = ("<html><body><div><svg>" + '<path d="M0 0"/>' * many + "</svg>" + "<p>para<br>" * many
             + "<ul>" + "<li>item" * many + "</ul>" + "<!-- <div> -->" * many
             + "<script>" + "var s = '<div>';" * many + "</script><img src=a.png>" * many + "</div></body></html>")
+    assert extract.cut_nesting(page) == (page, 0)
+
+
+def test_an_article_nested_past_what_trafilaturas_parser_holds_is_found() -> None:
+    """libxml2 stops at 256 levels and drops the rest of the page: trafilatura kept the intro above an article nested
+    300 deep, and missing the article did not bring the fallback in. What a parser nests deeper than the markup
+    shows (the <tbody> it adds to a table) is cut from the pruned page; a block's cut tags stay line breaks."""
+    intro = "".join(f"<p>Intro {n}: the weather in the town was mild for the time of year.</p>" for n in range(5))
+    article = "".join(f"<p>{p}</p>" for p in BODY_PARAGRAPHS)
+    for nested in ("<div>" * 300 + article + "</div>" * 300, "<table><tr><td>x" * 100 + article):
+        text, metadata, extractor = extract.extract(f"<html><body>{intro}{nested}</body></html>")
+        assert extractor == "trafilatura" and metadata["nesting_cut"] > 0
+        assert all(p in text for p in BODY_PARAGRAPHS) and "storm.Engineers" not in text
+
+
+@pytest.mark.parametrize("unclosed", ["<font face=Verdana size=2>", "<div class=post>", "<p><font color=red>"])
+def test_unclosed_tags_of_an_old_forum_page_cut_nothing(unclosed: str) -> None:
+    """They were counted as open to the end of the page: past 1,024 of them, every tag after (the page's tables,
+    lists, headings) was cut. A parser closes them with the cell, block or list item holding them."""
+    posts = "".join(f"<tr><td>{unclosed}Post {n}: I had this problem with my router.</td></tr>" for n in range(2000))
+    items = "".join(f"<li>{unclosed}Reply {n}</li>" for n in range(2000))
+    page = f"<html><body><div id=forum><table>{posts}</table><ul>{items}</ul><h2>Related</h2></div></body></html>"
     assert extract.cut_nesting(page) == (page, 0)
 
 
@@ -422,19 +475,38 @@ def test_the_fallback_text_is_cleaned_as_a_flattened_page(tmp_path: Path, run_cl
     assert {span["rule"] for span in run.removed["page.html"]["spans"]} >= {"line-classifier"}
 
 
-def test_a_short_precise_extraction_gives_way_to_a_far_longer_default_one(monkeypatch) -> None:
+@pytest.mark.parametrize("how", ["nothing found", "timeout in the pre-pass"])
+def test_the_fallback_takes_the_pages_title(tmp_path: Path, run_clean, monkeypatch, how: str) -> None:
+    """The title rule took the fallback text's first line instead: a timed-out page was titled "Business"."""
+    if how == "nothing found":
+        monkeypatch.setattr(extract.trafilatura, "bare_extraction", lambda *_args, **_kwargs: None)
+    else:
+        prune = extract.prune
+        monkeypatch.setattr(extract, "prune", lambda tree: (time.sleep(5), prune(tree)))
+    page = article_html().replace("<nav>", "<nav>" + _MENU)
+    (tmp_path / "page.html").write_text(page)
+    og = '<meta property="og:title" content="Harbour bridge: work starts">'
+    (tmp_path / "og.html").write_text(page.replace("<title>", f"{og}<title>Harbour Times | ").replace("<h1>", "<h2>"))
+    run = run_clean(tmp_path, dedup=False, html_timeout=0.2)
+    assert run.clean["page.html"]["metadata"]["extractor"] == "selectolax"
+    assert run.clean["page.html"]["title"] == "Harbour bridge to be rebuilt"
+    assert run.clean["og.html"]["title"] == "Harbour bridge: work starts"
+
+
+@pytest.mark.parametrize(("notice", "kept"), [("For your personal, non-commercial use only.", "43 characters"),
+                                              ("©", "1 character")])  # was "1 characters"
+def test_a_short_precise_extraction_gives_way_to_a_far_longer_default_one(monkeypatch, notice: str, kept: str) -> None:
     real = extract.trafilatura.bare_extraction
-    notice = "This copy is for your personal, non-commercial use only."
 
     def precise_keeps_a_notice(html, **kwargs):
         if kwargs["favor_precision"]:
-            return real(f"<html><body><article><p>{notice}</p></article></body></html>", **kwargs)
+            return types.SimpleNamespace(text=notice)
         return real(html, **kwargs)
 
     monkeypatch.setattr(extract.trafilatura, "bare_extraction", precise_keeps_a_notice)
     text, metadata, extractor = extract.extract(article_html())
     assert extractor == "trafilatura" and BODY_PARAGRAPHS[1] in text and notice not in text
-    assert "precise mode kept" in metadata["extraction_note"]
+    assert metadata["extraction_note"] == f"trafilatura's precise mode kept {kept}; its default mode was used"
 
 
 def test_prune_keeps_a_page_wrapped_in_a_form() -> None:

@@ -189,6 +189,23 @@ def test_explain_shows_what_decoding_did_in_a_finished_run(tmp_path: Path, capsy
     assert "[warning]" not in capsys.readouterr().out  # only what the rule removed
 
 
+def test_explain_of_a_run_prints_documents_in_the_runs_order(tmp_path: Path, capsys) -> None:
+    """Kept documents that lost nothing but had notes (a charset guessed, a lone surrogate replaced) came after all
+    the others; line 10 of a JSONL file comes after line 9, not after line 1."""
+    inputs = tmp_path / "in"
+    shutil.copytree(FIXTURES / "bad", inputs, symlinks=True)
+    lines = ['{"text": "The harbour bridge reopened on Monday after two years of repairs to its deck."}',
+             *['{"text": ""}'] * 7, r'{"text": "Ferry fares will rise by a tenth in spring, they said. \ud800"}',
+             '{"text": " "}', '{"text": "A new tram line links the station with the university and the old town."}']
+    (inputs / "b.jsonl").write_text("\n".join(lines) + "\n")
+    clean([inputs], tmp_path / "out", Settings(dedup=False))
+    capsys.readouterr()
+    assert main(["explain", str(tmp_path / "out")]) == 0
+    shown = [line.split("  ")[0][3:] for line in capsys.readouterr().out.splitlines() if line.startswith("== ")]
+    assert shown == ["b.jsonl:2", "b.jsonl:3", "b.jsonl:4", "b.jsonl:5", "b.jsonl:6", "b.jsonl:7", "b.jsonl:8",
+                     "b.jsonl:9", "b.jsonl:10", "cp1252.txt", "empty.txt", "invalid-utf8.txt", "mojibake.txt"]
+
+
 def test_explain_of_a_folder_names_the_files_it_left_out(tmp_path: Path, capsys) -> None:
     """`clean` warns about the files of other types and earlier outputs a walk leaves out; `explain` said nothing."""
     shutil.copy(FIXTURES / "formats" / "water-a.txt", tmp_path)

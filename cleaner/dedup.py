@@ -610,13 +610,11 @@ class Deduplicate(Stage):
         """The entries among `nodes` whose indexed document of the same id (`old`: id -> index row) is the same
         document: the index holds no text, so "the same" is the same signature, shingle-set size and length."""
         assert self.index is not None
-        copies = []
-        for node in nodes:
-            row = old.get(entries.ids[node])
-            if row is None:
-                continue
-            signature, size, length = self.index.rows(np.array([row]))
-            if (np.array_equal(signature[0], entries.signatures.take(np.array([node]))[0])
-                    and size[0] == self._sizes[node] and length[0] == lengths[node]):
-                copies.append(node)
-        return copies
+        pairs = [(node, old[entries.ids[node]]) for node in nodes if entries.ids[node] in old]
+        if not pairs:
+            return []
+        mine = np.array([node for node, _ in pairs])
+        signatures, sizes, their_lengths = self.index.rows(np.array([row for _, row in pairs]))
+        same = ((signatures == entries.signatures.take(mine)).all(axis=1) & (sizes == self._sizes[mine])
+                & (their_lengths == lengths[mine]))
+        return mine[same].tolist()

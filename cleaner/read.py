@@ -15,7 +15,6 @@ import stat
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -417,7 +416,6 @@ def _missing(stream: Any) -> int:
     return stream.limit
 
 
-@cache
 def _content_codings() -> dict[str, tuple[Callable[[], Any], ...]]:
     """The HTTP content codings the reader undoes, by name, each with its decompressors to try in turn: brotli's
     only when its package is installed."""

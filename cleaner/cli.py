@@ -400,7 +400,7 @@ def _explain_document(console: Console, doc: Document, only: str | None) -> None
     console.print(Text(header + (f"  DROPPED: {doc.dropped}" if doc.dropped else ""), style="bold"))
     if only is None:
         _explain_encoding(console, doc)
-    for line, rule in doc.annotated:
+    for line, rule in doc.marked_lines():
         if only is not None and rule != only:
             continue
         if rule is None:

@@ -110,3 +110,41 @@ class Document:
     @property
     def paragraphs(self) -> list[str]:
         return [p for p in self.text.split("\n\n") if p]
+
+    def marked_lines(self) -> list[tuple[str, str | None]]:
+        """`annotated` as `cleaner explain` and the report show it: each line with the rule that removed it (None:
+        kept), and a line the line stage cut into sentences (a page flattened onto one line) as its pieces.
+
+        The line stage keeps such a line as kept in `annotated` while its spans (the menus and the sentences a junk
+        rule or the model took out, recorded under the line's number) left the text: shown whole, the line hid
+        everything removed from it.
+        """
+        inside: dict[int, list[Span]] = {}
+        for span in self.removed:
+            inside.setdefault(span.line, []).append(span)
+        out: list[tuple[str, str | None]] = []
+        for number, (line, rule) in enumerate(self.annotated, start=1):
+            spans = inside.get(number) if rule is None else None
+            out.extend(_pieces(line, spans) if spans else [(line, rule)])
+        return out
+
+
+def _pieces(line: str, spans: list[Span]) -> list[tuple[str, str | None]]:
+    """`line` cut at the texts of `spans` (pieces of it), in its order: the kept stretches between them as kept."""
+    taken: list[tuple[int, int, str]] = []
+    for span in spans:
+        start = line.find(span.text)
+        while start >= 0 and any(start < end and begin < start + len(span.text) for begin, end, _ in taken):
+            start = line.find(span.text, start + 1)
+        if start >= 0 and span.text:
+            taken.append((start, start + len(span.text), span.rule))
+    out: list[tuple[str, str | None]] = []
+    at = 0
+    for begin, end, rule in sorted(taken):
+        if line[at:begin].strip():
+            out.append((line[at:begin].strip(), None))
+        out.append((line[begin:end], rule))
+        at = end
+    if line[at:].strip() or not out:
+        out.append((line[at:].strip() if out else line, None))
+    return out

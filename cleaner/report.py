@@ -76,7 +76,7 @@ class RunReport:
         key = xxhash.xxh3_64_intdigest(doc.id.encode())
         if len(self.sample) >= SAMPLE_SIZE and -key <= self.sample[0][0]:
             return
-        lines = doc.annotated or [(span.text, span.rule) for span in doc.removed]
+        lines = doc.marked_lines() or [(span.text, span.rule) for span in doc.removed]
         entry = {
             "id": doc.id, "title": doc.title, "dropped": doc.dropped, "duplicate_of": doc.duplicate_of,
             "language": doc.language, "mt_score": doc.mt_score,

@@ -230,6 +230,79 @@ def test_explain_takes_the_rule_ids_of_stages(capsys) -> None:
         assert "[-" not in capsys.readouterr().out
 
 
+ONE_LINE_PAGE = " ".join([
+    "Home News Sport Business Culture Travel Weather Opinion Video Podcasts Newsletters Contact Us",
+    "The council voted on Tuesday to build a new library in the town centre, after two years of debate over its "
+    "cost and location near the river.",
+    "Heavy rain flooded several roads in the north of the county overnight, and the fire service pumped water out "
+    "of a dozen homes before dawn.",
+    "Get the Morning Briefing in your inbox every day.",
+    "A local bakery won a national prize for its sourdough bread this week, beating more than three hundred entries "
+    "from across the country.",
+    "The mayor said the library would open in the spring of next year, and that its cafe would be run by a local "
+    "charity for young people.",
+    "Residents had asked for longer opening hours, and the council agreed to keep the building open until eight in "
+    "the evening on weekdays.",
+    "The old library, which opened in 1962, will be turned into flats, and the money from their sale will pay for a "
+    "third of the new building.",
+    "Architects from the city drew up plans that keep the trees in the square, after a petition signed by two "
+    "thousand people asked for it.",
+    "Work on the site will begin in October and should take eighteen months, the council's head of planning told "
+    "the meeting on Tuesday night.",
+    "Shops nearby said they hoped the library would bring more people into the centre, which has lost several "
+    "banks and a post office.",
+    "Privacy Policy Terms of Use Cookie Settings Accessibility Help Advertise With Us",
+])
+MYSITE_PACK = """rules:
+  - id: mysite-newsletter
+    description: The newsletter box mysite puts after the third paragraph.
+    kind: line
+    pattern: '^Get the Morning Briefing\\b'
+    examples:
+      match: ["Get the Morning Briefing in your inbox"]
+      no_match: ["The morning briefing was cancelled, officials said."]
+"""
+
+
+def test_explain_shows_what_left_a_page_flattened_onto_one_line(tmp_path: Path, capsys) -> None:
+    """README: the line stage cuts such a page into sentences and a rule takes a sentence out of it, and
+    `cleaner explain in/page.txt --rules mysite.yaml --rule mysite-newsletter` shows it. The stage keeps the line as
+    one kept line in the document's annotation, so explain (and the report's sample) showed the whole page as
+    kept, menu, newsletter sentence and cookie bar included, and `--rule mysite-newsletter` nothing, while
+    `clean` had removed all three."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "page.txt").write_text(ONE_LINE_PAGE + "\n")
+    (tmp_path / "mysite.yaml").write_text(MYSITE_PACK)
+    pack = ["--rules", str(tmp_path / "mysite.yaml")]
+    assert main(["clean", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-q", *pack]) == 0
+    spans = {span["text"]: span["rule"] for span in read_jsonl(tmp_path / "out" / "removed.jsonl")[0]["spans"]}
+    assert spans["Get the Morning Briefing in your inbox every day."] == "mysite-newsletter"
+    assert main(["explain", str(tmp_path / "in" / "page.txt"), *pack]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert ONE_LINE_PAGE not in out
+    for text, rule in spans.items():
+        assert f"[-{rule}-] {text}" in out
+    assert main(["explain", str(tmp_path / "in" / "page.txt"), *pack, "--rule", "mysite-newsletter"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "[-mysite-newsletter-] Get the Morning Briefing in your inbox every day."]
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "Get the Morning Briefing in your inbox every day.</" in report
+
+
+def test_marked_lines_cut_a_line_at_the_pieces_taken_out_of_it() -> None:
+    from cleaner.document import Document, Span
+
+    line = "Home News Sport Weather Contact The bridge opens. Sign up now. The bridge opens. It cost a lot."
+    doc = Document(id="a", source="a", annotated=[("Title", "title"), (line, None), ("Kept line", None)],
+                   removed=[Span("title", "Title", 1, "metadata", "title"), Span("nl", "Sign up now.", 2),
+                            Span("line-classifier", "Home News Sport Weather Contact", 2),
+                            Span("dup", "The bridge opens.", 2)])
+    assert doc.marked_lines() == [
+        ("Title", "title"), ("Home News Sport Weather Contact", "line-classifier"), ("The bridge opens.", "dup"),
+        ("Sign up now.", "nl"), ("The bridge opens. It cost a lot.", None), ("Kept line", None)]
+    doc.removed = [Span("x", "not in the line", 2)]  # a span that is no piece of its line changes nothing
+    assert doc.marked_lines() == doc.annotated
+
 def test_a_jsonl_record_title_is_the_title(tmp_path: Path, run_clean) -> None:
     """A scraper's `title` field was left in metadata with `title: null` in the record (a Markdown file's front
     matter title and an HTML page's were used); the field stays in metadata too, and a first line that repeats

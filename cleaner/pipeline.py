@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import importlib.util
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -271,6 +272,8 @@ def clean(inputs: list[Path], outdir: Path, settings: Settings,
     """
     started = time.perf_counter()
     settings.validate()
+    if settings.engine == "ray" and importlib.util.find_spec("ray") is None:  # not a traceback once outputs are open
+        raise ValueError("--engine ray needs Ray, which is not installed: pip install 'cleaner[ray]'")
     if settings.dedup_index is not None:
         _check_index_folder(settings.dedup_index, outdir)
     rules, rule_errors = loaded_rules if loaded_rules is not None else load_run_rules(settings)

@@ -357,3 +357,12 @@ def test_an_input_with_nothing_to_read_is_said(tmp_path: Path, capsys) -> None:
     (tmp_path / "empty" / "sub" / "a.txt").write_text("")  # an empty file is read, and its warning says so
     assert main(["clean", str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "-q"]) == 0
     assert "nothing to read" not in capsys.readouterr().err
+
+
+def test_engine_ray_without_ray_installed_is_refused_before_the_run(tmp_path: Path, monkeypatch, capsys) -> None:
+    """README: `pip install 'cleaner[ray]'`, then `--engine ray`. Without it, the run died on a traceback of
+    `import ray` with exit status 1 (as if some inputs had failed), leaving OUTDIR with its `.partial` files."""
+    monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` finds where Ray is not installed
+    assert main(["clean", str(SEEDS), "-o", str(tmp_path / "out"), "--engine", "ray", "-q"]) == 2
+    assert "pip install 'cleaner[ray]'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

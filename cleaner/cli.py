@@ -120,8 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="drop duplicates to removed.jsonl (default), or keep them flagged: a kept "
                           "duplicate's cluster_id is the id of its cluster's representative")
     run.add_argument("--dedup-threshold", type=float, default=Settings.dedup_threshold, metavar="J",
-                     help="estimated Jaccard similarity of word 5-gram sets from which two documents "
-                          "are near-duplicates (default: %(default)s)")
+                     help="estimated Jaccard similarity of word n-gram sets (--shingle-size) from which two "
+                          "documents are near-duplicates (default: %(default)s)")
     run.add_argument("--dedup-containment", type=float, default=Settings.dedup_containment, metavar="C",
                      help="estimated share of the smaller document's shingles found in the larger from which "
                           "two documents are near-duplicates, e.g. an article and the same article plus "
@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="continue an interrupted run into the same OUTDIR: input shards it finished are not "
                           "redone, and the output is identical to an uninterrupted run")
     run.add_argument("--shard-files", type=int, default=256, metavar="N",
-                     help="input files per checkpoint shard (default: 256; each JSONL file is a shard of its own)")
+                     help="input files per checkpoint shard (default: 256; each JSONL or WARC file is a shard of "
+                          "its own)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress display or summary")
 
     explain = commands.add_parser(

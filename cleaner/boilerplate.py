@@ -211,10 +211,15 @@ class RemoveBoilerplate(Stage):
         flags = [key in recurring for key in keys]
         if not any(flags) or all(flags):
             return  # a document made only of recurring lines is content (or a duplicate), not boilerplate
-        removed = {line for line, flag in zip(lines, flags, strict=True) if flag}
-        doc.removed.extend(Span(RULE_ID, line, number)
-                           for number, (line, flag) in enumerate(zip(lines, flags, strict=True), start=1) if flag)
+        # A span's line is the line's number among the lines the rules read (README), as the junk rules' are: the
+        # text's paragraphs are the lines no rule claimed, in order. It was the paragraph's number in the text,
+        # one less for every line a rule had taken out above it.
+        kept = [i for i, (_line, rule) in enumerate(doc.annotated) if rule is None]
+        if len(kept) != len(lines):  # no annotation to map to (the junk stage did not run)
+            kept = list(range(len(lines)))
+        doc.removed.extend(Span(RULE_ID, line, kept[j] + 1)
+                           for j, (line, flag) in enumerate(zip(lines, flags, strict=True)) if flag)
         doc.text = "\n\n".join(line for line, flag in zip(lines, flags, strict=True) if not flag)
         doc.signature = None  # signed before this stage: dedup signs the new text again
-        doc.annotated = [(line, RULE_ID if rule is None and line in removed else rule)
-                         for line, rule in doc.annotated]
+        marked = {kept[j] for j, flag in enumerate(flags) if flag}
+        doc.annotated = [(line, RULE_ID if i in marked else rule) for i, (line, rule) in enumerate(doc.annotated)]

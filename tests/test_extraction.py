@@ -695,6 +695,28 @@ def test_corpus_boilerplate_is_removed_across_a_folder(tmp_path: Path, run_clean
         assert [s["rule"] for s in run.removed[f"{topic}.txt"]["spans"]] == ["corpus-boilerplate"]
 
 
+def test_corpus_boilerplate_spans_number_the_lines_the_rules_read(tmp_path: Path, run_clean, capsys) -> None:
+    """README: a span's `line` counts the non-blank lines of the text the rules read. The boilerplate stage numbered
+    its lines among the paragraphs the rules had left, so a footer under a share row removed by a rule was given
+    the article's line number (2, not 3), and `explain OUTDIR` listed it beside the wrong line."""
+    footer = "Harbour Times is published by the Harbour Media Group in Portsmouth"
+    topics = ["ferry", "bridge", "school", "library", "market", "museum"]
+    for i, topic in enumerate(topics):
+        body = (f"The {topic} committee met on Monday for the {i + 1}th time this year and agreed a new budget "
+                f"for the {topic}, the chair said after a long debate about costs and the timetable.")
+        (tmp_path / f"{topic}.txt").write_text(f"Share on Facebook\n{body}\n{footer}\n")
+    run = run_clean(tmp_path, dedup=False, lines=False)
+    for topic in topics:
+        spans = [(s["rule"], s["line"], s["text"]) for s in run.removed[f"{topic}.txt"]["spans"]]
+        assert spans == [("nav-phrase", 1, "Share on Facebook"), ("corpus-boilerplate", 3, footer)]
+    doc = Document(id="a", source="a", text="Kept line\n\nRecurring line")
+    doc.annotated = [("Share on Facebook", "nav-phrase"), ("Kept line", None), ("Recurring line", None)]
+    doc.line_keys = boilerplate.line_keys(doc)
+    boilerplate.RemoveBoilerplate(Settings()).clean(doc, {doc.line_keys[1]})
+    assert doc.annotated[2] == ("Recurring line", "corpus-boilerplate") and doc.text == "Kept line"
+    assert doc.marked_lines()[1:] == [("Kept line", None), ("Recurring line", "corpus-boilerplate")]
+
+
 def test_corpus_boilerplate_threshold(tmp_path: Path, run_clean) -> None:
     for i in range(6):
         (tmp_path / f"{i}.txt").write_text(f"Story number {i} is about the harbour and its {i} boats.\nShared line\n")

@@ -21,7 +21,7 @@ from .authoring import add_rules_parser, run_rules
 from .config import PRESETS, RUN_OPTIONS, ConfigError, Resolved, field_for, format_config, given_options, resolve
 from .document import Document, run_order
 from .parallel import WorkerDied
-from .pipeline import STAGE_SWITCHES, Pipeline, build_stages, clean, load_run_rules
+from .pipeline import STAGE_SWITCHES, Pipeline, UnknownRuleIds, build_stages, clean, load_run_rules
 from .plural import counted
 from .read import input_files, is_output_folder, read_documents
 from .rules import Rule, RuleError
@@ -189,16 +189,31 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(**values)
 
 
-def _rules_or_exit(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
-    """`load_run_rules`, or exit with status 2 on a rule id to switch off that no pack defines."""
+def _rules_or_exit(args: argparse.Namespace, resolved: Resolved) -> tuple[list[Rule], list[RuleError]]:
+    """`load_run_rules`, or exit with status 2 on a rule id to switch off that no pack defines, blaming where the id
+    was given: the config file's key (file and line, as for any other problem of the file), else the option."""
     try:
-        return load_run_rules(settings)
-    except ValueError as err:
-        build_parser().error(str(err))
+        return load_run_rules(resolved.settings)
+    except UnknownRuleIds as err:
+        from_file = [rule_id for rule_id in err.ids if rule_id not in getattr(args, "disable_rules", [])]
+        if from_file and resolved.path is not None and "disable_rules" in resolved.keys:
+            key, line = resolved.keys["disable_rules"]
+            problem = ConfigError(resolved.path, line, f"{key}: {UnknownRuleIds(from_file).detail}")
+            Console(stderr=True, highlight=False).print(f"[red]config error: {escape(str(problem))}[/red]",
+                                                        soft_wrap=True)
+            raise SystemExit(2) from None
+        _command_parser(args.command).error(f"argument --disable-rule: {err.detail}")
 
 
-def run_clean(args: argparse.Namespace, console: Console, settings: Settings) -> int:
-    rules, rule_errors = _rules_or_exit(settings)  # reported before any document is read
+def _command_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of one command (`clean`, `explain`), whose usage an error message shows."""
+    parser = build_parser()
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+
+
+def run_clean(args: argparse.Namespace, console: Console, resolved: Resolved) -> int:
+    settings = resolved.settings
+    rules, rule_errors = _rules_or_exit(args, resolved)  # reported before any document is read
     cpus = usable_cpus()
     if settings.workers > cpus and not settings.ray_address:
         console.print(f"[yellow]cleaner: -j {settings.workers}: more workers than the {counted(cpus, 'CPU')} this run "
@@ -287,12 +302,13 @@ def _summary(console: Console, stats: dict, outdir: Path) -> None:
     console.print(table)
 
 
-def run_explain(args: argparse.Namespace, console: Console, settings: Settings) -> int:
+def run_explain(args: argparse.Namespace, console: Console, resolved: Resolved) -> int:
+    settings = resolved.settings
     folder = args.file if args.file.is_dir() else args.file.parent
     if is_output_folder(folder) and (folder == args.file or args.file.name in RUN_FILES):
         return _explain_run(console, folder, args.rule)
     settings.dedup = False
-    rules, rule_errors = _rules_or_exit(settings)
+    rules, rule_errors = _rules_or_exit(args, resolved)
     for err in rule_errors:
         console.print(Text(f"rule error: {err}", style="red"))  # as text: a path or id may hold [brackets]
     if args.rule and args.rule not in {rule.id for rule in rules} | STAGE_SWITCHES.keys():
@@ -479,11 +495,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"input not found: {path}")
     if args.command == "clean":
         try:
-            return run_clean(args, console, resolved.settings)
+            return run_clean(args, console, resolved)
         except KeyboardInterrupt:
             console.print("[red]interrupted[/red]: the same command with --resume reuses the shards already done")
             return 130
-    return run_explain(args, console, resolved.settings)
+    return run_explain(args, console, resolved)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ class Resolved:
     run: dict[str, Any]
     origin: dict[str, str]
     path: Path | None
+    keys: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)  # field: (key, line) in the file
 
 
 def _hints() -> dict[str, Any]:
@@ -268,7 +269,7 @@ def resolve(cli: Settings, given: set[str], command: argparse.ArgumentParser,
     run.update(cli_run)
     origin.update(dict.fromkeys(cli_run, COMMAND_LINE))
     _validate(settings, origin, path, keys)
-    return Resolved(settings, run, origin, path)
+    return Resolved(settings, run, origin, path, keys)
 
 
 def _validate(settings: Settings, origin: dict[str, str], path: Path | None, keys: dict[str, tuple[str, int]]) -> None:

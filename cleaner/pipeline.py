@@ -207,23 +207,37 @@ STAGE_SWITCHES = {lines.RULE_ID: "--no-lines", boilerplate.RULE_ID: "--no-boiler
                   mt.RULE_ID: "--mt-action flag"}
 
 
+class UnknownRuleIds(ValueError):
+    """Rule ids to switch off that no pack defines (`ids`); `detail` says so without naming the option or key."""
+
+    def __init__(self, ids: list[str]) -> None:
+        stages = [f"{rule_id!r} is a stage's: {STAGE_SWITCHES[rule_id]} switches it off" for rule_id in ids
+                  if rule_id in STAGE_SWITCHES]
+        self.ids = ids
+        self.detail = (f"no rule with id {', '.join(map(repr, ids))} (see `cleaner rules list`)"
+                       + "".join(f"; {stage}" for stage in stages))
+        super().__init__(f"disable_rules: {self.detail}")
+
+
 def load_run_rules(settings: Settings) -> tuple[list[Rule], list[RuleError]]:
     """The rules a run uses and the errors of those it cannot use.
 
     The user's packs (not the shipped ones, which the tests check) are also run through the
     backtracking guard, so one catastrophic regex cannot stall the run: it is reported and skipped.
     The rules in `settings.disable_rules` are left out; an id there that no pack defines is a typo
-    that would silently change nothing, so it raises `ValueError` before any document is read.
+    that would silently change nothing, so it raises `UnknownRuleIds` (a `ValueError`) before any document is read.
+    The id of a shipped rule is no typo when the shipped packs are off (`--no-default-rules`): `--preset extracted`
+    switches off two of them, and refused, that preset could not run with packs of one's own only.
     """
     if not settings.junk:
         return [], []
     rules, errors = load_rules(settings.rule_paths, settings.default_rules)
     unknown = sorted(set(settings.disable_rules) - {rule.id for rule in rules})
+    if unknown and not settings.default_rules:
+        shipped = {rule.id for rule in load_rules([], True)[0]}
+        unknown = [rule_id for rule_id in unknown if rule_id not in shipped]
     if unknown:
-        stages = [f"{rule_id!r} is a stage's: {STAGE_SWITCHES[rule_id]} switches it off" for rule_id in unknown
-                  if rule_id in STAGE_SWITCHES]
-        raise ValueError(f"--disable-rule: no rule with id {', '.join(map(repr, unknown))} (see `cleaner rules list`)"
-                         + "".join(f"; {stage}" for stage in stages))
+        raise UnknownRuleIds(unknown)
     rules = [rule for rule in rules if rule.id not in settings.disable_rules]
     user = [rule for rule in rules if not rule.builtin]
     if user:

@@ -72,6 +72,11 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "max_words": (int,), "containment": (int, float), "max_overlap": (int, float),
     "min_overlap": (int, float), "max_prose_share": (int, float), "sites": (list,), "folders": (list,),
 }
+# The least value of each whole-number option: `shingle: 0` (or below) made every line of `min_words` words a
+# repeat, as a line then has no n-gram and so none that is new; `max_words: 0` a rule that claims no line.
+_LEAST = {"shingle": 1, "max_line": 1, "max_lines": 1, "max_words": 1, "min_lines": 0, "min_words": 0}
+# Options that are shares, from 0 to 1 (`containment: 60` for 60% would claim no line, 0 every line).
+_SHARES = ("containment", "max_overlap", "min_overlap", "max_prose_share")
 _WORD = re.compile(r"\w+")
 _SENTENCE_STOPS = tuple(".!?…。！？")
 _CLOSING_MARKS = "\"'”’»)」』"  # may follow a sentence's stop
@@ -301,6 +306,14 @@ def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
         if value is not None and (not isinstance(value, types) or (bool not in types and isinstance(value, bool))):
             raise RuleError(path, line, f"rule {rule_id!r}: {name} must be "
                                         f"{' or '.join(t.__name__ for t in types)}, not {type(value).__name__}")
+    for name, least in _LEAST.items():
+        if spec.get(name) is not None and spec[name] < least:
+            raise RuleError(path, line, f"rule {rule_id!r}: {name} must be at least {least}, not {spec[name]}")
+    for name in _SHARES:
+        value = spec.get(name)
+        if value is not None and not (0 < value <= 1 if name == "containment" else 0 <= value <= 1):
+            low = "above 0" if name == "containment" else "from 0"
+            raise RuleError(path, line, f"rule {rule_id!r}: {name} is a share, {low} to 1, not {value}")
     formats = spec.get("formats", list(FORMATS))
     if not isinstance(formats, list) or not formats or set(formats) - set(FORMATS):
         raise RuleError(path, line, f"rule {rule_id!r}: formats is a list of {', '.join(FORMATS)}")

@@ -215,6 +215,28 @@ def test_a_pattern_that_matches_an_empty_string_is_refused(kind: str, option: st
     assert errors[0].message.startswith(f"rule 'catch-all': {option} matches an empty string")
 
 
+REPEAT_RULE = ("rules:\n  - id: twice\n    description: d\n    kind: repeat\n{option}"
+               "    examples: {{match: ['The same line twice in a row here.\\nThe same line twice in a row here.']}}\n")
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("shingle: 0", "shingle must be at least 1, not 0"),
+    ("shingle: -2", "shingle must be at least 1, not -2"),
+    ("shingle: 2.5", "shingle must be int, not float"),
+    ("shingle: '3'", "shingle must be int, not str"),
+    ("containment: 60", "containment is a share, above 0 to 1, not 60"),
+    ("containment: 0", "containment is a share, above 0 to 1, not 0"),
+    ("min_words: -1", "min_words must be at least 0, not -1"),
+])
+def test_a_repeat_rule_with_an_unusable_number_is_refused(option: str, message: str) -> None:
+    """`shingle: 0` (or below) gave each line no n-gram, hence none that was new: every line of six words or more
+    after the first was claimed as a repeat, and the rule's own examples still passed."""
+    rules, errors = load_pack(REPEAT_RULE.format(option=f"    {option}\n"), "p.yaml")
+    assert not rules and [(e.source, e.message) for e in errors] == [("p.yaml:2", f"rule 'twice': {message}")]
+    rules, errors = load_pack(REPEAT_RULE.format(option="    shingle: 1\n    containment: 1\n"), "p.yaml")
+    assert errors == [] and [rule.id for rule in rules] == ["twice"]
+
+
 def test_a_rule_that_is_not_a_mapping_names_its_own_line() -> None:
     """A string in the list of rules (a rule's dash put before its options) was reported at line 1."""
     _, errors = load_pack("rules:\n  - id: fine\n    description: d\n    kind: line\n    pattern: x\n"

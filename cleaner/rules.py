@@ -477,11 +477,15 @@ def _strip_lines(value: Any) -> Any:
 
 
 def default_pack_files() -> list[tuple[str, str]]:
-    """(name, text) of the rule packs shipped inside the package, in name order."""
-    try:
+    """(name, text) of the rule packs shipped inside the package, in name order. Imported from a source checkout
+    (rules/ and pyproject.toml beside cleaner/), the checkout's own packs: an editable install maps
+    `cleaner.rule_packs` to the checkout it was made from, so a second checkout (a git worktree) put first on
+    the path read the first one's packs with its own code."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "rules").is_dir():
+        folder = checkout / "rules"
+    else:
         folder = resources.files("cleaner.rule_packs")
-    except ModuleNotFoundError:  # running from a source checkout, where rules/ sits beside cleaner/
-        folder = Path(__file__).resolve().parent.parent / "rules"
     entries = sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
     return [(f"rules/{p.name}", p.read_text(encoding="utf-8")) for p in entries]
 

@@ -15,8 +15,8 @@ with the square of the line (`\\w+@`, `a*b` unanchored: each start of the search
 too, and when it is long enough to be read (`_FLOOR`), the line a quarter as long is timed as well: a linear pattern
 takes about 4 times as long on the longer line, a quadratic one 16 times, and more than `GROWTH` times is reported.
 `re` counts no steps it could report, so the measure is CPU time (`time.process_time`: what other processes run
-on the machine does not count), the least of a few runs, and the margins are wide: the shipped patterns that reach
-`_FLOOR` grow 3 to 6 times, the quadratic ones 12 to 24 times.
+on the machine does not count), the least of a few runs, and the margins are wide: measured so, the shipped
+patterns (on lines where they take over a millisecond) grow 3 to 6 times, quadratic ones 12 to 24 times.
 
 Run as `python -m cleaner.backtrack`, it is that worker: it reads `[[pattern, flags,
 [prefix, ...]], ...]` as JSON on stdin and prints `start I`, then `text "..."` before each
@@ -86,8 +86,8 @@ def _cpu(compiled: re.Pattern[str], text: str, runs: int) -> float:
 
 
 def _growth(compiled: re.Pattern[str], start: str, unit: str, tail: str) -> tuple[float, float] | None:
-    """The CPU seconds on the very long line a quarter as long and on the very long line, when the second is
-    over `_FLOOR` and more than `GROWTH` times the first; None when the pattern's time grows as its line."""
+    """(CPU seconds on the line a quarter as long, on the very long line) when the latter is over `_FLOOR` and more
+    than `GROWTH` times the former; None when the pattern's time grows no faster than its line."""
     text = _line(start, unit, tail, VERY_LONG)
     big = _cpu(compiled, text, 1)
     if big < _FLOOR:

@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from .backtrack import BUDGET, VERY_LONG, SlowPattern, find_slow
+from .backtrack import BUDGET, SHRINK, VERY_LONG, SlowPattern, find_slow
 from .plural import counted
 from .rules import Rule, RuleError, check_examples, default_pack_files, load_rules
 
@@ -51,10 +51,10 @@ def _slowness(slow: SlowPattern, budget: float) -> str:
         return (f"backtracks catastrophically: no answer within {budget:g} s on a line like {slow.sample!r}…; "
                 "rewrite it without nested or overlapping repetition such as (a+)+ or (\\w+\\s?)+")
     small, big = slow.growth
-    exponent = math.log(big / small, 4)
+    exponent = math.log(big / small, SHRINK)
     megabyte = big * (1_000_000 / VERY_LONG) ** exponent
     return (f"backtracks super-linearly: its time grows {big / small:.0f}-fold when a line like {slow.sample!r}… "
-            f"grows 4-fold ({small * 1000:.0f} ms on {VERY_LONG // 4:,} characters, {big * 1000:.0f} ms on "
+            f"grows {SHRINK}-fold ({small * 1000:.1f} ms on {VERY_LONG // SHRINK:,} characters, {big * 1000:.0f} ms on "
             f"{VERY_LONG:,}), so a 1 MB line would take some {_duration(megabyte)}; rewrite it so that no two "
             "repetitions can take the same characters, or bound one (\\w{1,40}@ rather than \\w+@ unanchored)")
 
@@ -184,7 +184,7 @@ def add_rules_parser(commands: argparse._SubParsersAction) -> None:
                                        "duplicate ids, regexes that compile, the rules' own examples, and "
                                        "catastrophic backtracking (each regex is run on adversarial lines in a "
                                        "worker process under a time budget, and its time on a long line is "
-                                       "compared with that on one a quarter as long).")
+                                       f"compared with that on one {SHRINK} times shorter).")
     packs(check)
     check.add_argument("--budget", type=float, default=BUDGET, metavar="SECONDS",
                        help=f"seconds a regex may take on one adversarial line (default: {BUDGET:g})")

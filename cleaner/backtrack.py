@@ -12,11 +12,13 @@ it matches, so a thread could not be stopped: a process can.
 A pattern can also finish every line of the test within the budget and still be unusable: one whose time grows
 with the square of the line (`\\w+@`, `a*b` unanchored: each start of the search scans to the end of the line) takes
 0.4 s on 20,000 letters and hours on the 4 MB a text file may hold. So the time of each very long line is measured
-too, and when it is long enough to be read (`_FLOOR`), the line a quarter as long is timed as well: a linear pattern
-takes about 4 times as long on the longer line, a quadratic one 16 times, and more than `GROWTH` times is reported.
+too, and when it is long enough to be read (`_FLOOR`), the line `SHRINK` times shorter is timed as well: a linear
+pattern takes about 8 times as long on the longer line, a quadratic one 64 times, and more than `GROWTH` times is
+reported.
 `re` counts no steps it could report, so the measure is CPU time (`time.process_time`: what other processes run
-on the machine does not count), the least of a few runs, and the margins are wide: measured so, the shipped
-patterns (on lines where they take over a millisecond) grow 3 to 6 times, quadratic ones 12 to 24 times.
+on the machine does not count), the least of a few runs, and the margins are wide: on lines 4 times as long, the
+shipped patterns (where they take over a millisecond) grew 3 to 6 times and quadratic ones 12 to 24 times, too
+close to a threshold for a verdict that must not flake; 8 times as long puts a factor of 2 on each side of it.
 
 Run as `python -m cleaner.backtrack`, it is that worker: it reads `[[pattern, flags,
 [prefix, ...]], ...]` as JSON on stdin and prints `start I`, then `text "..."` before each
@@ -37,7 +39,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 BUDGET = 1.0  # seconds per adversarial line; a healthy pattern needs a few milliseconds at most
-GROWTH = 10.0  # a pattern taking more than this many times as long on a line 4 times as long is super-linear
+SHRINK, GROWTH = 8, 24.0  # more than GROWTH times as long on a line SHRINK times as long: super-linear
 _UNITS = ("a", "A", "1", " ", ".", "-", "\t", "a ", "ab", "a1", "a.", "aA")
 _MAX_LITERALS = 12  # units taken from the pattern's own characters
 _TAILS = ("!", "\x00")
@@ -52,7 +54,7 @@ _FLOOR = 0.02
 @dataclass
 class SlowPattern:
     """A pattern that did not finish within the budget on `sample` (shown shortened), or whose time grows faster
-    than the line: `growth` is then its CPU seconds on `sample` a quarter as long and on `sample` itself."""
+    than the line: `growth` is then its CPU seconds on `sample` `SHRINK` times shorter and on `sample` itself."""
 
     index: int
     pattern: str
@@ -86,13 +88,13 @@ def _cpu(compiled: re.Pattern[str], text: str, runs: int) -> float:
 
 
 def _growth(compiled: re.Pattern[str], start: str, unit: str, tail: str) -> tuple[float, float] | None:
-    """(CPU seconds on the line a quarter as long, on the very long line) when the latter is over `_FLOOR` and more
+    """(CPU seconds on the line `SHRINK` times shorter, on the very long line) when the latter is over `_FLOOR` and more
     than `GROWTH` times the former; None when the pattern's time grows no faster than its line."""
     text = _line(start, unit, tail, VERY_LONG)
     big = _cpu(compiled, text, 1)
     if big < _FLOOR:
         return None
-    small = _cpu(compiled, _line(start, unit, tail, VERY_LONG // 4), 5)
+    small = _cpu(compiled, _line(start, unit, tail, VERY_LONG // SHRINK), 5)
     if big < 10 * _FLOOR:  # a short time is noisier: the least of three runs
         big = min(big, _cpu(compiled, text, 2))
     return (small, big) if big > GROWTH * small else None

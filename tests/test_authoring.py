@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import ROOT, read_jsonl
 
 from cleaner.authoring import backtracking_errors
-from cleaner.backtrack import find_slow
+from cleaner.backtrack import GROWTH, find_slow
 from cleaner.cli import main
 from cleaner.rules import check_examples, load_rules
 
@@ -104,7 +104,7 @@ def test_guard_finds_patterns_whose_time_grows_faster_than_their_lines() -> None
     slow = find_slow(jobs, budget=30)
     assert [(s.index, s.growth is not None) for s in slow] == [(1, True)]
     small, big = slow[0].growth
-    assert big > 10 * small and slow[0].sample.startswith("aaaa")
+    assert big > GROWTH * small and slow[0].sample.startswith("aaaa")
 
 
 def test_rules_check_names_a_rule_whose_time_grows_faster_than_its_lines(tmp_path: Path, capsys) -> None:

@@ -1,6 +1,6 @@
 """Check that the training scripts still reproduce the shipped models, array for array.
 
-    python scripts/check_models.py    # needs ../shared/data and the train extra; 2.5 minutes on two cores
+    python scripts/check_models.py [MODEL...]   # needs ../shared/data and the train extra; 2.5 minutes on two cores
 
 Both scripts are deterministic, so a refit of unchanged code on unchanged data gives the shipped file's
 arrays exactly. When it does not, a change to the features, the rules or the sentence cutting since the
@@ -10,6 +10,7 @@ see docs/mt.md): refit it with the script named, then review the figures with
 """
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -42,12 +43,18 @@ def differences(shipped: Path, refit: Path) -> list[str]:
         return out
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="*", metavar="MODEL",
+                        help=f"the models to check (default: all of {', '.join(MODELS)})")
+    chosen = parser.parse_args(argv).models or list(MODELS)
+    if unknown := [model for model in chosen if model not in MODELS]:
+        parser.error(f"no such model: {', '.join(unknown)} (choose from {', '.join(MODELS)})")
     with tempfile.TemporaryDirectory() as tmp:
         runs = {model: subprocess.Popen(
                     [sys.executable, str(ROOT / "scripts" / script), "--out", str(Path(tmp) / model)],
                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                for model, script in MODELS.items()}  # the two fits run side by side
+                for model, script in MODELS.items() if model in chosen}  # the fits run side by side
         problems = 0  # stale models and failed fits
         for model, run in runs.items():
             output, _ = run.communicate()

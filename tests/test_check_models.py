@@ -4,11 +4,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from check_models import differences  # noqa: E402
+from check_models import differences, main  # noqa: E402
 
 
 def test_differences_name_each_changed_missing_or_reshaped_array(tmp_path: Path) -> None:
@@ -21,3 +22,13 @@ def test_differences_name_each_changed_missing_or_reshaped_array(tmp_path: Path)
     assert differences(shipped, same) == []
     assert differences(shipped, changed) == ["b: only in the shipped model", "extra: only in the refit model",
                                              "meta: differs", "t: shape (3,) -> (4,)", "w: differs, by up to 0.25"]
+
+
+def test_help_and_an_unknown_model_answer_before_any_refit(capsys) -> None:
+    """`--help` used to start the 2.5-minute refit of both models: the script read no arguments."""
+    with pytest.raises(SystemExit) as help_exit:
+        main(["--help"])
+    assert help_exit.value.code == 0 and "lines.npz, mt.npz" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as bad_exit:
+        main(["lines"])
+    assert bad_exit.value.code == 2 and "no such model: lines" in capsys.readouterr().err

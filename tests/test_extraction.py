@@ -442,6 +442,20 @@ def test_extraction_timeout_fires_through_trafilatura_catching_exception(monkeyp
     assert extractor == "selectolax" and "longer than" in metadata["extraction_note"]
 
 
+@pytest.mark.parametrize("step", ["cut_nesting", "LexborHTMLParser"])
+def test_the_time_limit_covers_the_nesting_cut_and_the_parse(monkeypatch, step: str) -> None:
+    """The limit started after both: a page whose parse took minutes (markup a parser nests in the square of its tags)
+    had them all. Stopped before its parse is done, a page's text is its markup's without tags, scripts or styles."""
+    slow = getattr(extract, step)
+    monkeypatch.setattr(extract, step, lambda html: (time.sleep(5), slow(html))[1])
+    page = article_html(extra=_UNSEEN + "<p>Fish &amp; chips<!-- a <b>comment</b> --></p>")
+    text, metadata, extractor = extract.extract(page, timeout=0.2)
+    assert extractor == "selectolax" and metadata["extraction_note"] == "extraction took longer than 0.2 s"
+    assert text.splitlines() == ["Home", "News", "Sport", "Harbour bridge to be rebuilt", *BODY_PARAGRAPHS,
+                                 "Fish & chips", "Ten cheap flights", "Celebrity news",
+                                 "Copyright 2024 Harbour Times. All rights reserved."]
+
+
 _MENU = "<ul>" + "".join(f'<li><a href="/{w}">{w}</a></li>' for w in
                          ["World", "Business", "Sport", "Culture", "Travel", "Weather", "Video", "Opinion"]) + "</ul>"
 _UNSEEN = '<script type="application/ld+json">{"@type": "NewsArticle"}</script><style>.lead{color:red}</style>'

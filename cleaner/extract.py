@@ -112,8 +112,11 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 def cut_nesting(html: str) -> tuple[str, int]:
     """`html` without the tags of elements nested deeper than `MAX_DEPTH` / 2 levels that hold more than that many
-    levels inside them (their text stays), and how many were cut: a page's outer levels (its layout) and its inner ones
-    (the article's paragraphs, lists and tables) keep their tags, and the wrappers between them go. A tag is at most
+    levels inside them, nor of the inline elements (`<b>`, `<a>`) these hold outside a block (their text stays), and how
+    many were cut: a page's outer levels (its layout) and its inner ones (the article's paragraphs, lists and tables)
+    keep their tags, and the wrappers between them go. What they held comes together in one element, where an inline
+    element from each level (a page 100,000 deep with a `<b>` or a link at every level) took trafilatura minutes: its
+    steps take time in the square of an element's children, or in the links times their ancestors. A tag is at most
     `MAX_DEPTH` levels deep after."""
     if html.count("<") <= MAX_DEPTH or not _too_deep(html):
         return html, 0
@@ -156,7 +159,8 @@ class _Nesting:
     them, and do not count as open to the end of the page. `cut` gets the tags that `cut_nesting` cuts."""
 
     def __init__(self) -> None:
-        self.stack: list[list[Any]] = []  # each open element: its name, its start tag's number, and its height
+        self.stack: list[list[Any]] = []  # each open element: its name, its start tag's number, its height, and the
+        # numbers of the tags of the inline elements in it that go if it goes
         self.where: dict[str, list[int]] = {}  # the places in the stack of each name's open elements
         self.blocks: list[int] = []  # the places in the stack of the open elements that are not `_INLINE`
         self.cut: set[int] = set()  # the numbers of the tags to cut
@@ -168,7 +172,7 @@ class _Nesting:
         self.where.setdefault(name, []).append(len(self.stack))
         if name not in _INLINE:
             self.blocks.append(len(self.stack))
-        self.stack.append([name, number, 0])
+        self.stack.append([name, number, 0, []])
 
     def end(self, name: str, number: int) -> None:
         """Close element `name` at tag `number`. A stray end tag closes nothing, as a parser ignores it, nor does an
@@ -185,15 +189,19 @@ class _Nesting:
             self._pop(None)
 
     def _pop(self, end: int | None) -> None:
-        """Close the innermost open element, its end tag at tag `end`; cut its tags when it is deep and high."""
-        name, start, height = self.stack.pop()
+        """Close the innermost open element, its end tag at tag `end`; cut its tags when it is deep and high, and those
+        of the inline elements inside it (outside any block), which its parent's cut would cut too."""
+        name, start, height, inline = self.stack.pop()
         self.where[name].pop()
         if name not in _INLINE:
             self.blocks.pop()
+        tags = (start,) if end is None else (start, end)
+        if len(self.stack) >= MAX_DEPTH // 2 and height >= MAX_DEPTH // 2:
+            self.cut.update(tags, inline)
+        elif name in _INLINE and len(self.stack) > MAX_DEPTH // 2:  # its parent may be cut
+            self.stack[-1][3].extend((*tags, *inline))
         if self.stack:
             self.stack[-1][2] = max(self.stack[-1][2], height + 1)
-        if len(self.stack) >= MAX_DEPTH // 2 and height >= MAX_DEPTH // 2:
-            self.cut.update((start,) if end is None else (start, end))
 
     def _nearest(self, names: tuple[str, ...], tag: str) -> int | None:
         """Where the innermost open element of `names` is, if no container of `tag` is open inside it."""
@@ -259,9 +267,9 @@ def visible_text(tree: LexborHTMLParser) -> str:
     return body.text(separator="\n", strip=True) if body is not None else ""
 
 
-def _trafilatura(html: str, url: str | None, precise: bool) -> Any:
+def _trafilatura(html: str, url: str | None, precise: bool, fast: bool) -> Any:
     return trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                       include_tables=True, favor_precision=precise)
+                                       include_tables=True, favor_precision=precise, fast=fast)
 
 
 def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[str, dict[str, Any], str]:
@@ -305,10 +313,15 @@ class _Page:
             tree = self._parse()
         prune(tree)
         pruned = self._cut(tree.html or "")  # what the parser nested deeper than the markup showed
-        self.result = _trafilatura(pruned, url, precise=True)
+        # trafilatura's fallbacks (readability, justext) take time in the square of an element's children (each text
+        # after a child becomes a paragraph, inserted by position) and in the depth times the size of the page, and the
+        # nesting cut gathers what its wrappers held, a child from each level, in one element 125 levels deep: on a
+        # page 15,000 deep with a paragraph at every level they took 90 s, where the main extractor alone takes 5.
+        fast = bool(self.metadata.get("nesting_cut"))
+        self.result = _trafilatura(pruned, url, precise=True, fast=fast)
         found = len(self.result.text or "") if self.result is not None else 0
         if found < SHORT_TEXT:
-            fuller = _trafilatura(pruned, url, precise=False)
+            fuller = _trafilatura(pruned, url, precise=False, fast=fast)
             if fuller is not None and found < SHORT_SHARE * len(fuller.text or ""):
                 self.result = fuller
                 self.metadata["extraction_note"] = (f"trafilatura's precise mode kept {counted(found, 'character')}; "
@@ -391,7 +404,8 @@ class ExtractHtml(DocumentStage):
         text, found, extractor = extract(doc.text, url if isinstance(url, str) else None, self.timeout)
         if found.get("nesting_cut"):
             doc.warnings.append(f"markup nested deeper than {MAX_DEPTH:,} levels: {found['nesting_cut']:,} tags of the "
-                                "wrappers between its outer and inner levels cut (their text kept)")
+                                "wrappers between its outer and inner levels and of the inline elements they hold cut "
+                                "(their text kept)")
         doc.text, steps = repair(text)
         note_fixes(doc, steps)
         title = found.pop("title", None)

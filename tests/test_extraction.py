@@ -375,15 +375,16 @@ def test_markup_nested_past_max_depth_is_cut_before_parsing(tmp_path: Path, run_
     page = ("<html><body>" + "<div><b>level</b> words" * levels + "<p>" + " ".join(BODY_PARAGRAPHS) + "</p>"
             + "</div>" * levels + "</body></html>")
     cut, count = extract.cut_nesting(page)
-    # the <div> and </div> of the levels between the outer MAX_DEPTH / 2 and the inner ones; every <b> kept
-    assert count == 2 * (levels - extract.MAX_DEPTH + 1) and cut.count("<div>") == extract.MAX_DEPTH - 1
-    assert cut.count("<b>level</b>") == levels and extract.cut_nesting(cut) == (cut, 0)
+    # the <div>, </div>, <b> and </b> of the levels between the outer MAX_DEPTH / 2 and the inner ones; their words kept
+    assert count == 4 * (levels - extract.MAX_DEPTH + 1) and cut.count("<div>") == extract.MAX_DEPTH - 1
+    assert cut.count("<b>level</b> words") == extract.MAX_DEPTH - 1 and cut.count("level") == levels
+    assert extract.cut_nesting(cut) == (cut, 0)
     (tmp_path / "nested.html").write_text(page)
     run = run_clean(tmp_path, dedup=False)
     assert "nested.html" in run.clean or run.removed["nested.html"]["reason"] == "no-article"
     assert [e["error"] for e in run.errors] == [
         f"markup nested deeper than {extract.MAX_DEPTH} levels: {count:,} tags of the wrappers between its outer and "
-        "inner levels cut (their text kept)"]
+        "inner levels and of the inline elements they hold cut (their text kept)"]
 
 
 def test_nesting_is_counted_on_tags_that_nest() -> None:
@@ -405,6 +406,32 @@ def test_an_article_nested_past_what_trafilaturas_parser_holds_is_found() -> Non
         text, metadata, extractor = extract.extract(f"<html><body>{intro}{nested}</body></html>")
         assert extractor == "trafilatura" and metadata["nesting_cut"] > 0
         assert all(p in text for p in BODY_PARAGRAPHS) and "storm.Engineers" not in text
+
+
+def _deep_page(level: str, levels: int) -> str:
+    """A page `levels` deep, each level a <div> holding `level` and the next, the article at the bottom."""
+    article = "".join(f"<p>{p}</p>" for p in BODY_PARAGRAPHS)
+    return f"<html><body>{f'<div>{level}' * levels}{article}{'</div>' * levels}</body></html>"
+
+
+@pytest.mark.parametrize("inline", ["<b>level</b>", '<a href="/level">level</a>'])
+def test_a_page_deep_with_an_inline_tag_at_every_level_is_extracted(inline: str) -> None:
+    """The nesting cut gathered the wrappers' content in one element, an inline element from each level: trafilatura
+    took time in the square of its children, or in the links times their ancestors, and a page 100,000 deep ran past
+    the time limit into the fallback (this one, 30,000 deep, took a minute). Its inline tags go with the wrappers."""
+    levels = 30_000
+    page = _deep_page(f"{inline} words", levels)
+    cut, _count = extract.cut_nesting(page)
+    assert cut.count(inline) == extract.MAX_DEPTH - 1 and cut.count(" words") == levels  # the kept levels'
+    text, metadata, extractor = extract.extract(page, timeout=30)  # a few seconds
+    assert extractor == "trafilatura" and all(p in text for p in BODY_PARAGRAPHS), metadata
+
+
+def test_a_page_deep_with_a_paragraph_at_every_level_is_extracted() -> None:
+    """trafilatura's fallbacks (readability, justext) take time in the square of an element's children and in the depth
+    times the size of the page: on a page whose nesting was cut (this one, 15,000 deep, took 90 s) they are not run."""
+    text, metadata, extractor = extract.extract(_deep_page("<p>level</p> words", 15_000), timeout=30)  # a few seconds
+    assert extractor == "trafilatura" and all(p in text for p in BODY_PARAGRAPHS), metadata
 
 
 @pytest.mark.parametrize("unclosed", ["<font face=Verdana size=2>", "<div class=post>", "<p><font color=red>"])

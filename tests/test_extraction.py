@@ -28,6 +28,7 @@ from cleaner.encoding import Decode, legacy_encoding
 from cleaner.junk import RemoveJunk
 from cleaner.lines import RULE_ID, LineModel, units
 from cleaner.pipeline import build_stages
+from cleaner.read import read_file
 from cleaner.rules import load_rules
 from cleaner.settings import Settings
 
@@ -224,6 +225,52 @@ def test_a_warc_file_cut_inside_its_last_record_says_which(tmp_path: Path, run_c
     [error] = run.errors
     assert error["source"] == f"{tmp_path / name}:2" and error["severity"] == "error"
     assert error["error"].startswith("truncated WARC record: the file ends ")
+
+
+def _gzip_cut(data: bytes, at: int) -> bytes:
+    """A gzip member of `data` cut after its first `at` bytes: they decompress, the rest of the member is missing."""
+    packer = zlib.compressobj(wbits=31)
+    return packer.compress(data[:at]) + packer.flush(zlib.Z_SYNC_FLUSH)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize(("cut", "name", "severity", "message"), [
+    (b"WARC-Target-URI", "crawl.warc{}", "warning",
+     "truncated WARC file: it ends inside the headers of a record after response record 1; the records before it are "
+     "read"),
+    (b"\r\n\r\nHTTP/1.1", "crawl.warc{}:2", "error",
+     "truncated WARC record: the file ends {:,} bytes short of its Content-Length, before its HTTP headers")])
+def test_a_warc_file_cut_inside_the_headers_of_its_last_record_says_so(tmp_path: Path, run_clean, compress: bool,
+                                                                        cut: bytes, name: str, severity: str,
+                                                                        message: str) -> None:
+    """Cut inside its WARC headers (the last gzip member of a .warc.gz), the record was "corrupt: no valid
+    Content-Length header"; cut after them, "a WARC response record without HTTP headers or content"."""
+    page = warc_record(http_response(article_html().encode()), {"WARC-Target-URI": "https://a.example/1"})
+    http = http_response(article_html("B").encode())
+    last = warc_record(http, {"WARC-Target-URI": "https://b.example/2"})
+    at = last.index(cut) + (4 if cut.startswith(b"\r") else 0)
+    data = gzip.compress(page) + _gzip_cut(last, at) if compress else page + last[:at]
+    file = "crawl.warc.gz" if compress else "crawl.warc"
+    (tmp_path / file).write_bytes(data)
+    run = run_clean(tmp_path, dedup=False)
+    assert list(run.clean) == [f"{file}:1"]
+    where, message = str(tmp_path / name.format(".gz" if compress else "")), message.format(len(http))
+    assert [(e["source"], e["severity"], e["error"]) for e in run.errors] == [(where, severity, message)]
+
+
+@pytest.mark.parametrize("tail", [b"\r\n", b"\r\n\r\n\r\n", b"\n\n"])
+@pytest.mark.parametrize("how", ["plain", "after the last member", "a member of their own"])
+def test_blank_lines_after_the_last_warc_record_are_no_record(tmp_path: Path, tail: bytes, how: str) -> None:
+    """After the last member of a .warc.gz, warcio read them as a record without headers: an error, "corrupt WARC
+    record after record 2: no valid Content-Length header"."""
+    pages = [("https://a.example/1", article_html()), ("https://b.example/2", article_html("B"))]
+    tail = gzip.compress(tail) if how == "a member of their own" else tail
+    data = warc_bytes(pages, compress=how != "plain") + tail
+    path = tmp_path / ("crawl.warc" if how == "plain" else "crawl.warc.gz")
+    path.write_bytes(data)
+    items = list(read_file(path, path.name, "text", 1 << 20))
+    assert [(type(item).__name__, item.source.rsplit("/", 1)[-1]) for item in items] == [
+        ("Document", f"{path.name}:1"), ("Document", f"{path.name}:2")]
 
 
 def _record(kind: str, url: str, payload: bytes, compress: bool, content_type: str = "") -> bytes:

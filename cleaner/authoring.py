@@ -2,20 +2,21 @@
 
 `list` shows every rule with its pack, scope and description; `test` runs each rule's own
 must-match / must-not-match examples; `check` validates packs as a whole (schema, duplicate
-ids, regexes that compile, the rules' examples, and catastrophic backtracking), so a pack can
+ids, regexes that compile, the rules' examples, catastrophic and super-linear backtracking), so a pack can
 be checked in CI before it meets a corpus. Each problem names the rule file and line.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
-from .backtrack import BUDGET, find_slow
+from .backtrack import BUDGET, SHRINK, VERY_LONG, SlowPattern, find_slow
 from .plural import counted
 from .rules import Rule, RuleError, check_examples, default_pack_files, load_rules
 
@@ -28,7 +29,8 @@ def rule_patterns(rule: Rule) -> list[tuple[str, re.Pattern[str]]]:
 
 
 def backtracking_errors(rules: list[Rule], budget: float = BUDGET) -> list[RuleError]:
-    """An error for each rule with a regex that does not finish within `budget` on adversarial lines."""
+    """An error for each rule with a regex that does not finish within `budget` on adversarial lines, or whose
+    time on them grows faster than their length."""
     owners: list[tuple[Rule, str]] = []
     jobs: list[tuple[str, int, list[str]]] = []
     for rule in rules:
@@ -39,11 +41,29 @@ def backtracking_errors(rules: list[Rule], budget: float = BUDGET) -> list[RuleE
     errors = []
     for slow in find_slow(jobs, budget):
         rule, name = owners[slow.index]
-        errors.append(RuleError(rule.path, rule.line, f"rule {rule.id!r}: {name} backtracks catastrophically: "
-                                                      f"no answer within {budget:g} s on a line like "
-                                                      f"{slow.sample!r}…; rewrite it without nested or "
-                                                      f"overlapping repetition such as (a+)+ or (\\w+\\s?)+"))
+        errors.append(RuleError(rule.path, rule.line, f"rule {rule.id!r}: {name} {_slowness(slow, budget)}"))
     return errors
+
+
+def _slowness(slow: SlowPattern, budget: float) -> str:
+    """What is wrong with a slow pattern, and what to do about it."""
+    if slow.growth is None:
+        return (f"backtracks catastrophically: no answer within {budget:g} s on a line like {slow.sample!r}…; "
+                "rewrite it without nested or overlapping repetition such as (a+)+ or (\\w+\\s?)+")
+    small, big = slow.growth
+    exponent = math.log(big / small, SHRINK)
+    megabyte = big * (1_000_000 / VERY_LONG) ** exponent
+    return (f"backtracks super-linearly: its time grows {big / small:.0f}-fold when a line like {slow.sample!r}… "
+            f"grows {SHRINK}-fold ({small * 1000:.1f} ms on {VERY_LONG // SHRINK:,} characters, {big * 1000:.0f} ms on "
+            f"{VERY_LONG:,}), so a 1 MB line would take some {_duration(megabyte)}; rewrite it so that no two "
+            "repetitions can take the same characters, or bound one (\\w{1,40}@ rather than \\w+@ unanchored)")
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} seconds"
 
 
 def _shipped(name: str) -> tuple[str, str] | None:
@@ -163,7 +183,8 @@ def add_rules_parser(commands: argparse._SubParsersAction) -> None:
                            description="Validate the shipped packs and those given with --rules: schema, "
                                        "duplicate ids, regexes that compile, the rules' own examples, and "
                                        "catastrophic backtracking (each regex is run on adversarial lines in a "
-                                       "worker process under a time budget).")
+                                       "worker process under a time budget, and its time on a long line is "
+                                       f"compared with that on one {SHRINK} times shorter).")
     packs(check)
     check.add_argument("--budget", type=float, default=BUDGET, metavar="SECONDS",
                        help=f"seconds a regex may take on one adversarial line (default: {BUDGET:g})")

@@ -72,6 +72,11 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "max_words": (int,), "containment": (int, float), "max_overlap": (int, float),
     "min_overlap": (int, float), "max_prose_share": (int, float), "sites": (list,), "folders": (list,),
 }
+# The least value of each whole-number option: `shingle: 0` (or below) made every line of `min_words` words a
+# repeat, as a line then has no n-gram and so none that is new; `max_words: 0` a rule that claims no line.
+_LEAST = {"shingle": 1, "max_line": 1, "max_lines": 1, "max_words": 1, "min_lines": 0, "min_words": 0}
+# Options that are shares, from 0 to 1 (`containment: 60` for 60% would claim no line, 0 every line).
+_SHARES = ("containment", "max_overlap", "min_overlap", "max_prose_share")
 _WORD = re.compile(r"\w+")
 _SENTENCE_STOPS = tuple(".!?…。！？")
 _CLOSING_MARKS = "\"'”’»)」』"  # may follow a sentence's stop
@@ -301,6 +306,14 @@ def build_rule(spec: dict[str, Any], pack: str, path: str, line: int) -> Rule:
         if value is not None and (not isinstance(value, types) or (bool not in types and isinstance(value, bool))):
             raise RuleError(path, line, f"rule {rule_id!r}: {name} must be "
                                         f"{' or '.join(t.__name__ for t in types)}, not {type(value).__name__}")
+    for name, least in _LEAST.items():
+        if spec.get(name) is not None and spec[name] < least:
+            raise RuleError(path, line, f"rule {rule_id!r}: {name} must be at least {least}, not {spec[name]}")
+    for name in _SHARES:
+        value = spec.get(name)
+        if value is not None and not (0 < value <= 1 if name == "containment" else 0 <= value <= 1):
+            low = "above 0" if name == "containment" else "from 0"
+            raise RuleError(path, line, f"rule {rule_id!r}: {name} is a share, {low} to 1, not {value}")
     formats = spec.get("formats", list(FORMATS))
     if not isinstance(formats, list) or not formats or set(formats) - set(FORMATS):
         raise RuleError(path, line, f"rule {rule_id!r}: formats is a list of {', '.join(FORMATS)}")
@@ -464,11 +477,15 @@ def _strip_lines(value: Any) -> Any:
 
 
 def default_pack_files() -> list[tuple[str, str]]:
-    """(name, text) of the rule packs shipped inside the package, in name order."""
-    try:
+    """(name, text) of the rule packs shipped inside the package, in name order. Imported from a source checkout
+    (rules/ and pyproject.toml beside cleaner/), the checkout's own packs: an editable install maps
+    `cleaner.rule_packs` to the checkout it was made from, so a second checkout (a git worktree) put first on
+    the path read the first one's packs with its own code."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "rules").is_dir():
+        folder = checkout / "rules"
+    else:
         folder = resources.files("cleaner.rule_packs")
-    except ModuleNotFoundError:  # running from a source checkout, where rules/ sits beside cleaner/
-        folder = Path(__file__).resolve().parent.parent / "rules"
     entries = sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
     return [(f"rules/{p.name}", p.read_text(encoding="utf-8")) for p in entries]
 

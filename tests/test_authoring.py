@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import ROOT, read_jsonl
 
 from cleaner.authoring import backtracking_errors
-from cleaner.backtrack import find_slow
+from cleaner.backtrack import GROWTH, find_slow
 from cleaner.cli import main
 from cleaner.rules import check_examples, load_rules
 
@@ -94,6 +94,27 @@ def test_guard_finds_quadratic_patterns_on_very_long_lines() -> None:
     2,000 letters, seconds on 20,000 (a base64 blob), hours on the 4 MB a text file may hold."""
     jobs = [(r"^[\w-]+[\s\w-]*\{", 0, []), (r"^[\w-][\s\w-]*\{", 0, [])]  # the same lines, one way or two
     assert [slow.index for slow in find_slow(jobs, budget=0.2)] == [0]  # 1.3 s on 20,000 letters, against 1 ms
+
+
+def test_guard_finds_patterns_whose_time_grows_faster_than_their_lines() -> None:
+    """`[\\w.]+@` unanchored scans to the end of the line from each start: 1 s on 20,000 letters, within a budget, and
+    an hour on a line of a few MB. A pattern slow in proportion to its line (`{0,300}`: 300 steps a letter) is not
+    reported, however long its lines take."""
+    jobs = [(r"1[^!?]{0,300}x", 0, []), (r"[\w.]+@", 0, ["write to me@example.com"]), ("^Read next", 0, [])]
+    slow = find_slow(jobs, budget=30)
+    assert [(s.index, s.growth is not None) for s in slow] == [(1, True)]
+    small, big = slow[0].growth
+    assert big > GROWTH * small and slow[0].sample.startswith("aaaa")
+
+
+def test_rules_check_names_a_rule_whose_time_grows_faster_than_its_lines(tmp_path: Path, capsys) -> None:
+    pack = tmp_path / "mine.yaml"
+    pack.write_text("rules:\n" + _rule("fine", "^Read next", "Read next: more")
+                    + _rule("email-line", r"[\w.+-]+@[\w-]+\.\w+", "Write to desk@example.com"))
+    assert main(["rules", "check", "--no-default-rules", "--rules", str(pack), "--budget", "30"]) == 1
+    out = capsys.readouterr().out
+    assert f"{pack}:7: rule 'email-line': pattern backtracks super-linearly: its time grows" in out
+    assert "'fine'" not in out and "1 problem" in out
 
 
 def test_shipped_rules_pass_the_guard() -> None:

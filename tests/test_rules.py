@@ -10,6 +10,7 @@ import pytest
 
 from cleaner.rules import (
     check_examples,
+    default_pack_files,
     label_lines,
     load_pack,
     load_rules,
@@ -27,6 +28,13 @@ def test_default_packs_load_without_errors() -> None:
     assert ERRORS == []
     assert len(RULES) >= 20
     assert len({rule.id for rule in RULES}) == len(RULES)
+
+
+def test_the_shipped_packs_are_those_of_this_checkout() -> None:
+    """An editable install maps the packs to the checkout it was made from: a git worktree's tests read another
+    checkout's packs, and tested those rules instead of the ones beside them."""
+    here = sorted((FIXTURES.parent.parent / "rules").glob("*.yaml"))
+    assert default_pack_files() == [(f"rules/{path.name}", path.read_text(encoding="utf-8")) for path in here]
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
@@ -215,6 +223,28 @@ def test_a_pattern_that_matches_an_empty_string_is_refused(kind: str, option: st
     assert errors[0].message.startswith(f"rule 'catch-all': {option} matches an empty string")
 
 
+REPEAT_RULE = ("rules:\n  - id: twice\n    description: d\n    kind: repeat\n{option}"
+               "    examples: {{match: ['The same line twice in a row here.\\nThe same line twice in a row here.']}}\n")
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("shingle: 0", "shingle must be at least 1, not 0"),
+    ("shingle: -2", "shingle must be at least 1, not -2"),
+    ("shingle: 2.5", "shingle must be int, not float"),
+    ("shingle: '3'", "shingle must be int, not str"),
+    ("containment: 60", "containment is a share, above 0 to 1, not 60"),
+    ("containment: 0", "containment is a share, above 0 to 1, not 0"),
+    ("min_words: -1", "min_words must be at least 0, not -1"),
+])
+def test_a_repeat_rule_with_an_unusable_number_is_refused(option: str, message: str) -> None:
+    """`shingle: 0` (or below) gave each line no n-gram, hence none that was new: every line of six words or more
+    after the first was claimed as a repeat, and the rule's own examples still passed."""
+    rules, errors = load_pack(REPEAT_RULE.format(option=f"    {option}\n"), "p.yaml")
+    assert not rules and [(e.source, e.message) for e in errors] == [("p.yaml:2", f"rule 'twice': {message}")]
+    rules, errors = load_pack(REPEAT_RULE.format(option="    shingle: 1\n    containment: 1\n"), "p.yaml")
+    assert errors == [] and [rule.id for rule in rules] == ["twice"]
+
+
 def test_a_rule_that_is_not_a_mapping_names_its_own_line() -> None:
     """A string in the list of rules (a rule's dash put before its options) was reported at line 1."""
     _, errors = load_pack("rules:\n  - id: fine\n    description: d\n    kind: line\n    pattern: x\n"
@@ -231,3 +261,20 @@ def test_a_menu_line_without_separators_is_no_title(tmp_path: Path, run_clean) -
     (tmp_path / "a.txt").write_text("Home News Sport\n" + body + "About Contact Jobs\n", encoding="utf-8")
     record = run_clean(tmp_path / "a.txt", dedup=False).clean["a.txt"]
     assert record["title"] is None and record["text"] == body.strip().replace("\n", "\n\n")
+
+
+def test_footer_notices_and_legal_links_go_and_a_sentence_on_a_privacy_policy_stays(tmp_path: Path, run_clean) -> None:
+    """A copyright notice with the rights first ("All rights reserved © 2024"), and the legal links alone or two on
+    a line, were left at the end of the text."""
+    body = ("The harbour master said the new pier would open in May, two months ahead of schedule.\n"
+            "Builders finished the deck last week, and the railings go on in April, the council said.\n"
+            "The company updated its privacy policy on Monday.\n")
+    footer = ["All rights reserved © 2024", "© 2024 Example Media. All Rights Reserved.", "Example Media © 2024",
+              "Privacy Policy", "Terms of Use", "Privacy Policy | Terms of Use",
+              "Privacy Policy | Terms of Service | Cookie Settings"]
+    (tmp_path / "a.txt").write_text(body + "\n".join(footer) + "\n", encoding="utf-8")
+    run = run_clean(tmp_path / "a.txt", dedup=False)
+    assert run.clean["a.txt"]["text"] == body.strip().replace("\n", "\n\n")
+    removed = {span["text"]: span["rule"] for span in run.removed["a.txt"]["spans"]}
+    assert removed == {**{line: "copyright-line" for line in footer[:3]}, "Privacy Policy": "nav-phrase",
+                       "Terms of Use": "nav-phrase", **{line: "menu-line" for line in footer[5:]}}

@@ -349,7 +349,7 @@ class _Page:
                     metadata[name] = value
             text, extractor = self.result.text, "trafilatura"
         else:
-            if self.markup.strip():  # not a frameset page without <noframes>
+            if self.markup.strip() or "frames" not in metadata:  # not a frameset page without <noframes>
                 metadata.setdefault("extraction_note", "trafilatura found no main text")
             if self.tree is None:  # the time limit ran out before the parse was done
                 text = _markup_text(self.markup)

@@ -530,6 +530,11 @@ def test_the_time_limit_covers_the_nesting_cut_and_the_parse(monkeypatch, step: 
                                  "Copyright 2024 Harbour Times. All rights reserved."]
 
 
+def test_an_empty_page_says_trafilatura_found_nothing() -> None:
+    """Only a frameset page without <noframes> goes without a note: the time-limit rework had left out a blank page."""
+    assert extract.extract(" ") == ("", {"extraction_note": "trafilatura found no main text"}, "selectolax")
+
+
 _MENU = "<ul>" + "".join(f'<li><a href="/{w}">{w}</a></li>' for w in
                          ["World", "Business", "Sport", "Culture", "Travel", "Weather", "Video", "Opinion"]) + "</ul>"
 _UNSEEN = '<script type="application/ld+json">{"@type": "NewsArticle"}</script><style>.lead{color:red}</style>'

@@ -6,10 +6,10 @@ faster than lxml, so it does the cheap pruning first: scripts, styles, page chro
 (menus, tag clouds, related-article lists) go before trafilatura sees the page. A smaller
 page makes trafilatura both faster and less tempted by boilerplate. trafilatura then finds
 the article and its metadata, favouring precision, or in its default mode when that finds a
-far longer text than a short precise one (`SHORT_TEXT`). When it finds nothing, or runs past the per-document time
-limit (its own timeout does not cover `extract()`), the pre-pruned page's visible text is
-used instead, without scripts or styles, and goes on as text input does (reflow, the rules for
-flattened text, the line classifier), so its menus and footers are taken out as a flattened page's are.
+far longer text than a short precise one (`SHORT_TEXT`). When it finds nothing, or the page runs past the
+per-document time limit (trafilatura's own timeout does not cover `extract()`; this one covers the parse too), the
+pre-pruned page's visible text is used instead, without scripts or styles, and goes on as text input does (reflow,
+the rules for flattened text, the line classifier), so its menus and footers are taken out as a flattened page's are.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html import unescape
 from typing import Any
 
 import numpy as np
@@ -111,8 +112,11 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 def cut_nesting(html: str) -> tuple[str, int]:
     """`html` without the tags of elements nested deeper than `MAX_DEPTH` / 2 levels that hold more than that many
-    levels inside them (their text stays), and how many were cut: a page's outer levels (its layout) and its inner ones
-    (the article's paragraphs, lists and tables) keep their tags, and the wrappers between them go. A tag is at most
+    levels inside them, nor of the inline elements (`<b>`, `<a>`) these hold outside a block (their text stays), and how
+    many were cut: a page's outer levels (its layout) and its inner ones (the article's paragraphs, lists and tables)
+    keep their tags, and the wrappers between them go. What they held comes together in one element, where an inline
+    element from each level (a page 100,000 deep with a `<b>` or a link at every level) took trafilatura minutes: its
+    steps take time in the square of an element's children, or in the links times their ancestors. A tag is at most
     `MAX_DEPTH` levels deep after."""
     if html.count("<") <= MAX_DEPTH or not _too_deep(html):
         return html, 0
@@ -155,7 +159,8 @@ class _Nesting:
     them, and do not count as open to the end of the page. `cut` gets the tags that `cut_nesting` cuts."""
 
     def __init__(self) -> None:
-        self.stack: list[list[Any]] = []  # each open element: its name, its start tag's number, and its height
+        self.stack: list[list[Any]] = []  # each open element: its name, its start tag's number, its height, and the
+        # numbers of the tags of the inline elements in it that go if it goes
         self.where: dict[str, list[int]] = {}  # the places in the stack of each name's open elements
         self.blocks: list[int] = []  # the places in the stack of the open elements that are not `_INLINE`
         self.cut: set[int] = set()  # the numbers of the tags to cut
@@ -167,7 +172,7 @@ class _Nesting:
         self.where.setdefault(name, []).append(len(self.stack))
         if name not in _INLINE:
             self.blocks.append(len(self.stack))
-        self.stack.append([name, number, 0])
+        self.stack.append([name, number, 0, []])
 
     def end(self, name: str, number: int) -> None:
         """Close element `name` at tag `number`. A stray end tag closes nothing, as a parser ignores it, nor does an
@@ -184,15 +189,19 @@ class _Nesting:
             self._pop(None)
 
     def _pop(self, end: int | None) -> None:
-        """Close the innermost open element, its end tag at tag `end`; cut its tags when it is deep and high."""
-        name, start, height = self.stack.pop()
+        """Close the innermost open element, its end tag at tag `end`; cut its tags when it is deep and high, and those
+        of the inline elements inside it (outside any block), which its parent's cut would cut too."""
+        name, start, height, inline = self.stack.pop()
         self.where[name].pop()
         if name not in _INLINE:
             self.blocks.pop()
+        tags = (start,) if end is None else (start, end)
+        if len(self.stack) >= MAX_DEPTH // 2 and height >= MAX_DEPTH // 2:
+            self.cut.update(tags, inline)
+        elif name in _INLINE and len(self.stack) > MAX_DEPTH // 2:  # its parent may be cut
+            self.stack[-1][3].extend((*tags, *inline))
         if self.stack:
             self.stack[-1][2] = max(self.stack[-1][2], height + 1)
-        if len(self.stack) >= MAX_DEPTH // 2 and height >= MAX_DEPTH // 2:
-            self.cut.update((start,) if end is None else (start, end))
 
     def _nearest(self, names: tuple[str, ...], tag: str) -> int | None:
         """Where the innermost open element of `names` is, if no container of `tag` is open inside it."""
@@ -258,9 +267,9 @@ def visible_text(tree: LexborHTMLParser) -> str:
     return body.text(separator="\n", strip=True) if body is not None else ""
 
 
-def _trafilatura(html: str, url: str | None, precise: bool) -> Any:
+def _trafilatura(html: str, url: str | None, precise: bool, fast: bool) -> Any:
     return trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                       include_tables=True, favor_precision=precise)
+                                       include_tables=True, favor_precision=precise, fast=fast)
 
 
 def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[str, dict[str, Any], str]:
@@ -269,39 +278,89 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
     The extractor is "trafilatura", or "selectolax" when trafilatura found nothing or timed out;
     `extraction_note` in the metadata says which, or that trafilatura's default mode replaced a
     short precise text (`SHORT_TEXT`); `nesting_cut` counts the tags `cut_nesting` took out.
+    The time limit covers all of it: on pathological markup the nesting cut, the parse or the pre-pass is the slow part.
     """
-    html, cut = cut_nesting(html)
-    tree = LexborHTMLParser(html)
-    if tree.body is None and tree.css_first("frameset") is not None:
-        return _frameset(tree, url, timeout)
-    metadata: dict[str, Any] = {"nesting_cut": cut} if cut else {}
+    page = _Page(html)
     try:
-        with time_limit(timeout):  # the pre-pass too: on pathological nesting it is the slow part
-            prune(tree)
-            pruned, deeper = cut_nesting(tree.html or "")  # what the parser nested deeper than the cut above saw
-            if deeper:
-                metadata["nesting_cut"] = cut + deeper
-            result = _trafilatura(pruned, url, precise=True)
-            found = len(result.text or "") if result is not None else 0
-            if found < SHORT_TEXT:
-                fuller = _trafilatura(pruned, url, precise=False)
-                if fuller is not None and found < SHORT_SHARE * len(fuller.text or ""):
-                    result = fuller
-                    metadata["extraction_note"] = (f"trafilatura's precise mode kept {counted(found, 'character')}; "
-                                                   "its default mode was used")
+        with time_limit(timeout):
+            page.extract(url)
     except ExtractionTimeout as err:
-        result, metadata["extraction_note"] = None, str(err)
-    if result is not None and result.text:
-        for name in ("title",) + _METADATA:
-            value = getattr(result, name, None)
-            if value:
-                metadata[name] = value
-        return result.text, metadata, "trafilatura"
-    metadata.setdefault("extraction_note", "trafilatura found no main text")
-    title = page_title(tree)
-    if title:  # else the title rule took the fallback text's first line, a menu's first word
-        metadata["title"] = title
-    return visible_text(tree), metadata, "selectolax"
+        page.result, page.metadata["extraction_note"] = None, str(err)
+    return page.outcome()
+
+
+class _Page:
+    """A page's extraction as far as it got: what a timeout stops is kept, and the fallback text made from it."""
+
+    def __init__(self, markup: str) -> None:
+        self.markup = markup  # the markup of the page (a frameset's: its <noframes>), its nesting cut once that is done
+        self.tree: LexborHTMLParser | None = None  # its parse, once done
+        self.result: Any = None  # trafilatura's
+        self.metadata: dict[str, Any] = {}
+        self.title: str | None = None  # a frameset page's own
+
+    def extract(self, url: str | None) -> None:
+        """Parse, prune and extract the page, filling in the attributes as each step ends."""
+        tree = self._parse()
+        if tree.body is None and tree.css_first("frameset") is not None:
+            # its text is in its frames, pages of their own (their addresses go to `frames`), but its `<noframes>`,
+            # the page for browsers without frames (raw text to the parser), is extracted as a page
+            self.metadata["frames"] = [src for node in tree.css("frame") if (src := node.attributes.get("src"))]
+            self.title = page_title(tree)
+            self.markup, self.tree = "\n".join(node.text() for node in tree.css("noframes")), None
+            if not self.markup.strip():
+                return
+            tree = self._parse()
+        prune(tree)
+        pruned = self._cut(tree.html or "")  # what the parser nested deeper than the markup showed
+        # trafilatura's fallbacks (readability, justext) take time in the square of an element's children (each text
+        # after a child becomes a paragraph, inserted by position) and in the depth times the size of the page, and the
+        # nesting cut gathers what its wrappers held, a child from each level, in one element 125 levels deep: on a
+        # page 15,000 deep with a paragraph at every level they took 90 s, where the main extractor alone takes 5.
+        fast = bool(self.metadata.get("nesting_cut"))
+        self.result = _trafilatura(pruned, url, precise=True, fast=fast)
+        found = len(self.result.text or "") if self.result is not None else 0
+        if found < SHORT_TEXT:
+            fuller = _trafilatura(pruned, url, precise=False, fast=fast)
+            if fuller is not None and found < SHORT_SHARE * len(fuller.text or ""):
+                self.result = fuller
+                self.metadata["extraction_note"] = (f"trafilatura's precise mode kept {counted(found, 'character')}; "
+                                                    "its default mode was used")
+
+    def _parse(self) -> LexborHTMLParser:
+        self.markup = self._cut(self.markup)
+        self.tree = LexborHTMLParser(self.markup)
+        return self.tree
+
+    def _cut(self, markup: str) -> str:
+        """`markup` after `cut_nesting`, the tags it cut counted in `nesting_cut`."""
+        markup, cut = cut_nesting(markup)
+        if cut:
+            self.metadata["nesting_cut"] = self.metadata.get("nesting_cut", 0) + cut
+        return markup
+
+    def outcome(self) -> tuple[str, dict[str, Any], str]:
+        """What `extract` returns: trafilatura's text and metadata, else the fallback text."""
+        metadata = self.metadata
+        if self.result is not None and self.result.text:
+            for name in ("title",) + _METADATA:
+                value = getattr(self.result, name, None)
+                if value:
+                    metadata[name] = value
+            text, extractor = self.result.text, "trafilatura"
+        else:
+            if self.markup.strip() or "frames" not in metadata:  # not a frameset page without <noframes>
+                metadata.setdefault("extraction_note", "trafilatura found no main text")
+            if self.tree is None:  # the time limit ran out before the parse was done
+                text = _markup_text(self.markup)
+            else:
+                text = visible_text(self.tree)
+                if title := page_title(self.tree):  # else the title rule took the fallback text's first line, a menu's
+                    metadata["title"] = title
+            extractor = "selectolax"
+        if self.title:
+            metadata.setdefault("title", self.title)
+        return text, metadata, extractor
 
 
 def page_title(tree: LexborHTMLParser) -> str | None:
@@ -314,16 +373,16 @@ def page_title(tree: LexborHTMLParser) -> str | None:
     return " ".join(title.split()) or None
 
 
-def _frameset(tree: LexborHTMLParser, url: str | None, timeout: float) -> tuple[str, dict[str, Any], str]:
-    """`extract` of a frameset page: its text is in its frames, pages of their own (their addresses go to `frames`),
-    but its `<noframes>`, the page for browsers without frames (raw text to the parser), is extracted as a page."""
-    inner = "\n".join(node.text() for node in tree.css("noframes"))
-    text, metadata, extractor = extract(inner, url, timeout) if inner.strip() else ("", {}, "selectolax")
-    metadata["frames"] = [src for node in tree.css("frame") if (src := node.attributes.get("src"))]
-    title = page_title(tree)
-    if title:
-        metadata.setdefault("title", title)
-    return text, metadata, extractor
+_BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+
+
+def _markup_text(html: str) -> str:
+    """The text of a page the time limit stopped before its parse was done, one piece of text per line as
+    `visible_text` gives it: its markup after `<body>` without tags, comments, scripts and styles, in one pass of a
+    regular expression, where a pathological page's parse may take longer than the limit again."""
+    body = _BODY.search(html)
+    text = unescape(_TAGS.sub("\n", html[body.end():] if body else html))
+    return "\n".join(line for line in map(str.strip, text.splitlines()) if line)
 
 
 class ExtractHtml(DocumentStage):
@@ -345,7 +404,8 @@ class ExtractHtml(DocumentStage):
         text, found, extractor = extract(doc.text, url if isinstance(url, str) else None, self.timeout)
         if found.get("nesting_cut"):
             doc.warnings.append(f"markup nested deeper than {MAX_DEPTH:,} levels: {found['nesting_cut']:,} tags of the "
-                                "wrappers between its outer and inner levels cut (their text kept)")
+                                "wrappers between its outer and inner levels and of the inline elements they hold cut "
+                                "(their text kept)")
         doc.text, steps = repair(text)
         note_fixes(doc, steps)
         title = found.pop("title", None)

@@ -347,7 +347,8 @@ def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator
     Other record types (request, metadata, warcinfo...), `dns:` and `whois:` lookups, non-HTML responses and
     responses other than 2xx (redirects, error pages: "404 Not Found" is no article) are skipped, their numbers
     kept so that ids do not move; a corrupt record ends the file with an error naming the record's number, and
-    the documents read before it are kept. A file without any response record gets a warning.
+    the documents read before it are kept, as they are when the file is cut (see `_cut_record`, `_without_length`);
+    blank lines after the last record are no record. A file without any response record gets a warning.
     HTTP headers are parsed here, not by warcio, which fails on a record without `WARC-Target-URI`.
     """
     number = 0
@@ -356,8 +357,10 @@ def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator
         try:
             for record in records:
                 if not (record.rec_headers.get_header("Content-Length") or "").strip().isdigit():
-                    # warcio reads on without one, to the end of the file: where the next record starts is lost
-                    yield _corrupt_warc(source, number, "no valid Content-Length header")
+                    problem = _without_length(record, records, source, number)
+                    if problem is None:
+                        continue
+                    yield problem
                     return
                 item = None
                 if record.rec_type == "response":
@@ -372,8 +375,8 @@ def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator
         else:
             left = os.fstat(stream.fileno()).st_size - records.offset
             if left > 0:  # a gzip member cut before any of its record decompresses: warcio ends the file there
-                yield InputError(source, f"truncated WARC file: its last {left:,} bytes after response record "
-                                         f"{number} hold no whole record", severity="warning")
+                yield InputError(source, f"truncated WARC file: its last {left:,} bytes {_after(number)} hold no "
+                                         "whole record", severity="warning")
             if not number:  # as an empty JSONL file is reported: a crawl that fetched nothing is not lost unnoticed
                 yield InputError(source, "empty file: no WARC response records", severity="warning")
 
@@ -385,9 +388,51 @@ def _cut_record(record: Any, source: str, number: int) -> InputError | None:
     if not missing:
         return None
     where, kind = (f"{source}:{number}", "response record (read as no page)") if record.rec_type == "response" else (
-        source, f"{record.rec_type} record after response record {number}")
+        source, f"{record.rec_type} record {_after(number)}")
     return InputError(where, f"truncated WARC {kind}: the file ends {missing:,} bytes short of its Content-Length; "
                              "the records before it are read", severity="warning")
+
+
+def _without_length(record: Any, records: ArchiveIterator, source: str, number: int) -> InputError | None:
+    """What a record without a valid Content-Length is, after response record `number`: None for blank lines after the
+    last record (a .warc.gz member of their own, or bytes after the last member), which warcio reads as a record without
+    headers; a file that ends inside the record's headers, which warcio reads as whole, is a warning, as a .warc.gz
+    member cut before any of its record decompresses is (nothing tells whether it was a page); else a corrupt record,
+    which ends the file: warcio would read on to its end, and where the next record starts is lost."""
+    stream = record.raw_stream  # unbounded: to the end of the file, or of the gzip member
+    rest = stream.read(CHUNK)
+    while rest.isspace() and (more := stream.read(CHUNK)):
+        rest = more
+    if not (rest.strip() or record.rec_headers.protocol or record.rec_headers.headers):
+        return None
+    if rest or not _cut_in_headers(records):
+        return _corrupt_warc(source, number, "no valid Content-Length header")
+    return InputError(source, f"truncated WARC file: it ends inside the headers of a record {_after(number)}; the "
+                              "records before it are read", severity="warning")
+
+
+def _cut_in_headers(records: ArchiveIterator) -> bool:
+    """Whether the file ends inside the headers of the record `records` read last, which warcio reads as whole: nothing
+    follows them, and they do not end with a blank line, or the gzip member holding them ends before its end."""
+    file = records.fh
+    if file.tell() - records.reader.rem_length() < os.fstat(file.fileno()).st_size:  # past what warcio holds unread
+        return False
+    file.seek(records.offset)  # where the record starts: in a .warc.gz, its gzip member
+    pieces = iter(lambda: file.read(FEED), b"")
+    tail = b""
+    try:
+        for piece in _inflate(pieces, *_DECOMPRESSORS[".gz"]) if records.reader.decompressor else pieces:
+            tail = (tail + piece)[-3:]
+    except _CutStream:
+        return True
+    except _DamagedStream:
+        return False
+    return not tail.endswith((b"\n\n", b"\n\r\n"))
+
+
+def _after(number: int) -> str:
+    """Where a record is in its file, for a message: after response record `number`, or before any."""
+    return f"after response record {number}" if number else "before any response record"
 
 
 def _corrupt_warc(source: str, number: int, message: str) -> InputError:
@@ -492,6 +537,9 @@ def _warc_response(record: Any, where: str, doc_id: str, max_bytes: int) -> Docu
         try:
             http = _HTTP_HEADERS.parse(record.raw_stream)
         except EOFError:
+            if missing := _missing(record.raw_stream):  # cut before them, as a page cut later is (`_http_body`)
+                return InputError(where, f"truncated WARC record: the file ends {missing:,} bytes short of its "
+                                         "Content-Length, before its HTTP headers")
             return InputError(where, "WARC response record without HTTP headers or content")
     content_type = (http.get_header("Content-Type") or "") if http else ""
     if content_type and "html" not in content_type.lower():

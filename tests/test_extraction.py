@@ -28,6 +28,7 @@ from cleaner.encoding import Decode, legacy_encoding
 from cleaner.junk import RemoveJunk
 from cleaner.lines import RULE_ID, LineModel, units
 from cleaner.pipeline import build_stages
+from cleaner.read import read_file
 from cleaner.rules import load_rules
 from cleaner.settings import Settings
 
@@ -226,6 +227,52 @@ def test_a_warc_file_cut_inside_its_last_record_says_which(tmp_path: Path, run_c
     assert error["error"].startswith("truncated WARC record: the file ends ")
 
 
+def _gzip_cut(data: bytes, at: int) -> bytes:
+    """A gzip member of `data` cut after its first `at` bytes: they decompress, the rest of the member is missing."""
+    packer = zlib.compressobj(wbits=31)
+    return packer.compress(data[:at]) + packer.flush(zlib.Z_SYNC_FLUSH)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize(("cut", "name", "severity", "message"), [
+    (b"WARC-Target-URI", "crawl.warc{}", "warning",
+     "truncated WARC file: it ends inside the headers of a record after response record 1; the records before it are "
+     "read"),
+    (b"\r\n\r\nHTTP/1.1", "crawl.warc{}:2", "error",
+     "truncated WARC record: the file ends {:,} bytes short of its Content-Length, before its HTTP headers")])
+def test_a_warc_file_cut_inside_the_headers_of_its_last_record_says_so(tmp_path: Path, run_clean, compress: bool,
+                                                                        cut: bytes, name: str, severity: str,
+                                                                        message: str) -> None:
+    """Cut inside its WARC headers (the last gzip member of a .warc.gz), the record was "corrupt: no valid
+    Content-Length header"; cut after them, "a WARC response record without HTTP headers or content"."""
+    page = warc_record(http_response(article_html().encode()), {"WARC-Target-URI": "https://a.example/1"})
+    http = http_response(article_html("B").encode())
+    last = warc_record(http, {"WARC-Target-URI": "https://b.example/2"})
+    at = last.index(cut) + (4 if cut.startswith(b"\r") else 0)
+    data = gzip.compress(page) + _gzip_cut(last, at) if compress else page + last[:at]
+    file = "crawl.warc.gz" if compress else "crawl.warc"
+    (tmp_path / file).write_bytes(data)
+    run = run_clean(tmp_path, dedup=False)
+    assert list(run.clean) == [f"{file}:1"]
+    where, message = str(tmp_path / name.format(".gz" if compress else "")), message.format(len(http))
+    assert [(e["source"], e["severity"], e["error"]) for e in run.errors] == [(where, severity, message)]
+
+
+@pytest.mark.parametrize("tail", [b"\r\n", b"\r\n\r\n\r\n", b"\n\n"])
+@pytest.mark.parametrize("how", ["plain", "after the last member", "a member of their own"])
+def test_blank_lines_after_the_last_warc_record_are_no_record(tmp_path: Path, tail: bytes, how: str) -> None:
+    """After the last member of a .warc.gz, warcio read them as a record without headers: an error, "corrupt WARC
+    record after record 2: no valid Content-Length header"."""
+    pages = [("https://a.example/1", article_html()), ("https://b.example/2", article_html("B"))]
+    tail = gzip.compress(tail) if how == "a member of their own" else tail
+    data = warc_bytes(pages, compress=how != "plain") + tail
+    path = tmp_path / ("crawl.warc" if how == "plain" else "crawl.warc.gz")
+    path.write_bytes(data)
+    items = list(read_file(path, path.name, "text", 1 << 20))
+    assert [(type(item).__name__, item.source.rsplit("/", 1)[-1]) for item in items] == [
+        ("Document", f"{path.name}:1"), ("Document", f"{path.name}:2")]
+
+
 def _record(kind: str, url: str, payload: bytes, compress: bool, content_type: str = "") -> bytes:
     """One WARC record of `kind` (a response with HTTP headers of `content_type`), as warcio writes it."""
     buffer = io.BytesIO()
@@ -375,15 +422,16 @@ def test_markup_nested_past_max_depth_is_cut_before_parsing(tmp_path: Path, run_
     page = ("<html><body>" + "<div><b>level</b> words" * levels + "<p>" + " ".join(BODY_PARAGRAPHS) + "</p>"
             + "</div>" * levels + "</body></html>")
     cut, count = extract.cut_nesting(page)
-    # the <div> and </div> of the levels between the outer MAX_DEPTH / 2 and the inner ones; every <b> kept
-    assert count == 2 * (levels - extract.MAX_DEPTH + 1) and cut.count("<div>") == extract.MAX_DEPTH - 1
-    assert cut.count("<b>level</b>") == levels and extract.cut_nesting(cut) == (cut, 0)
+    # the <div>, </div>, <b> and </b> of the levels between the outer MAX_DEPTH / 2 and the inner ones; their words kept
+    assert count == 4 * (levels - extract.MAX_DEPTH + 1) and cut.count("<div>") == extract.MAX_DEPTH - 1
+    assert cut.count("<b>level</b> words") == extract.MAX_DEPTH - 1 and cut.count("level") == levels
+    assert extract.cut_nesting(cut) == (cut, 0)
     (tmp_path / "nested.html").write_text(page)
     run = run_clean(tmp_path, dedup=False)
     assert "nested.html" in run.clean or run.removed["nested.html"]["reason"] == "no-article"
     assert [e["error"] for e in run.errors] == [
         f"markup nested deeper than {extract.MAX_DEPTH} levels: {count:,} tags of the wrappers between its outer and "
-        "inner levels cut (their text kept)"]
+        "inner levels and of the inline elements they hold cut (their text kept)"]
 
 
 def test_nesting_is_counted_on_tags_that_nest() -> None:
@@ -405,6 +453,32 @@ def test_an_article_nested_past_what_trafilaturas_parser_holds_is_found() -> Non
         text, metadata, extractor = extract.extract(f"<html><body>{intro}{nested}</body></html>")
         assert extractor == "trafilatura" and metadata["nesting_cut"] > 0
         assert all(p in text for p in BODY_PARAGRAPHS) and "storm.Engineers" not in text
+
+
+def _deep_page(level: str, levels: int) -> str:
+    """A page `levels` deep, each level a <div> holding `level` and the next, the article at the bottom."""
+    article = "".join(f"<p>{p}</p>" for p in BODY_PARAGRAPHS)
+    return f"<html><body>{f'<div>{level}' * levels}{article}{'</div>' * levels}</body></html>"
+
+
+@pytest.mark.parametrize("inline", ["<b>level</b>", '<a href="/level">level</a>'])
+def test_a_page_deep_with_an_inline_tag_at_every_level_is_extracted(inline: str) -> None:
+    """The nesting cut gathered the wrappers' content in one element, an inline element from each level: trafilatura
+    took time in the square of its children, or in the links times their ancestors, and a page 100,000 deep ran past
+    the time limit into the fallback (this one, 30,000 deep, took a minute). Its inline tags go with the wrappers."""
+    levels = 30_000
+    page = _deep_page(f"{inline} words", levels)
+    cut, _count = extract.cut_nesting(page)
+    assert cut.count(inline) == extract.MAX_DEPTH - 1 and cut.count(" words") == levels  # the kept levels'
+    text, metadata, extractor = extract.extract(page, timeout=30)  # a few seconds
+    assert extractor == "trafilatura" and all(p in text for p in BODY_PARAGRAPHS), metadata
+
+
+def test_a_page_deep_with_a_paragraph_at_every_level_is_extracted() -> None:
+    """trafilatura's fallbacks (readability, justext) take time in the square of an element's children and in the depth
+    times the size of the page: on a page whose nesting was cut (this one, 15,000 deep, took 90 s) they are not run."""
+    text, metadata, extractor = extract.extract(_deep_page("<p>level</p> words", 15_000), timeout=30)  # a few seconds
+    assert extractor == "trafilatura" and all(p in text for p in BODY_PARAGRAPHS), metadata
 
 
 @pytest.mark.parametrize("unclosed", ["<font face=Verdana size=2>", "<div class=post>", "<p><font color=red>"])
@@ -440,6 +514,25 @@ def test_extraction_timeout_fires_through_trafilatura_catching_exception(monkeyp
     _text, metadata, extractor = extract.extract(article_html(), timeout=0.2)
     assert time.perf_counter() - start < 2
     assert extractor == "selectolax" and "longer than" in metadata["extraction_note"]
+
+
+@pytest.mark.parametrize("step", ["cut_nesting", "LexborHTMLParser"])
+def test_the_time_limit_covers_the_nesting_cut_and_the_parse(monkeypatch, step: str) -> None:
+    """The limit started after both: a page whose parse took minutes (markup a parser nests in the square of its tags)
+    had them all. Stopped before its parse is done, a page's text is its markup's without tags, scripts or styles."""
+    slow = getattr(extract, step)
+    monkeypatch.setattr(extract, step, lambda html: (time.sleep(5), slow(html))[1])
+    page = article_html(extra=_UNSEEN + "<p>Fish &amp; chips<!-- a <b>comment</b> --></p>")
+    text, metadata, extractor = extract.extract(page, timeout=0.2)
+    assert extractor == "selectolax" and metadata["extraction_note"] == "extraction took longer than 0.2 s"
+    assert text.splitlines() == ["Home", "News", "Sport", "Harbour bridge to be rebuilt", *BODY_PARAGRAPHS,
+                                 "Fish & chips", "Ten cheap flights", "Celebrity news",
+                                 "Copyright 2024 Harbour Times. All rights reserved."]
+
+
+def test_an_empty_page_says_trafilatura_found_nothing() -> None:
+    """Only a frameset page without <noframes> goes without a note: the time-limit rework had left out a blank page."""
+    assert extract.extract(" ") == ("", {"extraction_note": "trafilatura found no main text"}, "selectolax")
 
 
 _MENU = "<ul>" + "".join(f'<li><a href="/{w}">{w}</a></li>' for w in

@@ -27,7 +27,7 @@ import trafilatura
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .document import Document
-from .encoding import note_fixes, repair
+from .encoding import line_breaks, note_fixes, plain_spaces, repair
 from .plural import counted
 from .stage import DocumentStage
 
@@ -406,7 +406,8 @@ class ExtractHtml(DocumentStage):
             doc.warnings.append(f"markup nested deeper than {MAX_DEPTH:,} levels: {found['nesting_cut']:,} tags of the "
                                 "wrappers between its outer and inner levels and of the inline elements they hold cut "
                                 "(their text kept)")
-        doc.text, steps = repair(text)
+        doc.text, steps = repair(line_breaks(text))
+        doc.text = plain_spaces(doc.text)
         note_fixes(doc, steps)
         title = found.pop("title", None)
         doc.title = doc.title or (repair(title)[0] if title else None)

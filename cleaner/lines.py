@@ -35,7 +35,7 @@ from .stage import DocumentStage
 
 RULE_ID = "line-classifier"
 MODEL_FILE = "lines.npz"
-VERSION = "lines-gbt-12"
+VERSION = "lines-gbt-13"
 
 _TOKEN = re.compile(r"\w+")
 _TERMINAL = ('.', '!', '?', '…', '"', '”', '’', '»', "'", ')')

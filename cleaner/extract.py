@@ -69,6 +69,19 @@ _INLINE = frozenset({"a", "abbr", "b", "big", "cite", "code", "em", "font", "i",
                      "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u"})
 # An end tag does not close an element open outside these (`</div>` in a table cell, `</li>` in a nested list).
 _FENCES = ("table", "td", "th", "caption", "ul", "ol", "dl", "select", "button", "object", "template")
+# The formatting elements of the HTML spec: a parser keeps those left open in a list and, after a block closes them
+# (a <p> closing the one before), opens them again in the next block ("reconstructs" them). A page of paragraphs each
+# opening one more <b> with attributes of its own (identical ones count at most 3 times, the spec's "Noah's Ark") made
+# lexbor build a tree in the square of its tags, in C code no time limit stops: 6,000 of them (118 KB) made one of 18
+# million elements, 7.7 GB. Thousands left open without a block took it time in their square (40,000: 11 s).
+_FORMATTING = frozenset({"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt",
+                         "u"})
+_FORMATTING_START = re.compile(r"<(a|b|big|code|em|font|i|nobr|s|small|strike|strong|tt|u)\b([^>]*)>", re.IGNORECASE)
+# A page whose list of open formatting elements would hold more than MAX_FORMATTING of them, or whose blocks would
+# reopen more than MAX_REOPENED of them in all, has the tags of those a block closes cut before it is parsed (see
+# `cut_formatting`). The most of the 181 benchmark pages is 3 open at once, 1,337 reopened.
+MAX_FORMATTING = 200
+MAX_REOPENED = 500_000
 FORM_SHARE = 0.5  # a form holding more than this share of the page's text is kept
 # trafilatura runs with `favor_precision`, which on some pages keeps a small box (a reprint notice) instead of
 # the article. When that text is shorter than SHORT_TEXT characters, the page is extracted again in
@@ -150,6 +163,95 @@ def _step(close: str, name: str, rest: str) -> int:
     if not name or rest.endswith("/") or name.lower() in _NOT_NESTING:
         return 0
     return -1 if close else 1
+
+
+def cut_formatting(html: str) -> tuple[str, int]:
+    """`html` without the tags of the formatting elements (`_FORMATTING`) that a parser would reopen block after block,
+    when so many are left open that its tree would grow in the square of the page (see `_FORMATTING`): those a block
+    closes before they are (`<p><b class=c1>w <p><b class=c2>w ...`), else all of them; and how many tags were cut,
+    their text kept. A page's properly closed `<b>` and links keep theirs."""
+    if not _formatting_may_grow(html):
+        return html, 0
+    tags = [match for match in _TAGS.finditer(html) if match.group(2)]
+    reopened = _Formatting(tags)
+    if not reopened.too_many():
+        return html, 0
+    cut = reopened.reopened
+    if _Formatting([tag for number, tag in enumerate(tags) if number not in cut]).too_many():
+        cut = {number for number, tag in enumerate(tags) if tag.group(2).lower() in _FORMATTING}
+    kept, start = [], 0
+    for number in sorted(cut):
+        kept.append(html[start:tags[number].start()])
+        start = tags[number].end()
+    return "".join([*kept, html[start:]]), len(cut)
+
+
+def _formatting_may_grow(html: str) -> bool:
+    """Whether `html` may leave more formatting elements open than `_Formatting` allows, by a bound taken in one pass of
+    a regular expression: each start tag of one counts, identical ones at most 3 times, links once, and each tag may
+    reopen them all. Most pages are far from the limits, and `_Formatting` in a Python loop over the tags is slower."""
+    counts: dict[tuple[str, str], int] = {}
+    for name, rest in _FORMATTING_START.findall(html):
+        key = (name.lower(), rest)
+        counts[key] = counts.get(key, 0) + 1
+    names = {name for name, _rest in counts}
+    most = sum(min(count, 3) for (name, _rest), count in counts.items() if name != "a") + ("a" in names)
+    return most > MAX_FORMATTING or most * html.count("<") > MAX_REOPENED
+
+
+class _Formatting:
+    """The list of active formatting elements a parser keeps, closely enough to bound it: a formatting element's start
+    tag adds one (a link closes the one before, and a fourth identical one, tag and attributes, drops the first), its
+    end tag takes out the last of its name; the table cells that clear the list do not, so it may count more than a
+    parser does (an unclosed `<font>` repeated in every cell of an old forum page counts 3 times), and fewer only where
+    a parser mends misnested markup its own way (an end tag it ignores in a table). Every
+    end tag and the start tag of a block may close the open ones, which the next tag or text reopens: `reopened` gets
+    the tags of the elements so closed, `most` how many were open at once, `opened` how many reopened in all."""
+
+    def __init__(self, tags: list[re.Match[str]]) -> None:
+        self.most = self.opened = 0
+        self.reopened: set[int] = set()  # the numbers of the start and end tags of the elements a block closed
+        alive: dict[int, int] = {}  # each open element, by its start tag's number: how many blocks had closed by then
+        by_name: dict[str, list[int]] = {}  # the open elements of each name, in order (with closed ones, skipped)
+        by_key: dict[tuple[str, str], list[int]] = {}  # ... of each tag and attributes
+        blocks = 0  # how many tags that may close a block so far
+
+        def drop(number: int, end: int | None) -> None:
+            if alive.pop(number) < blocks:
+                self.reopened.update((number,) if end is None else (number, end))
+
+        def last(name: str) -> int | None:
+            opened = by_name.get(name, [])
+            while opened and opened[-1] not in alive:
+                opened.pop()
+            return opened[-1] if opened else None
+
+        for number, match in enumerate(tags):
+            close, name, rest = match.groups()
+            name = name.lower()
+            if name in _FORMATTING and not close:
+                if name == "a" and (link := last("a")) is not None:
+                    drop(link, None)
+                same = by_key.setdefault((name, rest), [])
+                same[:] = [n for n in same if n in alive]  # at most 3
+                if len(same) == 3:
+                    drop(same.pop(0), None)
+                same.append(number)
+                by_name.setdefault(name, []).append(number)
+                alive[number] = blocks
+                self.most = max(self.most, len(alive))
+                continue
+            if name in _FORMATTING:
+                if (last_one := last(name)) is not None:
+                    drop(last_one, number)
+            elif not close and (name in _INLINE or name in _NOT_NESTING):
+                continue
+            blocks += 1
+            self.opened += len(alive)
+        self.reopened.update(number for number, start in alive.items() if start < blocks)
+
+    def too_many(self) -> bool:
+        return self.most > MAX_FORMATTING or self.opened > MAX_REOPENED
 
 
 class _Nesting:
@@ -277,7 +379,8 @@ def extract(html: str, url: str | None = None, timeout: float = 0.0) -> tuple[st
 
     The extractor is "trafilatura", or "selectolax" when trafilatura found nothing or timed out;
     `extraction_note` in the metadata says which, or that trafilatura's default mode replaced a
-    short precise text (`SHORT_TEXT`); `nesting_cut` counts the tags `cut_nesting` took out.
+    short precise text (`SHORT_TEXT`); `nesting_cut` counts the tags `cut_nesting` took out, `formatting_cut` those
+    `cut_formatting` did.
     The time limit covers all of it: on pathological markup the nesting cut, the parse or the pre-pass is the slow part.
     """
     page = _Page(html)
@@ -328,7 +431,9 @@ class _Page:
                                                     "its default mode was used")
 
     def _parse(self) -> LexborHTMLParser:
-        self.markup = self._cut(self.markup)
+        self.markup, cut = cut_formatting(self._cut(self.markup))
+        if cut:
+            self.metadata["formatting_cut"] = self.metadata.get("formatting_cut", 0) + cut
         self.tree = LexborHTMLParser(self.markup)
         return self.tree
 
@@ -406,6 +511,10 @@ class ExtractHtml(DocumentStage):
             doc.warnings.append(f"markup nested deeper than {MAX_DEPTH:,} levels: {found['nesting_cut']:,} tags of the "
                                 "wrappers between its outer and inner levels and of the inline elements they hold cut "
                                 "(their text kept)")
+        if found.get("formatting_cut"):
+            doc.warnings.append(f"formatting elements (<b>, <font>, <a>, ...) left open past what a parser reopens "
+                                f"in each block ({MAX_FORMATTING:,} at once, {MAX_REOPENED:,} in all): "
+                                f"{found['formatting_cut']:,} of their tags cut (their text kept)")
         doc.text, steps = repair(line_breaks(text))
         doc.text = plain_spaces(doc.text)
         note_fixes(doc, steps)

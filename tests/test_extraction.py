@@ -32,6 +32,7 @@ from cleaner.read import read_file
 from cleaner.rules import load_rules
 from cleaner.settings import Settings
 
+BENCHMARK = ROOT.parent / "shared" / "data" / "extraction" / "scrapinghub"
 BODY_PARAGRAPHS = [
     "The city council voted on Tuesday to rebuild the old harbour bridge, which has been closed since the storm.",
     "Engineers said the work would take two years and cost about 40 million euros, paid mostly by the region.",
@@ -489,6 +490,66 @@ def test_unclosed_tags_of_an_old_forum_page_cut_nothing(unclosed: str) -> None:
     items = "".join(f"<li>{unclosed}Reply {n}</li>" for n in range(2000))
     page = f"<html><body><div id=forum><table>{posts}</table><ul>{items}</ul><h2>Related</h2></div></body></html>"
     assert extract.cut_nesting(page) == (page, 0)
+    assert extract.cut_formatting(page) == (page, 0)  # the same unclosed <font> counts at most 3 times
+
+
+def _nodes(markup: str) -> int:
+    return sum(1 for _node in extract.LexborHTMLParser(markup).root.traverse(include_text=False))
+
+
+@pytest.mark.parametrize("shape", ["<p><b class=c{}>Word {} ", "<li><em id=e{}>Word {} ",
+                                   "<div><font color=#{:06x}>Word {} </div>"])
+def test_formatting_elements_left_open_block_after_block_are_cut_before_parsing(tmp_path: Path, run_clean,
+                                                                                shape: str) -> None:
+    """A parser reopens the formatting elements (<b>, <em>, <font>, <a>, ...) left open in each new block: 6,000
+    paragraphs each opening one more <b> of its own attributes (118 KB) made lexbor build a tree of 18 million elements,
+    over 4 GB, in C code the time limit does not stop. Their tags go before parsing, their words stay."""
+    page = "<html><body>" + "".join(shape.format(n, n) for n in range(6000)) + "".join(
+        f"<p>{p}</p>" for p in BODY_PARAGRAPHS) + "</body></html>"
+    cut, count = extract.cut_formatting(page)
+    assert count == 6000 and all(f"Word {n} " in cut for n in range(6000))
+    assert extract.cut_formatting(cut) == (cut, 0) and extract.cut_nesting(cut) == (cut, 0)
+    assert _nodes(cut) < 6100  # a block per word: the tree of the page as cut holds no reopened element
+    text, metadata, _extractor = extract.extract(page, timeout=30)
+    assert metadata["formatting_cut"] == count and BODY_PARAGRAPHS[1] in text
+    (tmp_path / "open.html").write_text(page)
+    run = run_clean(tmp_path, dedup=False)
+    assert "open.html" in run.clean
+    assert [e["error"] for e in run.errors] == [
+        f"formatting elements (<b>, <font>, <a>, ...) left open past what a parser reopens in each block "
+        f"({extract.MAX_FORMATTING:,} at once, {extract.MAX_REOPENED:,} in all): {count:,} of their tags cut (their "
+        "text kept)"]
+
+
+def test_formatting_elements_left_open_past_the_limit_are_cut_with_no_block_closing_them() -> None:
+    """Without a block to reopen them in, thousands of them still took lexbor time in their square, the list walked at
+    each one (40,000 took 11 s): past `MAX_FORMATTING` open at once, all their tags go."""
+    page = "<html><body>" + "".join(f"<b class=c{n}>Word {n} " for n in range(extract.MAX_FORMATTING * 5))
+    cut, count = extract.cut_formatting(page)
+    assert count == extract.MAX_FORMATTING * 5 and "<b " not in cut and cut.count("Word") == count
+
+
+def test_closed_formatting_elements_and_a_few_left_open_are_untouched() -> None:
+    """Closed, each with attributes of its own, formatting elements never stay open past their block; a page's few
+    unclosed ones (a <font> around the page, a link left open) are far from the limits."""
+    bold = "".join(f"<p><b class=c{n}>Word {n}</b> and <a href=/{n}><i id=i{n}>more</i></a> words.</p>"
+                   for n in range(20_000))
+    wrapped = "<font face=Arial><a href=/home>" + "".join(f"<p><b>Word</b> {n}<p><a href=/{n}>more" for n in range(500))
+    for page in (f"<html><body>{bold}</body></html>", f"<html><body>{wrapped}</body></html>"):
+        assert extract.cut_formatting(page) == (page, 0)
+
+
+@pytest.mark.skipif(not (BENCHMARK / "html").is_dir(), reason="../shared/data/extraction/scrapinghub/html is absent")
+def test_the_benchmark_pages_leave_few_formatting_elements_open() -> None:
+    """The limits of `cut_formatting` are far past what the 181 scrapinghub pages reach: at most 3 open at once and
+    1,337 reopened in all."""
+    most = opened = 0
+    for path in sorted((BENCHMARK / "html").glob("*.html.gz")):
+        page = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
+        counted = extract._Formatting([match for match in extract._TAGS.finditer(page) if match.group(2)])
+        most, opened = max(most, counted.most), max(opened, counted.opened)
+        assert extract.cut_formatting(page) == (page, 0), path.name
+    assert most * 10 < extract.MAX_FORMATTING and opened * 10 < extract.MAX_REOPENED, (most, opened)
 
 
 def test_extraction_timeout_falls_back_to_visible_text(monkeypatch) -> None:

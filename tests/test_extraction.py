@@ -837,13 +837,21 @@ def test_compiled_and_numpy_trees_agree() -> None:
         assert np.array_equal(fast, plain) and len(fast) == len(text)
 
 
-def test_corpus_boilerplate_is_removed_across_a_folder(tmp_path: Path, run_clean) -> None:
-    footer = "Harbour Times is published by the Harbour Media Group in Portsmouth"
-    topics = ["ferry", "bridge", "school", "library", "market", "museum"]
-    for i, topic in enumerate(topics):
+HARBOUR_FOOTER = "Harbour Times is published by the Harbour Media Group in Portsmouth"
+HARBOUR_TOPICS = ("ferry", "bridge", "school", "library", "market", "museum")
+
+
+def _harbour_folder(folder: Path, header: str = "") -> None:
+    """Six short articles of one site, each with the site's footer under it (and `header` over it)."""
+    for i, topic in enumerate(HARBOUR_TOPICS):
         body = (f"The {topic} committee met on Monday for the {i + 1}th time this year and agreed a new budget "
                 f"for the {topic}, the chair said after a long debate about costs and the timetable.")
-        (tmp_path / f"{topic}.txt").write_text(f"{body}\n{footer}\n")
+        (folder / f"{topic}.txt").write_text(f"{header}{body}\n{HARBOUR_FOOTER}\n")
+
+
+def test_corpus_boilerplate_is_removed_across_a_folder(tmp_path: Path, run_clean) -> None:
+    footer, topics = HARBOUR_FOOTER, HARBOUR_TOPICS
+    _harbour_folder(tmp_path)
     run = run_clean(tmp_path, dedup=False, lines=False)
     for topic in topics:
         assert footer not in run.clean[f"{topic}.txt"]["text"]
@@ -855,12 +863,8 @@ def test_corpus_boilerplate_spans_number_the_lines_the_rules_read(tmp_path: Path
     """README: a span's `line` counts the non-blank lines of the text the rules read. The boilerplate stage numbered
     its lines among the paragraphs the rules had left, so a footer under a share row removed by a rule was given
     the article's line number (2, not 3), and `explain OUTDIR` listed it beside the wrong line."""
-    footer = "Harbour Times is published by the Harbour Media Group in Portsmouth"
-    topics = ["ferry", "bridge", "school", "library", "market", "museum"]
-    for i, topic in enumerate(topics):
-        body = (f"The {topic} committee met on Monday for the {i + 1}th time this year and agreed a new budget "
-                f"for the {topic}, the chair said after a long debate about costs and the timetable.")
-        (tmp_path / f"{topic}.txt").write_text(f"Share on Facebook\n{body}\n{footer}\n")
+    footer, topics = HARBOUR_FOOTER, HARBOUR_TOPICS
+    _harbour_folder(tmp_path, header="Share on Facebook\n")
     run = run_clean(tmp_path, dedup=False, lines=False)
     for topic in topics:
         spans = [(s["rule"], s["line"], s["text"]) for s in run.removed[f"{topic}.txt"]["spans"]]

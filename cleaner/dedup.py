@@ -17,7 +17,8 @@ document is contained in the larger (estimated |A & B| / |A|, from the Jaccard e
 exact shingle-set sizes) at least `containment`: an article and the same article with a paragraph
 of boilerplate more still match. Verified pairs join clusters (connected components); exact
 duplicates (same word sequence) join without LSH. Each cluster keeps one representative chosen
-without regard to input order or batching: the longest clean text, ties by id.
+without regard to input order or batching: the longest clean text, counted without white space (so a
+copy padded with spaces or tabs is not longer), ties by id.
 
 With an index (`--index PATH`), the signatures and LSH bands of the kept documents are saved,
 and the next run drops documents that duplicate anything indexed, reading only the index.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import shutil
 import tempfile
 from array import array
@@ -49,6 +51,16 @@ _BATCH_CHARS = 1_000_000  # ... or fewer when they are long (the word-hash table
 _BLOCK_ROWS = 1 << 16  # signature storage grows by blocks, never by copying everything
 _WINDOW = 32  # in an LSH bucket, each member is compared with up to this many members before it
 _VERIFY_CHUNK = 1 << 15  # pairs verified per numpy step
+_HAS_SPACE = re.compile(r"\s")
+
+
+def weight(text: str) -> int:
+    """How long a text counts as when a cluster picks the copy it keeps: its characters other than white space.
+
+    Copies of one text that differ in spacing alone (runs of spaces, tabs, padded lines) are equally long,
+    so the tie goes by id instead of to the copy with the most padding.
+    """
+    return len("".join(text.split())) if _HAS_SPACE.search(text) else len(text)
 
 
 @dataclass(frozen=True)
@@ -193,7 +205,8 @@ class Entries:
     def __init__(self, num_perm: int) -> None:
         self.ids = Ids()
         self.signatures = Signatures(num_perm)
-        self.lengths = array("q")
+        self.lengths = array("q")  # characters of the text, as the index stores them
+        self.weights = array("q")  # characters other than white space: what picks a cluster's kept copy
         self.sizes: list[np.ndarray] = []
         self.keys: list[np.ndarray] = []
 
@@ -205,6 +218,10 @@ class Entries:
         sizes = np.concatenate(self.sizes) if self.sizes else np.empty(0, np.int64)
         keys = np.concatenate(self.keys) if self.keys else np.empty(0, np.uint64)
         return np.array(self.lengths, dtype=np.int64), sizes, keys
+
+    def weight_array(self) -> np.ndarray:
+        """`weight` of every entry's text."""
+        return np.array(self.weights, dtype=np.int64)
 
 
 class Index:
@@ -468,6 +485,7 @@ class Deduplicate(Stage):
                 entry_of.append(len(entries))
                 entries.ids.append(doc.id)
                 entries.lengths.append(len(doc.text))
+                entries.weights.append(weight(doc.text))
             else:
                 entry_of.append(-1)
 
@@ -494,10 +512,11 @@ class Deduplicate(Stage):
     def cluster(self, entries: Entries) -> Clusters:
         """Representative and cluster size of every entry: exact keys, LSH, verification, components."""
         count = len(entries)
-        lengths, sizes, keys = entries.arrays()
+        _, sizes, keys = entries.arrays()
+        lengths = entries.weight_array()
         self._sizes = sizes
         id_hash = np.frombuffer(entries.ids.hashes, dtype=np.uint64) if count else np.empty(0, np.uint64)
-        rank = np.lexsort((id_hash, -lengths))  # a canonical order: longest first, then by id hash
+        rank = np.lexsort((id_hash, -lengths))  # a canonical order: longest first (white space aside), then by id hash
         position = np.empty(count, dtype=np.int64)
         position[rank] = np.arange(count)
         # Exact duplicates: every member joins the first of its key in canonical order.
@@ -573,7 +592,7 @@ class Deduplicate(Stage):
 
     def _representatives(self, entries: Entries, labels: np.ndarray, lengths: np.ndarray,
                          old_nodes: np.ndarray) -> Clusters:
-        """The kept member of each cluster: an indexed document if any, else the longest, ties by id.
+        """The kept member of each cluster: an indexed document if any, else the longest (`weight`), ties by id.
 
         A document of this run whose own copy is indexed (a run repeated into its index) is one document, not
         two: the copy does not count in the cluster's size.
@@ -595,7 +614,7 @@ class Deduplicate(Stage):
                 best = min(range(len(old)), key=lambda k: (-int(old_lengths[k]), old_ids[k]))
                 rep = -1 - old[best]
                 copies = self._indexed_copies(entries, [node for node in group if node < count],
-                                              dict(zip(old_ids, old, strict=True)), lengths)
+                                              dict(zip(old_ids, old, strict=True)))
                 indexed[copies] = True
                 sizes[label] -= len(copies)
             else:
@@ -605,8 +624,7 @@ class Deduplicate(Stage):
                     representative[node] = rep
         return Clusters(representative, sizes[labels[:count]], indexed)
 
-    def _indexed_copies(self, entries: Entries, nodes: list[int], old: dict[str, int],
-                        lengths: np.ndarray) -> list[int]:
+    def _indexed_copies(self, entries: Entries, nodes: list[int], old: dict[str, int]) -> list[int]:
         """The entries among `nodes` whose indexed document of the same id (`old`: id -> index row) is the same
         document: the index holds no text, so "the same" is the same signature, shingle-set size and length."""
         assert self.index is not None
@@ -614,6 +632,7 @@ class Deduplicate(Stage):
         if not pairs:
             return []
         mine = np.array([node for node, _ in pairs])
+        lengths = np.asarray(entries.lengths, dtype=np.int64)  # as the index stores them: all characters
         signatures, sizes, their_lengths = self.index.rows(np.array([row for _, row in pairs]))
         same = ((signatures == entries.signatures.take(mine)).all(axis=1) & (sizes == self._sizes[mine])
                 & (their_lengths == lengths[mine]))

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .boilerplate import LineCounter, RemoveBoilerplate, line_keys
-from .dedup import Deduplicate, Entries, Ids, SignForDedup, _attach, band_keys, bucket_pairs, components
+from .dedup import Deduplicate, Entries, Ids, SignForDedup, _attach, band_keys, bucket_pairs, components, weight
 from .document import Document
 from .parallel import Result, process_batch
 from .read import Shard
@@ -168,7 +168,7 @@ class _CorpusPass:
             ids.append(doc.id)
         table = {"entry": (shard << 32) + np.array([p for p, _ in live], dtype=np.int64),
                  "id": np.array([doc.id for _, doc in live], dtype=object),
-                 "length": np.array([len(doc.text) for _, doc in live], dtype=np.int64),
+                 "length": np.array([weight(doc.text) for _, doc in live], dtype=np.int64),
                  "id_hash": np.frombuffer(ids.hashes, dtype=np.uint64).copy(),
                  "size": np.array([size for _, size, _ in signed], dtype=np.int64),
                  "exact": np.array([key for _, _, key in signed], dtype=np.uint64),

@@ -187,6 +187,19 @@ def test_representative_is_longest_then_smallest_id_whatever_the_order() -> None
     assert out["d1"].dropped is None and out["d2"].duplicate_of == "d1" and out["d2"].similarity == 1.0
 
 
+def test_copy_padded_with_white_space_is_not_the_longest() -> None:
+    # The same article, once padded with runs of spaces and tabs (a scrape's layout): the copies are exact
+    # duplicates, and the padding must not make the padded copy the one kept.
+    padded = ARTICLE.replace(" ", "   \t ").replace("\n\n", " \n\n\n ")
+    for texts in ({"a": ARTICLE, "b": padded}, {"b": padded, "a": ARTICLE}):
+        out = _run(texts)
+        assert out["a"].dropped is None and out["a"].cluster_size == 2
+        assert out["b"].dropped == "duplicate" and out["b"].duplicate_of == "a"
+    # ... while a copy with more words is still the longer one
+    out = _run({"a": ARTICLE, "b": padded + " The end."})
+    assert out["b"].dropped is None and out["a"].duplicate_of == "b"
+
+
 def test_clusters_do_not_depend_on_batch_size(monkeypatch) -> None:
     rng = random.Random(3)
     words = (ARTICLE + " " + OTHER).split()

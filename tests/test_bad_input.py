@@ -470,9 +470,9 @@ def test_ids_are_unique_across_roots_whatever_their_order(tmp_path: Path) -> Non
     for name in ("clean.jsonl", "removed.jsonl", "errors.jsonl"):
         assert (outputs[0] / name).read_bytes() == (outputs[1] / name).read_bytes()
     kept = [r["id"] for r in read_jsonl(outputs[0] / "clean.jsonl")]
-    assert kept == ["only-x.txt", "x/a.txt", "y/a.txt"]  # an id no other root has does not move
-    removed = read_jsonl(outputs[0] / "removed.jsonl")
-    assert [(r["id"], r["duplicate_of"]) for r in removed] == [("copy.jsonl:1", "x/a.txt")]
+    assert kept == ["copy.jsonl:1", "only-x.txt", "y/a.txt"]  # an id no other root has does not move
+    removed = read_jsonl(outputs[0] / "removed.jsonl")  # the same text as the record: the tie goes by id
+    assert [(r["id"], r["duplicate_of"]) for r in removed] == [("x/a.txt", "copy.jsonl:1")]
     # roots of one name: as much of their paths as tells them apart
     stats = clean([tmp_path / "deep" / "x", tmp_path / "x", tmp_path / "x"], tmp_path / "same-name", Settings(**LIGHT))
     assert stats["documents_in"] == 3  # a root given twice is read once

@@ -1047,3 +1047,20 @@ def test_a_code_listing_before_the_prose_of_a_tech_article_goes_and_the_prose_st
     assert record["text"] == "\n\n".join([TECH_INTRO, *TECH_PROSE])
     rules = Counter(span["rule"] for span in run.removed["retry.txt"]["spans"])
     assert set(rules) == {"title", "code-block"} and RULE_ID not in rules
+
+
+def test_the_fused_sentence_oracle_cuts_where_the_gold_article_starts_and_stops() -> None:
+    """`benchmarks/ceiling_fused_sentences.py` measures what perfect cuts inside a one-line page's sentences would
+    gain: a byline and a date run into the article's first sentence, a teaser into its last; short runs stay joined."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import ceiling_fused_sentences as ceiling
+
+    grams = ceiling.gold_grams("A hunter who killed and ate a wild rabbit has been hit by the plague, officials said.")
+    sentence = ("Debbie White 18 Nov 2019, 19:09 Updated: 18 Nov 2019 A hunter who killed and ate a wild rabbit "
+                "has been hit by the plague, officials said. RANDY ANDY Andrew parties in unearthed pics")
+    assert ceiling.oracle_cut(sentence, grams, min_run=5) == [
+        "Debbie White 18 Nov 2019, 19:09 Updated: 18 Nov 2019",
+        "A hunter who killed and ate a wild rabbit has been hit by the plague, officials said.",
+        "RANDY ANDY Andrew parties in unearthed pics"]
+    short = "A hunter who killed and ate a wild rabbit has been hit by the plague, officials said. Read more"
+    assert ceiling.oracle_cut(short, grams, min_run=5) == [short]  # a run of two words joins the run before it

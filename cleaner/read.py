@@ -371,7 +371,11 @@ def _read_warc(path: Path, source: str, doc_id: str, max_bytes: int) -> Iterator
                     yield item
         except (ArchiveLoadFailed, OSError, EOFError, ValueError, AttributeError) as err:
             # warcio raises AttributeError on some garbage headers: a damaged record all the same
-            yield _corrupt_warc(source, number, " ".join(str(err).split()) or type(err).__name__)
+            if isinstance(err, ArchiveLoadFailed) and _cut_in_first_line(records):
+                yield InputError(source, f"truncated WARC file: it ends inside the first line of a record "
+                                         f"{_after(number)}; the records before it are read", severity="warning")
+            else:
+                yield _corrupt_warc(source, number, " ".join(str(err).split()) or type(err).__name__)
         else:
             left = os.fstat(stream.fileno()).st_size - records.offset
             if left > 0:  # a gzip member cut before any of its record decompresses: warcio ends the file there
@@ -417,17 +421,43 @@ def _cut_in_headers(records: ArchiveIterator) -> bool:
     file = records.fh
     if file.tell() - records.reader.rem_length() < os.fstat(file.fileno()).st_size:  # past what warcio holds unread
         return False
-    file.seek(records.offset)  # where the record starts: in a .warc.gz, its gzip member
-    pieces = iter(lambda: file.read(FEED), b"")
     tail = b""
     try:
-        for piece in _inflate(pieces, *_DECOMPRESSORS[".gz"]) if records.reader.decompressor else pieces:
+        for piece in _record_bytes(records):
             tail = (tail + piece)[-3:]
     except _CutStream:
         return True
     except _DamagedStream:
         return False
     return not tail.endswith((b"\n\n", b"\n\r\n"))
+
+
+_VERSION_LINES = (b"WARC/1.0", b"WARC/1.1", b"WARC/0.18", b"WARC/0.17")
+
+
+def _cut_in_first_line(records: ArchiveIterator) -> bool:
+    """Whether the file ends inside the first line of the record `records` failed on ("WAR"), which warcio calls an
+    invalid record: all that is left of the file is the start of a WARC version line."""
+    rest = b""
+    try:
+        for piece in _record_bytes(records):
+            rest += piece
+            if len(rest) > max(map(len, _VERSION_LINES)) + 2:
+                return False
+    except _CutStream:  # a .warc.gz member cut too: what it held so far tells
+        pass
+    except _DamagedStream:
+        return False
+    rest = rest.rstrip(b"\r\n")
+    return bool(rest) and any(line.startswith(rest) for line in _VERSION_LINES)
+
+
+def _record_bytes(records: ArchiveIterator) -> Iterator[bytes]:
+    """The bytes of the file from the start of the record `records` read last to the end, decompressed."""
+    file = records.fh
+    file.seek(records.offset)  # where the record starts: in a .warc.gz, its gzip member
+    pieces = iter(lambda: file.read(FEED), b"")
+    return _inflate(pieces, *_DECOMPRESSORS[".gz"]) if records.reader.decompressor else pieces
 
 
 def _after(number: int) -> str:

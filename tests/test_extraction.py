@@ -239,13 +239,17 @@ def _gzip_cut(data: bytes, at: int) -> bytes:
     (b"WARC-Target-URI", "crawl.warc{}", "warning",
      "truncated WARC file: it ends inside the headers of a record after response record 1; the records before it are "
      "read"),
+    (b"RC/1.0", "crawl.warc{}", "warning",
+     "truncated WARC file: it ends inside the first line of a record after response record 1; the records before it "
+     "are read"),
     (b"\r\n\r\nHTTP/1.1", "crawl.warc{}:2", "error",
      "truncated WARC record: the file ends {:,} bytes short of its Content-Length, before its HTTP headers")])
 def test_a_warc_file_cut_inside_the_headers_of_its_last_record_says_so(tmp_path: Path, run_clean, compress: bool,
                                                                         cut: bytes, name: str, severity: str,
                                                                         message: str) -> None:
     """Cut inside its WARC headers (the last gzip member of a .warc.gz), the record was "corrupt: no valid
-    Content-Length header"; cut after them, "a WARC response record without HTTP headers or content"."""
+    Content-Length header"; inside its first line ("WA"), "corrupt: Invalid WARC record, first line: WA"; cut after
+    them, "a WARC response record without HTTP headers or content"."""
     page = warc_record(http_response(article_html().encode()), {"WARC-Target-URI": "https://a.example/1"})
     http = http_response(article_html("B").encode())
     last = warc_record(http, {"WARC-Target-URI": "https://b.example/2"})

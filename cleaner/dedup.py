@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import re
 import shutil
 import tempfile
 from array import array
@@ -51,7 +50,6 @@ _BATCH_CHARS = 1_000_000  # ... or fewer when they are long (the word-hash table
 _BLOCK_ROWS = 1 << 16  # signature storage grows by blocks, never by copying everything
 _WINDOW = 32  # in an LSH bucket, each member is compared with up to this many members before it
 _VERIFY_CHUNK = 1 << 15  # pairs verified per numpy step
-_HAS_SPACE = re.compile(r"\s")
 
 
 def weight(text: str) -> int:
@@ -60,7 +58,7 @@ def weight(text: str) -> int:
     Copies of one text that differ in spacing alone (runs of spaces, tabs, padded lines) are equally long,
     so the tie goes by id instead of to the copy with the most padding.
     """
-    return len("".join(text.split())) if _HAS_SPACE.search(text) else len(text)
+    return len("".join(text.split()))
 
 
 @dataclass(frozen=True)

@@ -157,9 +157,11 @@ def line_breaks(text: str) -> str:
     return _LINE_BREAKS.sub("\n", text)
 
 
-def plain_spaces(text: str) -> str:
-    """`text` with newlines for its line ends and plain spaces for its other spaces (`_SPACES`)."""
-    return _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+def repair_text(text: str) -> tuple[str, list[str]]:
+    """`repair` of a document's text, with other tools' line breaks read as line breaks first, and newlines for its
+    line ends and plain spaces for its other spaces (`_SPACES`) after; and what ftfy changed."""
+    text, steps = repair(line_breaks(text))
+    return _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n")), steps
 
 
 # What ftfy (as configured above) could change: UTF-8 read as Latin-1/cp1252 or as cp1251 (a lead
@@ -217,9 +219,8 @@ class Decode(DocumentStage):
         # HTML's extracted text is repaired and spaced in the html stage: on the whole markup ftfy is slow, and the
         # two patterns of line breaks and spaces alone took 8% of the HTML path's time
         if doc.format != "html":
-            text, steps = repair(line_breaks(text))
+            text, steps = repair_text(text)
             note_fixes(doc, steps)
-            text = plain_spaces(text)
         if doc.title:  # a JSONL record's own title, repaired as a page's <title> is
             doc.title = repair(doc.title)[0]
         doc.text = text

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from html import unescape
 from typing import Any
@@ -27,7 +27,7 @@ import trafilatura
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .document import Document
-from .encoding import line_breaks, note_fixes, plain_spaces, repair
+from .encoding import note_fixes, repair, repair_text
 from .plural import counted
 from .stage import DocumentStage
 
@@ -140,12 +140,19 @@ def cut_nesting(html: str) -> tuple[str, int]:
         if not rest.endswith("/") and (name := name.lower()) not in _NOT_NESTING:  # "/>": SVG's self-closing tags
             (nesting.end if close else nesting.start)(name, number)
     nesting.close(0)
+    # a block's edge stays a space, so words of two paragraphs do not run together
+    return _without_tags(html, tags, nesting.cut, lambda name: "" if name in _INLINE else "\n"), len(nesting.cut)
+
+
+def _without_tags(html: str, tags: list[re.Match[str]], numbers: set[int],
+                  gap: Callable[[str], str] = lambda name: "") -> str:
+    """`html` without the tags of `tags` numbered in `numbers`, each replaced by `gap` of its element's name."""
     kept, start = [], 0  # the markup kept so far, in pieces, and where the next piece starts
-    for number in sorted(nesting.cut):
-        match = tags[number]  # a block's edge stays a space, so words of two paragraphs do not run together
-        kept.append(html[start:match.start()] + ("" if match.group(2).lower() in _INLINE else "\n"))
+    for number in sorted(numbers):
+        match = tags[number]
+        kept.append(html[start:match.start()] + gap(match.group(2).lower()))
         start = match.end()
-    return "".join([*kept, html[start:]]), len(kept)
+    return "".join([*kept, html[start:]])
 
 
 def _too_deep(html: str) -> bool:
@@ -179,11 +186,7 @@ def cut_formatting(html: str) -> tuple[str, int]:
     cut = reopened.reopened
     if _Formatting([tag for number, tag in enumerate(tags) if number not in cut]).too_many():
         cut = {number for number, tag in enumerate(tags) if tag.group(2).lower() in _FORMATTING}
-    kept, start = [], 0
-    for number in sorted(cut):
-        kept.append(html[start:tags[number].start()])
-        start = tags[number].end()
-    return "".join([*kept, html[start:]]), len(cut)
+    return _without_tags(html, tags, cut), len(cut)
 
 
 def _formatting_may_grow(html: str) -> bool:
@@ -431,17 +434,18 @@ class _Page:
                                                     "its default mode was used")
 
     def _parse(self) -> LexborHTMLParser:
-        self.markup, cut = cut_formatting(self._cut(self.markup))
-        if cut:
-            self.metadata["formatting_cut"] = self.metadata.get("formatting_cut", 0) + cut
+        self.markup = self._counted("formatting_cut", *cut_formatting(self._cut(self.markup)))
         self.tree = LexborHTMLParser(self.markup)
         return self.tree
 
     def _cut(self, markup: str) -> str:
         """`markup` after `cut_nesting`, the tags it cut counted in `nesting_cut`."""
-        markup, cut = cut_nesting(markup)
+        return self._counted("nesting_cut", *cut_nesting(markup))
+
+    def _counted(self, key: str, markup: str, cut: int) -> str:
+        """`markup`, the `cut` tags a cut took out of it added to the metadata's count `key`."""
         if cut:
-            self.metadata["nesting_cut"] = self.metadata.get("nesting_cut", 0) + cut
+            self.metadata[key] = self.metadata.get(key, 0) + cut
         return markup
 
     def outcome(self) -> tuple[str, dict[str, Any], str]:
@@ -515,8 +519,7 @@ class ExtractHtml(DocumentStage):
             doc.warnings.append(f"formatting elements (<b>, <font>, <a>, ...) left open past what a parser reopens "
                                 f"in each block ({MAX_FORMATTING:,} at once, {MAX_REOPENED:,} in all): "
                                 f"{found['formatting_cut']:,} of their tags cut (their text kept)")
-        doc.text, steps = repair(line_breaks(text))
-        doc.text = plain_spaces(doc.text)
+        doc.text, steps = repair_text(text)
         note_fixes(doc, steps)
         title = found.pop("title", None)
         doc.title = doc.title or (repair(title)[0] if title else None)
